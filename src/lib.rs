@@ -1,0 +1,9 @@
+//! VAE Lab: variational autoencoders on MNIST, trained natively and run in the browser.
+//!
+//! Rooms, with arrows pointing one way: `train → model, data`; the page's `engine → model, data`.
+
+pub mod data;
+pub mod metrics;
+pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod train;

@@ -1,0 +1,150 @@
+//! Decoder: z → image logits.
+
+use burn::config::Config;
+use burn::nn::conv::{ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, sigmoid};
+
+use super::config::VaeConfig;
+
+/// Configuration of a [`Decoder`].
+#[derive(Config, Debug)]
+pub struct DecoderConfig {
+    /// Size of the latent vector.
+    pub latent_dim: usize,
+    /// Filters of the encoder's convolutions, input side first; the decoder mirrors them.
+    pub conv_filters: Vec<usize>,
+    /// Side of the square output image.
+    #[config(default = 28)]
+    pub image_side: usize,
+}
+
+/// How a Keras `same` transposed convolution from `input` to `output` pixels maps onto burn's
+/// symmetric padding: `(padding, crop)`.
+///
+/// Keras' `Conv2DTranspose(padding="same")` is the gradient of a `same` convolution from `output`
+/// to `input`: that convolution pads `before = total / 2` on top/left, so the transposed one keeps
+/// rows `before .. before + output` of its full `(input - 1) * stride + kernel` result. burn pads
+/// both sides alike, so when the rows to drop are not symmetric we keep one more and crop.
+pub fn same_transpose_padding(
+    input: usize,
+    output: usize,
+    kernel: usize,
+    stride: usize,
+) -> (usize, Option<usize>) {
+    let total = ((input - 1) * stride + kernel).saturating_sub(output);
+    let before = total / 2;
+    let after = total - before;
+    if before == after {
+        (before, None)
+    } else {
+        // `after > before`: pad by `before`, which leaves `after - before` surplus rows at the end.
+        (before, Some(output))
+    }
+}
+
+impl DecoderConfig {
+    /// Builds the decoder on `device`.
+    pub fn init(&self, device: &Device) -> Decoder {
+        let layers = self.conv_filters.len();
+        let sides = VaeConfig::feature_sides(self.image_side, layers);
+        let start_side = sides[layers];
+        let start_channels = self.conv_filters[layers - 1];
+        let mut deconvs = Vec::with_capacity(layers);
+        let mut crops = Vec::with_capacity(layers + 1);
+        let mut in_channels = start_channels;
+        // Mirror of the encoder: one stride-2 transposed conv per conv, filters reversed.
+        for (i, &filters) in self.conv_filters.iter().enumerate().rev() {
+            let (padding, crop) = same_transpose_padding(sides[i + 1], sides[i], 3, 2);
+            deconvs.push(
+                ConvTranspose2dConfig::new([in_channels, filters], [3, 3])
+                    .with_stride([2, 2])
+                    .with_padding([padding, padding])
+                    .init(device),
+            );
+            crops.push(crop.unwrap_or(0));
+            in_channels = filters;
+        }
+        let (padding, crop) = same_transpose_padding(self.image_side, self.image_side, 3, 1);
+        let output = ConvTranspose2dConfig::new([in_channels, 1], [3, 3])
+            .with_padding([padding, padding])
+            .init(device);
+        crops.push(crop.unwrap_or(0));
+        Decoder {
+            dense: LinearConfig::new(self.latent_dim, start_channels * start_side * start_side)
+                .init(device),
+            deconvs,
+            output,
+            crops,
+            start_channels,
+            start_side,
+        }
+    }
+}
+
+/// Transposed-convolution decoder of the VAE.
+#[derive(Module, Debug)]
+pub struct Decoder {
+    dense: Linear,
+    deconvs: Vec<ConvTranspose2d>,
+    output: ConvTranspose2d,
+    /// Side to crop each transposed conv's output to (0: no crop), deconvs then output.
+    crops: Vec<usize>,
+    start_channels: usize,
+    start_side: usize,
+}
+
+fn crop_to(x: Tensor<4>, side: usize) -> Tensor<4> {
+    if side == 0 {
+        x
+    } else {
+        x.narrow(2, 0, side).narrow(3, 0, side)
+    }
+}
+
+impl Decoder {
+    /// Decodes latent vectors into per-pixel logits (apply a sigmoid for intensities).
+    ///
+    /// # Shapes
+    ///
+    /// - z: `[batch, latent]`
+    /// - output: `[batch, 1, 28, 28]` logits
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let [batch, _] = z.dims();
+        let h = relu(self.dense.forward(z));
+        let mut x: Tensor<4> =
+            h.reshape([batch, self.start_channels, self.start_side, self.start_side]);
+        for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
+            x = relu(crop_to(deconv.forward(x), crop));
+        }
+        let last_crop = self.crops.last().copied().unwrap_or(0);
+        crop_to(self.output.forward(x), last_crop)
+    }
+
+    /// Decodes latent vectors into pixel intensities in 0..1.
+    ///
+    /// # Shapes
+    ///
+    /// - z: `[batch, latent]`
+    /// - output: `[batch, 1, 28, 28]`
+    pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
+        sigmoid(self.forward(z))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_transpose_padding;
+
+    #[test]
+    fn keras_same_transpose_padding() {
+        // 7 → 14 and 14 → 28: TF drops the last row of the 15/29-row full output.
+        assert_eq!(same_transpose_padding(7, 14, 3, 2), (0, Some(14)));
+        assert_eq!(same_transpose_padding(14, 28, 3, 2), (0, Some(28)));
+        // 4 → 7 (deeper variant): one row off each side.
+        assert_eq!(same_transpose_padding(4, 7, 3, 2), (1, None));
+        // stride 1, 28 → 28: one row off each side.
+        assert_eq!(same_transpose_padding(28, 28, 3, 1), (1, None));
+    }
+}

@@ -1,0 +1,112 @@
+//! The VAE: configuration of the five variants, encoder, decoder and loss.
+//!
+//! burn only: no I/O, no knowledge of where weights come from. Compiles for native and wasm32.
+
+pub mod config;
+pub mod decoder;
+pub mod encoder;
+pub mod loss;
+pub mod subpixel;
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+pub use config::{ReconLoss, VaeConfig, Variant};
+pub use decoder::Decoder;
+pub use encoder::Encoder;
+pub use loss::{VaeLoss, kl_per_dim, vae_loss};
+
+/// A variational autoencoder: [`Encoder`] and [`Decoder`].
+#[derive(Module, Debug)]
+pub struct Vae {
+    /// Image → posterior parameters.
+    pub encoder: Encoder,
+    /// Latent → image logits.
+    pub decoder: Decoder,
+}
+
+/// What one training forward pass produces.
+#[derive(Debug, Clone)]
+pub struct VaeOutput {
+    /// Decoder logits, `[batch, 1, 28, 28]`.
+    pub logits: Tensor<4>,
+    /// Posterior means, `[batch, latent]`.
+    pub z_mean: Tensor<2>,
+    /// Posterior log-variances, `[batch, latent]`.
+    pub z_log_var: Tensor<2>,
+}
+
+impl Vae {
+    /// Encodes, samples z with the reparameterisation trick and decodes.
+    ///
+    /// ε comes from the device's random generator (seed it with `device.seed`).
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`, values in 0..1
+    /// - output: see [`VaeOutput`]
+    pub fn forward(&self, images: Tensor<4>) -> VaeOutput {
+        let (z_mean, z_log_var) = self.encoder.forward(images);
+        let epsilon = z_mean.random_like(Distribution::Normal(0.0, 1.0));
+        let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon;
+        VaeOutput {
+            logits: self.decoder.forward(z),
+            z_mean,
+            z_log_var,
+        }
+    }
+
+    /// Deterministic reconstruction through the posterior mean (what the page shows).
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: `[batch, 1, 28, 28]`, values in 0..1
+    pub fn reconstruct(&self, images: Tensor<4>) -> Tensor<4> {
+        let (z_mean, _) = self.encoder.forward(images);
+        self.decoder.decode(z_mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(variant: Variant) -> (usize, usize) {
+        let device = Device::flex();
+        let vae = variant.config().init(&device);
+        (vae.encoder.num_params(), vae.decoder.num_params())
+    }
+
+    #[test]
+    fn baseline_has_the_keras_parameter_count() {
+        // Keras' model.summary(): encoder 69,076, decoder 65,089.
+        assert_eq!(parts(Variant::Baseline), (69_076, 65_089));
+    }
+
+    #[test]
+    fn every_variant_has_the_right_shapes() {
+        let device = Device::flex();
+        for variant in Variant::ALL {
+            let config = variant.config();
+            let vae = config.init(&device);
+            let images = Tensor::<4>::random([3, 1, 28, 28], Distribution::Default, &device);
+            let out = vae.forward(images.clone());
+            assert_eq!(out.z_mean.dims(), [3, config.latent_dim], "{variant}");
+            assert_eq!(out.z_log_var.dims(), [3, config.latent_dim], "{variant}");
+            assert_eq!(out.logits.dims(), [3, 1, 28, 28], "{variant}");
+            assert_eq!(vae.reconstruct(images).dims(), [3, 1, 28, 28], "{variant}");
+            let z = Tensor::<2>::zeros([5, config.latent_dim], &device);
+            assert_eq!(vae.decoder.decode(z).dims(), [5, 1, 28, 28], "{variant}");
+        }
+    }
+
+    #[test]
+    fn decoded_pixels_are_intensities() {
+        let device = Device::flex();
+        let vae = Variant::Deeper.config().init(&device);
+        let z = Tensor::<2>::random([4, 2], Distribution::Normal(0.0, 3.0), &device);
+        let pixels: Vec<f32> = vae.decoder.decode(z).into_data().try_to_vec().unwrap();
+        assert!(pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}
