@@ -6,7 +6,6 @@ pub mod config;
 pub mod decoder;
 pub mod encoder;
 pub mod loss;
-pub mod subpixel;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
