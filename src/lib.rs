@@ -3,6 +3,7 @@
 //! Rooms, with arrows pointing one way: `train → model, data`; the page's `engine → model, data`.
 
 pub mod data;
+pub mod engine;
 pub mod metrics;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]

@@ -53,6 +53,24 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Print the study-vs-ours table (markdown) from the metrics in www/models.
+    Report {
+        #[arg(long, default_value = "www/models")]
+        models: PathBuf,
+    },
+    /// Write the small set of real test digits the repository ships (www/data/).
+    Sample {
+        /// Directory with the four MNIST IDX files.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "www/data")]
+        out: PathBuf,
+        /// Digits to draw, stratified by label (plus the study's three inpainting examples).
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -67,6 +85,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Report { models } => {
+            print!("{}", train::report::markdown_table(&models)?);
+            Ok(())
+        }
+        Command::Sample { data, out, count, seed } => {
+            let mnist = train::load_mnist(&data)?;
+            let index = train::sample::write_sample(&out, &mnist.test, count, seed)?;
+            println!(
+                "wrote {} test digits ({} stratified + the study's {:?}) to {}",
+                index.test_indices.len(),
+                index.stratified,
+                train::sample::STUDY_DIGITS,
+                out.display()
+            );
+            Ok(())
+        }
         Command::Train {
             variant,
             data,

@@ -2,11 +2,19 @@
 
 use burn::config::Config;
 use burn::nn::conv::{ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
+use super::encoder::dense;
+use super::init::{glorot_uniform, zeros};
+
+fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, device: &Device) {
+    // burn's layout is [c_in, c_out, kh, kw]; Keras' fans are 9·c_out and 9·c_in.
+    deconv.weight = glorot_uniform([c_in, c_out, 3, 3], 9 * c_out, 9 * c_in, device);
+    deconv.bias = Some(zeros(c_out, device));
+}
 
 /// Configuration of a [`Decoder`].
 #[derive(Config, Debug)]
@@ -57,23 +65,23 @@ impl DecoderConfig {
         // Mirror of the encoder: one stride-2 transposed conv per conv, filters reversed.
         for (i, &filters) in self.conv_filters.iter().enumerate().rev() {
             let (padding, crop) = same_transpose_padding(sides[i + 1], sides[i], 3, 2);
-            deconvs.push(
-                ConvTranspose2dConfig::new([in_channels, filters], [3, 3])
-                    .with_stride([2, 2])
-                    .with_padding([padding, padding])
-                    .init(device),
-            );
+            let mut deconv = ConvTranspose2dConfig::new([in_channels, filters], [3, 3])
+                .with_stride([2, 2])
+                .with_padding([padding, padding])
+                .init(device);
+            keras_init(&mut deconv, in_channels, filters, device);
+            deconvs.push(deconv);
             crops.push(crop.unwrap_or(0));
             in_channels = filters;
         }
         let (padding, crop) = same_transpose_padding(self.image_side, self.image_side, 3, 1);
-        let output = ConvTranspose2dConfig::new([in_channels, 1], [3, 3])
+        let mut output = ConvTranspose2dConfig::new([in_channels, 1], [3, 3])
             .with_padding([padding, padding])
             .init(device);
+        keras_init(&mut output, in_channels, 1, device);
         crops.push(crop.unwrap_or(0));
         Decoder {
-            dense: LinearConfig::new(self.latent_dim, start_channels * start_side * start_side)
-                .init(device),
+            dense: dense(self.latent_dim, start_channels * start_side * start_side, device),
             deconvs,
             output,
             crops,

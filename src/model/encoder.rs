@@ -7,6 +7,16 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::VaeConfig;
+use super::init::{glorot_uniform, zeros};
+
+/// A Keras-initialised dense layer.
+pub(crate) fn dense(d_input: usize, d_output: usize, device: &Device) -> Linear {
+    let mut linear = LinearConfig::new(d_input, d_output).init(device);
+    // burn stores Linear weights as [d_input, d_output].
+    linear.weight = glorot_uniform([d_input, d_output], d_input, d_output, device);
+    linear.bias = Some(zeros(d_output, device));
+    linear
+}
 
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
@@ -33,10 +43,13 @@ impl EncoderConfig {
             .map(|&filters| {
                 // Keras `same` with stride 2: TensorFlow's asymmetric padding (extra row/col at the
                 // bottom/right), which burn's `Same` reproduces.
-                let conv = Conv2dConfig::new([in_channels, filters], [3, 3])
+                let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
                     .with_stride([2, 2])
                     .with_padding(PaddingConfig2d::Same)
                     .init(device);
+                conv.weight =
+                    glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
+                conv.bias = Some(zeros(filters, device));
                 in_channels = filters;
                 conv
             })
@@ -46,9 +59,9 @@ impl EncoderConfig {
         let flat = in_channels * last_side * last_side;
         Encoder {
             convs,
-            dense: LinearConfig::new(flat, self.hidden).init(device),
-            z_mean: LinearConfig::new(self.hidden, self.latent_dim).init(device),
-            z_log_var: LinearConfig::new(self.hidden, self.latent_dim).init(device),
+            dense: dense(flat, self.hidden, device),
+            z_mean: dense(self.hidden, self.latent_dim, device),
+            z_log_var: dense(self.hidden, self.latent_dim, device),
         }
     }
 }

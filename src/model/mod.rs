@@ -5,6 +5,7 @@
 pub mod config;
 pub mod decoder;
 pub mod encoder;
+pub mod init;
 pub mod loss;
 
 use burn::prelude::*;

@@ -3,6 +3,8 @@
 pub mod checkpoint;
 pub mod evaluate;
 pub mod export;
+pub mod report;
+pub mod sample;
 
 use std::path::PathBuf;
 use std::time::Instant;

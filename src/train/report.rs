@@ -1,0 +1,41 @@
+//! The study-versus-ours table, from the metrics files (README and notes quote its output).
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::metrics::Metrics;
+use crate::model::Variant;
+
+/// A markdown table with one row per variant that has metrics in `dir`.
+pub fn markdown_table(dir: &Path) -> Result<String, String> {
+    let mut out = String::from(
+        "| variant | epochs | study final loss | our final train loss | gap | our test loss (recon + KL) | train time | images/s | KL per dim (test) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for variant in Variant::ALL {
+        let path = dir.join(format!("{}.json", variant.name()));
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let m: Metrics = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a metrics file: {e}", path.display()))?;
+        let last = m.history.last().ok_or_else(|| format!("{} has no epochs", path.display()))?;
+        let gap = (m.final_train_loss - m.study_final_loss) / m.study_final_loss * 100.0;
+        let kl: Vec<String> = m.kl_per_dim.iter().map(|k| format!("{k:.2}")).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {:.2} | {:.2} | {:+.1} % | {:.2} ({:.2} + {:.2}) | {:.0} min | {:.0} | {} |",
+            m.variant,
+            m.epochs_done,
+            m.protocol.epochs,
+            m.study_final_loss,
+            m.final_train_loss,
+            gap,
+            m.final_test_loss,
+            last.test_recon,
+            last.test_kl,
+            m.train_seconds / 60.0,
+            m.images_per_second,
+            kl.join(" / ")
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,65 @@
+//! The small set of real test digits the repository ships (`www/data/`): tests check the
+//! committed weights against it, and the page shows it as its gallery.
+
+use std::io::Write;
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::write_file;
+use crate::data::{Digits, idx};
+
+/// The study's inpainting examples (test images 1098, 4865, 7584).
+pub const STUDY_DIGITS: [usize; 3] = [1098, 4865, 7584];
+
+/// `test-sample.json`: where each shipped digit comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleIndex {
+    /// Index in the 10,000-image MNIST test set of each shipped digit, in file order.
+    pub test_indices: Vec<usize>,
+    /// The first `stratified` digits are a seeded random draw, stratified by label in proportion
+    /// to the test set's label counts (so its mean loss estimates the whole test set's); the rest
+    /// are the study's inpainting examples.
+    pub stratified: usize,
+    /// Seed of the draw.
+    pub seed: u64,
+}
+
+/// Picks about `count` random test digits (seeded), each label in proportion to its share of the
+/// test set, then appends the study's three.
+pub fn choose(test: &Digits, count: usize, seed: u64) -> SampleIndex {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut chosen = Vec::with_capacity(count + STUDY_DIGITS.len());
+    for label in 0..10u8 {
+        let mut of_label: Vec<usize> = (0..test.len()).filter(|&i| test.labels[i] == label).collect();
+        let share = (of_label.len() * count + test.len() / 2) / test.len().max(1);
+        of_label.shuffle(&mut rng);
+        chosen.extend(of_label.into_iter().take(share));
+    }
+    chosen.sort_unstable();
+    let stratified = chosen.len();
+    chosen.extend(STUDY_DIGITS.iter().filter(|&&i| i < test.len()));
+    SampleIndex { test_indices: chosen, stratified, seed }
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).map_err(|e| e.to_string())?;
+    encoder.finish().map_err(|e| e.to_string())
+}
+
+/// Writes `test-sample-{images,labels}.idx.gz` and `test-sample.json` into `dir`.
+pub fn write_sample(dir: &Path, test: &Digits, count: usize, seed: u64) -> Result<SampleIndex, String> {
+    let index = choose(test, count, seed);
+    let digits = test.subset(&index.test_indices);
+    write_file(&dir.join("test-sample-images-idx3-ubyte.gz"), &gzip(&digits.images.to_idx())?)?;
+    write_file(&dir.join("test-sample-labels-idx1-ubyte.gz"), &gzip(&idx::labels_to_idx(&digits.labels))?)?;
+    let json = serde_json::to_vec_pretty(&index).map_err(|e| e.to_string())?;
+    write_file(&dir.join("test-sample.json"), &json)?;
+    Ok(index)
+}

@@ -1,0 +1,25 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+
+use vae_lab::data::Digits;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped test digits (`www/data/test-sample-*`), and how many of them are the stratified draw.
+pub fn shipped_sample() -> (Digits, usize) {
+    let dir = root().join("www/data");
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("shipped sample file");
+    let digits = Digits::from_idx(
+        &read("test-sample-images-idx3-ubyte.gz"),
+        &read("test-sample-labels-idx1-ubyte.gz"),
+    )
+    .expect("shipped sample parses");
+    let index: serde_json::Value =
+        serde_json::from_slice(&read("test-sample.json")).expect("sample index is JSON");
+    let stratified = index["stratified"].as_u64().expect("stratified count") as usize;
+    (digits, stratified)
+}

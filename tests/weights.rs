@@ -1,0 +1,100 @@
+//! Weights: a save/load round trip, and every committed model against its metrics.
+
+mod common;
+
+use burn::module::Module;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use vae_lab::engine::{WeightsError, load_vae};
+use vae_lab::metrics::Metrics;
+use vae_lab::model::Variant;
+use vae_lab::train::evaluate;
+use vae_lab::train::export::{Manifest, sha256_hex};
+
+#[test]
+fn save_then_load_gives_bit_identical_outputs() {
+    let device = Device::flex();
+    for variant in Variant::ALL {
+        device.seed(7);
+        let model = variant.config().init(&device);
+        let bytes = model.clone().into_record().into_bytes().expect("serialises").to_vec();
+        // A fresh model has other random weights until the record is applied.
+        let loaded = load_vae(variant, bytes, &device).expect("loads");
+        let images = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, &device);
+        let z = Tensor::<2>::random([4, variant.config().latent_dim], Distribution::Default, &device);
+        let a: Vec<f32> = model.reconstruct(images.clone()).into_data().try_to_vec().unwrap();
+        let b: Vec<f32> = loaded.reconstruct(images).into_data().try_to_vec().unwrap();
+        assert_eq!(a, b, "{variant}: reconstruction differs after the round trip");
+        let a: Vec<f32> = model.decoder.decode(z.clone()).into_data().try_to_vec().unwrap();
+        let b: Vec<f32> = loaded.decoder.decode(z).into_data().try_to_vec().unwrap();
+        assert_eq!(a, b, "{variant}: decoding differs after the round trip");
+    }
+}
+
+#[test]
+fn corrupt_or_mismatched_weights_give_errors_not_panics() {
+    let device = Device::flex();
+    let bytes = Variant::Baseline.config().init(&device).into_record().into_bytes().unwrap().to_vec();
+    for broken in [Vec::new(), b"not a model".to_vec(), bytes[..bytes.len() / 2].to_vec()] {
+        assert!(matches!(
+            load_vae(Variant::Baseline, broken, &device),
+            Err(WeightsError::Corrupt { .. }) | Err(WeightsError::Mismatch { .. })
+        ));
+    }
+    // A valid record of another architecture.
+    assert!(matches!(
+        load_vae(Variant::Deeper, bytes, &device),
+        Err(WeightsError::Mismatch { .. })
+    ));
+}
+
+#[test]
+fn every_committed_model_loads_and_matches_its_metrics() {
+    let dir = common::root().join("www/models");
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
+            .expect("manifest parses");
+    assert!(!manifest.variants.is_empty(), "no trained model is committed");
+    let (sample, stratified) = common::shipped_sample();
+    let sample = sample.subset(&(0..stratified).collect::<Vec<_>>());
+    let device = Device::flex();
+    for entry in &manifest.variants {
+        let variant = Variant::from_name(&entry.variant).expect("known variant");
+        for file in [&entry.weights, &entry.metrics] {
+            let bytes = std::fs::read(dir.join(&file.file)).expect("listed file exists");
+            assert_eq!(bytes.len() as u64, file.bytes, "{}: size", file.file);
+            assert_eq!(sha256_hex(&bytes), file.sha256, "{}: sha256", file.file);
+        }
+        let weights = std::fs::read(dir.join(&entry.weights.file)).unwrap();
+        assert!(weights.len() <= 1 << 20, "{}: over 1 MB", entry.weights.file);
+        let metrics: Metrics =
+            serde_json::from_slice(&std::fs::read(dir.join(&entry.metrics.file)).unwrap()).unwrap();
+        assert_eq!(metrics.variant, entry.variant);
+        assert_eq!(metrics.history.len(), metrics.epochs_done);
+        assert_eq!(metrics.kl_per_dim.len(), metrics.latent_dim);
+        let model = load_vae(variant, weights, &device).expect("committed weights load");
+        assert_eq!(model.num_params(), metrics.params);
+        let kind = variant.config().recon_loss;
+        let eval = evaluate(&model, &sample, kind, 1, &device);
+        let gap = (eval.loss - metrics.final_test_loss).abs() / metrics.final_test_loss;
+        println!(
+            "{variant}: loss on the {} shipped digits {:.2}, final_test_loss {:.2} ({:.2} %)",
+            sample.len(),
+            eval.loss,
+            metrics.final_test_loss,
+            gap * 100.0
+        );
+        assert!(gap < 0.02, "{variant}: {:.2} vs {:.2}", eval.loss, metrics.final_test_loss);
+    }
+}
+
+#[test]
+fn the_shipped_sample_holds_the_studys_inpainting_digits() {
+    let (sample, stratified) = common::shipped_sample();
+    assert_eq!(sample.len(), stratified + 3);
+    // Test images 1098, 4865, 7584 are a 3, a 7 and a 7 (see shared/data/mnist/README.md).
+    assert_eq!(&sample.labels[stratified..], &[3, 7, 7]);
+    // The stratified draw follows the test set's label shares (980 … 1009 of 10,000).
+    let count = |label| sample.labels[..stratified].iter().filter(|&&l| l == label).count();
+    assert_eq!((count(1), count(5)), (114, 89));
+}
