@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::*;
+use burn::tensor::DType;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -42,6 +44,30 @@ pub struct Manifest {
     pub variants: Vec<ManifestEntry>,
 }
 
+/// Largest relative change of the test loss for which weights ship in half precision.
+pub const HALF_TOLERANCE: f64 = 1e-3;
+
+/// Rounds every parameter to f16 (the file then holds f16; loading widens it back to f32).
+struct ToHalf;
+
+impl ModuleMapper for ToHalf {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|tensor| tensor.cast(DType::F16))
+    }
+}
+
+/// The model with its parameters rounded to half precision and widened back to f32, so it
+/// computes exactly what the f16 file will give once loaded.
+pub fn half_precision(model: &Vae) -> Vae {
+    struct ToFull;
+    impl ModuleMapper for ToFull {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|tensor| tensor.cast(DType::F32))
+        }
+    }
+    model.clone().map(&mut ToHalf).map(&mut ToFull)
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -53,9 +79,12 @@ fn describe(dir: &Path, file: &str) -> Result<ManifestFile, String> {
     Ok(ManifestFile { file: file.into(), bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) })
 }
 
-/// Writes a variant's weights and metrics into `dir` and refreshes the manifest.
+/// Writes a variant's weights (in `metrics.weights_dtype`) and metrics into `dir` and refreshes
+/// the manifest.
 pub fn export_variant(dir: &Path, model: &Vae, metrics: &Metrics) -> Result<(), String> {
-    let weights = model.valid().into_record().into_bytes().map_err(|e| e.to_string())?;
+    let model = model.valid();
+    let model = if metrics.weights_dtype == "f16" { model.map(&mut ToHalf) } else { model };
+    let weights = model.into_record().into_bytes().map_err(|e| e.to_string())?;
     write_file(&dir.join(&metrics.weights), &weights)?;
     let json = serde_json::to_vec_pretty(metrics).map_err(|e| e.to_string())?;
     write_file(&dir.join(format!("{}.json", metrics.variant)), &json)?;

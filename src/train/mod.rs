@@ -211,8 +211,13 @@ pub fn train(
         epochs_this_run += 1;
 
         save_checkpoint(&checkpoints, &model, &optimizer, &progress)?;
-        let metrics = build_metrics(options, data, data_name, &model, &progress, &test);
-        export::export_variant(&options.out_dir, &model, &metrics)?;
+        let half = export::half_precision(&model.valid());
+        let half_test = evaluate(&half, &data.test, config.recon_loss, options.seed, &device);
+        let mut metrics = build_metrics(options, data, data_name, &model, &progress, &test);
+        metrics.f16_test_loss = Some(half_test.loss);
+        let use_half = ((half_test.loss - test.loss) / test.loss).abs() < export::HALF_TOLERANCE;
+        metrics.weights_dtype = if use_half { "f16" } else { "f32" }.into();
+        export::export_variant(&options.out_dir, if use_half { &half } else { &model }, &metrics)?;
         report(Event::EpochEnd(record));
     }
 
@@ -283,6 +288,7 @@ fn build_metrics(
         study_final_loss: variant.study_final_loss(),
         weights: format!("{}.bpk", variant.name()),
         weights_dtype: "f32".into(),
+        f16_test_loss: None,
     }
 }
 
