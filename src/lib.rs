@@ -2,6 +2,7 @@
 //!
 //! Rooms, with arrows pointing one way: `train → model, data`; the page's `engine → model, data`.
 
+pub mod app;
 pub mod data;
 pub mod engine;
 pub mod metrics;

@@ -84,3 +84,41 @@ pub struct Metrics {
     #[serde(default)]
     pub f16_test_loss: Option<f64>,
 }
+
+/// One file the page may fetch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// File name relative to the manifest.
+    pub file: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the contents.
+    pub sha256: String,
+}
+
+/// One variant's files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Variant name.
+    pub variant: String,
+    /// Epochs its weights have had.
+    pub epochs_done: usize,
+    /// The weights.
+    pub weights: ManifestFile,
+    /// The metrics.
+    pub metrics: ManifestFile,
+}
+
+/// `manifest.json`: every variant present in the models directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Present variants, in the study's order.
+    pub variants: Vec<ManifestEntry>,
+}
+
+impl Manifest {
+    /// The entry of `variant`, if it was trained.
+    pub fn entry(&self, variant: &str) -> Option<&ManifestEntry> {
+        self.variants.iter().find(|e| e.variant == variant)
+    }
+}

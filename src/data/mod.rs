@@ -1,5 +1,6 @@
 //! Data: MNIST IDX files, and turning bytes into model inputs. Pure functions, no burn.
 
+pub mod canvas;
 pub mod idx;
 
 pub use idx::{IdxError, Images, parse_images, parse_labels};
@@ -139,4 +140,15 @@ pub fn load_split(dir: &std::path::Path, prefix: &str) -> Result<Digits, DigitsE
         return Err(DigitsError::CountMismatch { images: images.count, labels: labels.len() });
     }
     Ok(Digits { images, labels })
+}
+
+/// Mean squared error between `a` and `b` over the pixels where `mask` is true (0 if none).
+pub fn masked_error(a: &[f32], b: &[f32], mask: &[bool]) -> f32 {
+    let (sum, count) = a
+        .iter()
+        .zip(b)
+        .zip(mask)
+        .filter(|(_, m)| **m)
+        .fold((0.0f32, 0usize), |(s, n), ((x, y), _)| (s + (x - y) * (x - y), n + 1));
+    if count == 0 { 0.0 } else { sum / count as f32 }
 }

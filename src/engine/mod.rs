@@ -1,6 +1,10 @@
-//! The engine between the page and the model: owns weights (and, on the page, the device and the
-//! async readback). Components talk to it, never to burn.
+//! The engine between the page and the model: owns the device, the weights and the asynchronous
+//! readback. Components talk to it with plain numbers and never name a burn type.
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+pub mod inference;
 pub mod weights;
 
+pub use inference::{BackendKind, Encoded, Engine, EngineError, Inpainting};
 pub use weights::{WeightsError, load_vae};

@@ -6,43 +6,12 @@ use std::path::Path;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::write_file;
+pub use crate::metrics::{Manifest, ManifestEntry, ManifestFile};
 use crate::metrics::Metrics;
 use crate::model::{Vae, Variant};
-
-/// One file the page may fetch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ManifestFile {
-    /// File name relative to the manifest.
-    pub file: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// Lower-case hex SHA-256 of the contents.
-    pub sha256: String,
-}
-
-/// One variant's files.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ManifestEntry {
-    /// Variant name.
-    pub variant: String,
-    /// Epochs its weights have had.
-    pub epochs_done: usize,
-    /// The weights.
-    pub weights: ManifestFile,
-    /// The metrics.
-    pub metrics: ManifestFile,
-}
-
-/// `manifest.json`: every variant present in the models directory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Present variants, in the study's order.
-    pub variants: Vec<ManifestEntry>,
-}
 
 /// Largest relative change of the test loss for which weights ship in half precision.
 pub const HALF_TOLERANCE: f64 = 1e-3;

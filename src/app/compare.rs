@@ -1,0 +1,89 @@
+//! Compare: one input through all five variants at once.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::draw::strokes_to_input;
+use super::paint::paint_digit;
+use super::shell::{ModelStatus, timed, use_lab};
+use super::state::InpaintSource;
+use crate::data::masked_error;
+use crate::model::Variant;
+
+#[component]
+pub fn CompareMode() -> impl IntoView {
+    let lab = use_lab();
+    let input_ref = NodeRef::<html::Canvas>::new();
+    let refs: [NodeRef<html::Canvas>; 5] = std::array::from_fn(|_| NodeRef::new());
+    let errors = RwSignal::new([None::<f32>; 5]);
+    let message = RwSignal::new(None::<String>);
+    for variant in Variant::ALL {
+        lab.ensure_model(variant);
+    }
+    Effect::new(move |_| {
+        let (source, strokes) = lab.state.with(|s| (s.source, s.strokes.clone()));
+        let image = match source {
+            InpaintSource::Drawing => strokes_to_input(&strokes),
+            InpaintSource::Test(index) => lab.gallery.with(|g| match g {
+                Some(Ok(g)) => g.by_test_index(index),
+                _ => None,
+            }),
+        };
+        let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
+        let Some(image) = image else {
+            message.set(Some("Pick a test digit or draw one in the Draw tab.".into()));
+            return;
+        };
+        message.set(None);
+        if let Some(canvas) = input_ref.get() {
+            paint_digit(&canvas, &image);
+        }
+        spawn_local(async move {
+            for (k, variant) in Variant::ALL.into_iter().enumerate() {
+                if !ready[k] {
+                    continue;
+                }
+                if let Some(Ok(out)) = timed(lab, async |engine| engine.reconstruct(variant, &image).await).await {
+                    if let Some(canvas) = refs[k].get_untracked() {
+                        paint_digit(&canvas, &out);
+                    }
+                    let all = vec![true; out.len()];
+                    errors.update(|e| e[k] = Some(masked_error(&image, &out, &all)));
+                }
+            }
+        });
+    });
+    view! {
+        <section class="mode compare">
+            <div class="panel">
+                <div class="gallery">
+                    {[1098usize, 4865, 7584].into_iter().map(|index| view! {
+                        <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Test(index))>{format!("Test #{index}")}</button>
+                    }).collect_view()}
+                    <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Drawing)>"My drawing"</button>
+                </div>
+                <figure>
+                    <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"></canvas>
+                    <figcaption>"Input"</figcaption>
+                </figure>
+                <p class="hint">{move || message.get()}</p>
+            </div>
+            <div class="panel row">
+                {Variant::ALL.into_iter().enumerate().map(|(k, variant)| view! {
+                    <figure>
+                        <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"></canvas>
+                        <figcaption>
+                            {variant.label()}<br/>
+                            {move || match lab.status.with(|s| s.get(variant.name()).cloned()) {
+                                Some(ModelStatus::Failed(_)) => "unavailable".to_string(),
+                                Some(ModelStatus::Ready) => errors.get()[k].map(|e| format!("MSE {e:.4}")).unwrap_or_default(),
+                                _ => "loading…".to_string(),
+                            }}
+                        </figcaption>
+                    </figure>
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,226 @@
+//! Draw: a digit drawn with pointer events, turned into an MNIST-style input and reconstructed
+//! live (at most once per animation frame, never a queue of stale work).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::{HtmlCanvasElement, PointerEvent};
+
+use super::paint::{clear, context, paint_digit};
+use super::shell::{Lab, timed, use_lab};
+use super::state::Stroke;
+use crate::data::canvas::to_mnist;
+
+/// Side of the drawing canvas in canvas pixels.
+const SIDE: u32 = 280;
+/// Pen width: MNIST strokes are ~2.5 px of a 20 px digit, so ~1/10 of a digit drawn large.
+const PEN: f64 = 22.0;
+
+/// Draws the strokes, white on black.
+pub fn render_strokes(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
+    clear(canvas);
+    let Some(ctx) = context(canvas) else { return };
+    let side = canvas.width() as f64;
+    ctx.set_stroke_style_str("#fff");
+    ctx.set_fill_style_str("#fff");
+    ctx.set_line_width(PEN * side / SIDE as f64);
+    ctx.set_line_cap("round");
+    ctx.set_line_join("round");
+    for stroke in strokes {
+        let Some(&(x0, y0)) = stroke.first() else { continue };
+        if stroke.len() == 1 {
+            ctx.begin_path();
+            let _ = ctx.arc(x0 as f64 * side, y0 as f64 * side, PEN * side / SIDE as f64 / 2.0, 0.0, std::f64::consts::TAU);
+            ctx.fill();
+            continue;
+        }
+        ctx.begin_path();
+        ctx.move_to(x0 as f64 * side, y0 as f64 * side);
+        for &(x, y) in &stroke[1..] {
+            ctx.line_to(x as f64 * side, y as f64 * side);
+        }
+        ctx.stroke();
+    }
+}
+
+/// The ink of a drawing canvas (red channel, 0..1), for [`to_mnist`].
+pub fn read_ink(canvas: &HtmlCanvasElement) -> Option<Vec<f32>> {
+    let ctx = context(canvas)?;
+    let (w, h) = (canvas.width(), canvas.height());
+    let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).ok()?.data();
+    Some(data.chunks(4).map(|p| p[0] as f32 / 255.0).collect())
+}
+
+/// The model input of a set of strokes, drawn off-screen; `None` when there is no ink.
+pub fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
+    let document = web_sys::window()?.document()?;
+    let canvas: HtmlCanvasElement = wasm_bindgen::JsCast::dyn_into(document.create_element("canvas").ok()?).ok()?;
+    canvas.set_width(SIDE);
+    canvas.set_height(SIDE);
+    render_strokes(&canvas, strokes);
+    to_mnist(&read_ink(&canvas)?, SIDE as usize, SIDE as usize)
+}
+
+fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
+    let rect = canvas.get_bounding_client_rect();
+    let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
+    let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0);
+    (x.clamp(0.0, 1.0) as f32, y.clamp(0.0, 1.0) as f32)
+}
+
+/// Runs the latest request once per animation frame; requests made while one runs collapse into
+/// a single rerun with the newest input.
+#[derive(Clone, Default)]
+pub struct FrameRunner {
+    pending: Rc<Cell<bool>>,
+    running: Rc<Cell<bool>>,
+}
+
+impl FrameRunner {
+    /// Asks for `work` to run with the newest state.
+    pub fn request(&self, work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>) {
+        self.pending.set(true);
+        if self.running.get() {
+            return;
+        }
+        self.running.set(true);
+        let this = self.clone();
+        request_animation_frame(move || {
+            spawn_local(async move {
+                while this.pending.replace(false) {
+                    work().await;
+                }
+                this.running.set(false);
+            });
+        });
+    }
+}
+
+#[component]
+pub fn DrawMode() -> impl IntoView {
+    let lab = use_lab();
+    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let input_ref = NodeRef::<html::Canvas>::new();
+    let recon_ref = NodeRef::<html::Canvas>::new();
+    let drawing = StoredValue::new(false);
+    let message = RwSignal::new(Some("Draw a digit in the black square.".to_string()));
+    let latent = RwSignal::new(None::<Vec<f32>>);
+    let runner = FrameRunner::default();
+
+    let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
+        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, latent).await })
+    });
+
+    // Redraw and re-run whenever the strokes or the model change.
+    let strokes = Memo::new(move |_| lab.state.with(|s| s.strokes.clone()));
+    {
+        let runner = runner.clone();
+        let work = work.clone();
+        Effect::new(move |_| {
+            let strokes = strokes.get();
+            let variant = lab.state.with(|s| s.variant());
+            let _ready = lab.ready(variant);
+            if let Some(canvas) = canvas_ref.get() {
+                render_strokes(&canvas, &strokes);
+            }
+            runner.request(work.clone());
+        });
+    }
+
+    let on_down = move |ev: PointerEvent| {
+        let Some(canvas) = canvas_ref.get() else { return };
+        ev.prevent_default();
+        let _ = canvas.set_pointer_capture(ev.pointer_id());
+        drawing.set_value(true);
+        let p = point(&canvas, &ev);
+        lab.update(|s| s.strokes.push(vec![p]));
+    };
+    let on_move = move |ev: PointerEvent| {
+        if !drawing.get_value() {
+            return;
+        }
+        let Some(canvas) = canvas_ref.get() else { return };
+        let p = point(&canvas, &ev);
+        lab.update(|s| {
+            if let Some(stroke) = s.strokes.last_mut() {
+                stroke.push(p);
+            }
+        });
+    };
+    let on_up = move |_ev: PointerEvent| drawing.set_value(false);
+
+    view! {
+        <section class="mode draw">
+            <div class="panel">
+                <canvas class="pad" data-testid="draw-canvas" node_ref=canvas_ref width=SIDE height=SIDE
+                    aria-label="Drawing area: draw a digit with the mouse, a finger or a pen"
+                    on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
+                    on:pointerleave=on_up></canvas>
+                <div class="buttons">
+                    <button data-testid="draw-undo" on:click=move |_| lab.update(|s| { s.strokes.pop(); })>"Undo"</button>
+                    <button data-testid="draw-clear" on:click=move |_| lab.update(|s| s.strokes.clear())>"Clear"</button>
+                </div>
+            </div>
+            <div class="panel">
+                <figure>
+                    <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"></canvas>
+                    <figcaption>"Model input (28×28)"</figcaption>
+                </figure>
+                <figure>
+                    <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"></canvas>
+                    <figcaption>"Reconstruction"</figcaption>
+                </figure>
+                <p class="hint" data-testid="draw-message">{move || message.get()}</p>
+                <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| {
+                    let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
+                    format!("Latent mean z = ({})", parts.join(", "))
+                })}</p>
+            </div>
+        </section>
+    }
+}
+
+async fn reconstruct_drawing(
+    lab: Lab,
+    input_ref: NodeRef<html::Canvas>,
+    recon_ref: NodeRef<html::Canvas>,
+    message: RwSignal<Option<String>>,
+    latent: RwSignal<Option<Vec<f32>>>,
+) {
+    let (strokes, variant) = lab.state.with_untracked(|s| (s.strokes.clone(), s.variant()));
+    let Some(input) = strokes_to_input(&strokes) else {
+        for canvas in [input_ref.get_untracked(), recon_ref.get_untracked()].into_iter().flatten() {
+            clear(&canvas);
+        }
+        latent.set(None);
+        message.set(Some("Draw a digit in the black square.".into()));
+        return;
+    };
+    if let Some(canvas) = input_ref.get_untracked() {
+        paint_digit(&canvas, &input);
+    }
+    if !lab.status.with_untracked(|s| matches!(s.get(variant.name()), Some(super::shell::ModelStatus::Ready))) {
+        message.set(Some("The model is still loading…".into()));
+        return;
+    }
+    let result = timed(lab, async |engine| {
+        let out = engine.reconstruct(variant, &input).await?;
+        let z = engine.encode(variant, &input).await?;
+        Ok((out, z.mean))
+    })
+    .await;
+    match result {
+        Some(Ok((out, mean))) => {
+            if let Some(canvas) = recon_ref.get_untracked() {
+                paint_digit(&canvas, &out);
+            }
+            latent.set(Some(mean));
+            message.set(None);
+        }
+        Some(Err(e)) => message.set(Some(e.to_string())),
+        None => message.set(Some("Starting…".into())),
+    }
+}

@@ -1,0 +1,307 @@
+//! Explore: the latent space. Latent-2 models get the study's 30×30 manifold over [−1, 1]² and a
+//! scatter of test-digit means by label; latent-1 a strip; latent-10 one slider per dimension
+//! (most-used dimensions first, by KL). Hovering or dragging decodes that point live.
+
+use std::rc::Rc;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::{HtmlCanvasElement, PointerEvent};
+
+use super::draw::FrameRunner;
+use super::paint::{clear, context, label_color, paint_digit, paint_grid};
+use super::shell::{Lab, timed, use_lab};
+use crate::engine::browser::yield_to_browser;
+use crate::model::Variant;
+
+/// Tiles per side of the manifold, as in the study.
+pub const MANIFOLD: usize = 30;
+/// Latents decoded per slice of work between yields to the browser.
+const SLICE: usize = 90;
+
+/// The study's grid: column j has z₀ = linspace(−1, 1)[j], row i has z₁ = linspace(1, −1)[i]
+/// (top row z₁ = +1).
+pub fn manifold_latents(n: usize, span: f32) -> Vec<f32> {
+    let at = |k: usize| -span + 2.0 * span * k as f32 / (n - 1) as f32;
+    let mut z = Vec::with_capacity(n * n * 2);
+    for i in 0..n {
+        for j in 0..n {
+            z.push(at(j));
+            z.push(at(n - 1 - i));
+        }
+    }
+    z
+}
+
+fn rel(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
+    let rect = canvas.get_bounding_client_rect();
+    let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
+    let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0);
+    (x.clamp(0.0, 1.0) as f32, y.clamp(0.0, 1.0) as f32)
+}
+
+#[component]
+pub fn ExploreMode() -> impl IntoView {
+    let lab = use_lab();
+    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
+    view! {
+        <section class="mode explore">
+            {move || match variant.get().config().latent_dim {
+                2 => view! { <Manifold/> <Scatter/> }.into_any(),
+                1 => view! { <Strip/> }.into_any(),
+                _ => view! { <Sliders/> }.into_any(),
+            }}
+            <Probe/>
+        </section>
+    }
+}
+
+/// The decoded image of the current latent point.
+#[component]
+fn Probe() -> impl IntoView {
+    let lab = use_lab();
+    let probe_ref = NodeRef::<html::Canvas>::new();
+    let runner = FrameRunner::default();
+    let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
+        Box::pin(async move {
+            let (variant, z) = lab.state.with_untracked(|s| (s.variant(), s.latent.clone()));
+            if z.len() != variant.config().latent_dim || !lab.status.with_untracked(|s| matches!(s.get(variant.name()), Some(super::shell::ModelStatus::Ready))) {
+                return;
+            }
+            if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(variant, &z).await).await {
+                if let Some(canvas) = probe_ref.get_untracked() {
+                    paint_digit(&canvas, &pixels);
+                }
+            }
+        })
+    });
+    Effect::new(move |_| {
+        let _ = lab.state.with(|s| (s.latent.clone(), s.variant()));
+        let _ = lab.ready(lab.state.with_untracked(|s| s.variant()));
+        runner.request(work.clone());
+    });
+    view! {
+        <div class="panel probe">
+            <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"></canvas>
+            <p class="latent">{move || {
+                let parts: Vec<String> = lab.state.with(|s| s.latent.iter().map(|v| format!("{v:+.2}")).collect());
+                format!("z = ({})", parts.join(", "))
+            }}</p>
+        </div>
+    }
+}
+
+#[component]
+fn Manifold() -> impl IntoView {
+    let lab = use_lab();
+    let grid_ref = NodeRef::<html::Canvas>::new();
+    let progress = RwSignal::new(0usize);
+    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
+    Effect::new(move |_| {
+        let variant = variant.get();
+        if !lab.ready(variant) {
+            return;
+        }
+        spawn_local(decode_manifold(lab, variant, grid_ref, progress));
+    });
+    let side = (MANIFOLD * 28) as u32;
+    let on_move = move |ev: PointerEvent| {
+        if ev.buttons() == 0 && ev.pointer_type() != "mouse" {
+            return;
+        }
+        let Some(canvas) = grid_ref.get() else { return };
+        let (x, y) = rel(&canvas, &ev);
+        lab.update(|s| s.latent = vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
+    };
+    view! {
+        <div class="panel">
+            <h2>"Latent manifold"</h2>
+            <canvas class="manifold" data-testid="manifold-grid" node_ref=grid_ref width=side height=side
+                aria-label="30 by 30 digits decoded over the latent square from −1 to 1"
+                on:pointermove=on_move on:pointerdown=on_move></canvas>
+            <p class="hint" data-testid="manifold-progress" data-done=move || (progress.get() == MANIFOLD * MANIFOLD).to_string()>
+                {move || {
+                    let p = progress.get();
+                    if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point.".into() }
+                }}
+            </p>
+        </div>
+    }
+}
+
+async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Canvas>, progress: RwSignal<usize>) {
+    let z = manifold_latents(MANIFOLD, 1.0);
+    progress.set(0);
+    if let Some(canvas) = grid_ref.get_untracked() {
+        clear(&canvas);
+    }
+    let started = crate::engine::browser::now_ms();
+    for (k, chunk) in z.chunks(SLICE * 2).enumerate() {
+        // Stop if the visitor moved on to another model.
+        if lab.state.with_untracked(|s| s.variant()) != variant {
+            return;
+        }
+        let Some(engine) = super::shell::engine() else { return };
+        match engine.decode(variant, chunk).await {
+            Ok(pixels) => {
+                if let Some(canvas) = grid_ref.get_untracked() {
+                    paint_grid(&canvas, &pixels, MANIFOLD, k * SLICE);
+                }
+                progress.set((k + 1) * SLICE);
+            }
+            Err(_) => return,
+        }
+        yield_to_browser().await;
+    }
+    lab.record_time(started);
+}
+
+/// Test-digit means, coloured by label, with the current point.
+#[component]
+fn Scatter() -> impl IntoView {
+    let lab = use_lab();
+    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let points = RwSignal::new(None::<(Vec<f32>, Vec<u8>)>);
+    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
+    Effect::new(move |_| {
+        let variant = variant.get();
+        let has_gallery = lab.gallery.with(|g| matches!(g, Some(Ok(_))));
+        if !lab.ready(variant) || !has_gallery {
+            return;
+        }
+        spawn_local(async move {
+            let Some(Ok(gallery)) = lab.gallery.get_untracked() else { return };
+            let Some(engine) = super::shell::engine() else { return };
+            let mut means = Vec::new();
+            let all: Vec<usize> = (0..gallery.digits.len()).collect();
+            for chunk in all.chunks(250) {
+                match engine.encode(variant, &gallery.digits.intensities(chunk)).await {
+                    Ok(e) => means.extend(e.mean),
+                    Err(_) => return,
+                }
+                yield_to_browser().await;
+            }
+            if lab.state.with_untracked(|s| s.variant()) == variant {
+                points.set(Some((means, gallery.digits.labels.clone())));
+            }
+        });
+    });
+    let extent = move || {
+        points.with(|p| p.as_ref().map(|(m, _)| m.iter().fold(1.0f32, |a, v| a.max(v.abs())) * 1.05).unwrap_or(4.0))
+    };
+    Effect::new(move |_| {
+        let latent = lab.state.with(|s| s.latent.clone());
+        let Some(canvas) = canvas_ref.get() else { return };
+        let Some(ctx) = context(&canvas) else { return };
+        let size = canvas.width() as f64;
+        ctx.set_fill_style_str("#111");
+        ctx.fill_rect(0.0, 0.0, size, size);
+        let e = extent() as f64;
+        let to_px = |x: f32, y: f32| ((x as f64 / e + 1.0) / 2.0 * size, (1.0 - y as f64 / e) / 2.0 * size);
+        points.with(|p| {
+            if let Some((means, labels)) = p {
+                for (m, &label) in means.chunks(2).zip(labels) {
+                    let (px, py) = to_px(m[0], m[1]);
+                    ctx.set_fill_style_str(label_color(label));
+                    ctx.fill_rect(px - 2.0, py - 2.0, 4.0, 4.0);
+                }
+            }
+        });
+        if latent.len() == 2 {
+            let (px, py) = to_px(latent[0], latent[1]);
+            ctx.set_stroke_style_str("#fff");
+            ctx.set_line_width(2.0);
+            ctx.begin_path();
+            let _ = ctx.arc(px, py, 7.0, 0.0, std::f64::consts::TAU);
+            ctx.stroke();
+        }
+    });
+    let on_move = move |ev: PointerEvent| {
+        if ev.buttons() == 0 && ev.pointer_type() != "mouse" {
+            return;
+        }
+        let Some(canvas) = canvas_ref.get() else { return };
+        let (x, y) = rel(&canvas, &ev);
+        let e = extent();
+        lab.update(|s| s.latent = vec![(2.0 * x - 1.0) * e, (1.0 - 2.0 * y) * e]);
+    };
+    view! {
+        <div class="panel">
+            <h2>"Test digits in latent space"</h2>
+            <canvas class="scatter" data-testid="latent-scatter" node_ref=canvas_ref width="400" height="400"
+                aria-label="Latent means of test digits coloured by label" on:pointermove=on_move on:pointerdown=on_move></canvas>
+            <p class="legend">{(0..10u8).map(|l| view! { <span style=format!("color:{}", label_color(l))>{format!("■ {l} ")}</span> }).collect_view()}</p>
+            <p class="hint">{move || if points.with(|p| p.is_none()) { "Encoding the test digits…" } else { "Means of 1,003 test digits. Hover to decode any point." }}</p>
+        </div>
+    }
+}
+
+#[component]
+fn Strip() -> impl IntoView {
+    let lab = use_lab();
+    let strip_ref = NodeRef::<html::Canvas>::new();
+    const N: usize = 15;
+    const SPAN: f32 = 3.0;
+    Effect::new(move |_| {
+        if !lab.ready(Variant::Latent1) {
+            return;
+        }
+        spawn_local(async move {
+            let z: Vec<f32> = (0..N).map(|k| -SPAN + 2.0 * SPAN * k as f32 / (N - 1) as f32).collect();
+            if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(Variant::Latent1, &z).await).await {
+                if let Some(canvas) = strip_ref.get_untracked() {
+                    paint_grid(&canvas, &pixels, N, 0);
+                }
+            }
+        });
+    });
+    let on_move = move |ev: PointerEvent| {
+        let Some(canvas) = strip_ref.get() else { return };
+        let (x, _) = rel(&canvas, &ev);
+        lab.update(|s| s.latent = vec![-SPAN + 2.0 * SPAN * x]);
+    };
+    view! {
+        <div class="panel wide">
+            <h2>"The one latent dimension"</h2>
+            <canvas class="strip" data-testid="latent-strip" node_ref=strip_ref width=(N * 28) as u32 height="28"
+                on:pointermove=on_move on:pointerdown=on_move></canvas>
+            <p class="hint">{format!("z from −{SPAN} to {SPAN}. Hover to decode a point.")}</p>
+        </div>
+    }
+}
+
+#[component]
+fn Sliders() -> impl IntoView {
+    let lab = use_lab();
+    // Most-used dimensions (highest mean KL on the test set) first.
+    let order = Memo::new(move |_| {
+        let variant = lab.state.with(|s| s.variant());
+        let latent = variant.config().latent_dim;
+        let kl = lab.metrics.with(|m| m.get(variant.name()).map(|m| m.kl_per_dim.clone()));
+        let mut dims: Vec<(usize, f64)> = (0..latent).map(|d| (d, kl.as_ref().and_then(|k| k.get(d).copied()).unwrap_or(0.0))).collect();
+        dims.sort_by(|a, b| b.1.total_cmp(&a.1));
+        dims
+    });
+    view! {
+        <div class="panel">
+            <h2>"Latent dimensions"</h2>
+            <p class="hint">"Ordered by how much information each carries (KL on the test set)."</p>
+            <button on:click=move |_| lab.update(|s| s.latent.iter_mut().for_each(|v| *v = 0.0))>"Reset to 0"</button>
+            <div class="sliders">
+                {move || order.get().into_iter().map(|(d, kl)| view! {
+                    <label>
+                        <span>{format!("z{d} · KL {kl:.2}")}</span>
+                        <input type="range" min="-3" max="3" step="0.05" data-testid=format!("latent-slider-{d}")
+                            prop:value=move || lab.state.with(|s| s.latent.get(d).copied().unwrap_or(0.0).to_string())
+                            on:input=move |ev| {
+                                if let Ok(v) = event_target_value(&ev).parse::<f32>() {
+                                    lab.update(|s| if let Some(x) = s.latent.get_mut(d) { *x = v });
+                                }
+                            }/>
+                    </label>
+                }).collect_view()}
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,24 @@
+//! The page (Leptos, client-side rendering). One file per mode; this one holds the shell, the
+//! shared context and model loading. Components talk to the engine, never to burn.
+
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod compare;
+#[cfg(target_arch = "wasm32")]
+mod draw;
+#[cfg(target_arch = "wasm32")]
+mod explore;
+#[cfg(target_arch = "wasm32")]
+mod generate;
+#[cfg(target_arch = "wasm32")]
+mod inpaint;
+#[cfg(target_arch = "wasm32")]
+mod paint;
+#[cfg(target_arch = "wasm32")]
+mod report;
+#[cfg(target_arch = "wasm32")]
+mod shell;
+
+#[cfg(target_arch = "wasm32")]
+pub use shell::mount;

@@ -1,0 +1,343 @@
+//! The shell: header with the backend badge, variant picker, mode tabs, footer; and the shared
+//! context (view state, model status, engine).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::state::{Mode, ViewState};
+use crate::data::Digits;
+use crate::engine::browser::{fetch_bytes, now_ms, start, verify};
+use crate::engine::{Engine, EngineError};
+use crate::metrics::{Manifest, Metrics};
+use crate::model::Variant;
+
+thread_local! {
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+}
+
+/// The engine, once started.
+pub fn engine() -> Option<Rc<Engine>> {
+    ENGINE.with(|e| e.borrow().clone())
+}
+
+/// Loading state of one variant's weights.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelStatus {
+    /// Downloading.
+    Loading {
+        /// Bytes so far.
+        received: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Installed in the engine.
+    Ready,
+    /// Could not be used; the message says why.
+    Failed(String),
+}
+
+/// The shipped test digits and their MNIST test-set indices.
+#[derive(Debug, Clone)]
+pub struct Gallery {
+    /// The digits.
+    pub digits: Digits,
+    /// MNIST test index of each.
+    pub test_indices: Vec<usize>,
+}
+
+impl Gallery {
+    /// Intensities of the digit with MNIST test index `index`.
+    pub fn by_test_index(&self, index: usize) -> Option<Vec<f32>> {
+        let pos = self.test_indices.iter().position(|&i| i == index)?;
+        Some(self.digits.intensities(&[pos]))
+    }
+}
+
+/// Everything the modes share. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Lab {
+    /// The view.
+    pub state: RwSignal<ViewState>,
+    /// Backend badge text; `None` while starting.
+    pub backend: RwSignal<Option<String>>,
+    /// A message shown once (e.g. why WebGPU is not used).
+    pub notice: RwSignal<Option<String>>,
+    /// Duration of the last inference, ms.
+    pub last_ms: RwSignal<Option<f64>>,
+    /// The models manifest.
+    pub manifest: RwSignal<Option<Result<Manifest, String>>>,
+    /// Each variant's metrics, when fetched.
+    pub metrics: RwSignal<HashMap<String, Metrics>>,
+    /// Each variant's weights status.
+    pub status: RwSignal<HashMap<String, ModelStatus>>,
+    /// The shipped test digits.
+    pub gallery: RwSignal<Option<Result<Gallery, String>>>,
+}
+
+impl Lab {
+    /// Whether `variant` can run now (tracks the status signal).
+    pub fn ready(&self, variant: Variant) -> bool {
+        matches!(self.status.get().get(variant.name()), Some(ModelStatus::Ready))
+    }
+
+    /// Records how long an inference took.
+    pub fn record_time(&self, started: f64) {
+        self.last_ms.set(Some(now_ms() - started));
+    }
+
+    /// Starts loading `variant` unless it is loaded or loading.
+    pub fn ensure_model(&self, variant: Variant) {
+        let lab = *self;
+        let name = variant.name().to_string();
+        let known = lab.status.with_untracked(|s| s.get(&name).cloned());
+        if matches!(known, Some(ModelStatus::Ready | ModelStatus::Loading { .. })) {
+            return;
+        }
+        let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
+        let Some(engine) = engine() else { return };
+        let Some(entry) = manifest.entry(&name).cloned() else {
+            lab.set_status(&name, ModelStatus::Failed(format!("The {} model has not been trained yet.", variant.label())));
+            return;
+        };
+        lab.set_status(&name, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
+        spawn_local(async move {
+            let url = format!("models/{}", entry.weights.file);
+            let total = entry.weights.bytes;
+            let result = fetch_bytes(&url, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
+                .await
+                .and_then(|bytes| verify(&entry.weights.file, &bytes, entry.weights.bytes, &entry.weights.sha256).map(|_| bytes))
+                .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
+            let result = match result {
+                // Compile the shaders now, not on the visitor's first stroke.
+                Ok(()) => engine.decode(variant, &vec![0.0; variant.config().latent_dim]).await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => lab.set_status(&name, ModelStatus::Ready),
+                Err(e) => lab.set_status(&name, ModelStatus::Failed(format!("Could not load the {} model: {e}", variant.label()))),
+            }
+        });
+    }
+
+    fn set_status(&self, name: &str, status: ModelStatus) {
+        self.status.update(|s| {
+            s.insert(name.to_string(), status);
+        });
+    }
+
+    /// Changes the view state.
+    pub fn update(&self, f: impl FnOnce(&mut ViewState)) {
+        self.state.update(f);
+    }
+}
+
+/// Runs an engine call, timing it; `None` when the engine is not up yet.
+pub async fn timed<T>(lab: Lab, call: impl AsyncFnOnce(Rc<Engine>) -> Result<T, EngineError>) -> Option<Result<T, EngineError>> {
+    let engine = engine()?;
+    let started = now_ms();
+    let out = call(engine).await;
+    lab.record_time(started);
+    Some(out)
+}
+
+/// The context, from any component.
+pub fn use_lab() -> Lab {
+    expect_context::<Lab>()
+}
+
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
+/// Mounts the page on `<body>`.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+async fn load_gallery() -> Result<Gallery, String> {
+    let images = fetch_bytes("data/test-sample-images-idx3-ubyte.gz", |_| {}).await?;
+    let labels = fetch_bytes("data/test-sample-labels-idx1-ubyte.gz", |_| {}).await?;
+    let index = fetch_bytes("data/test-sample.json", |_| {}).await?;
+    let digits = Digits::from_idx(&images, &labels).map_err(|e| e.to_string())?;
+    let index: serde_json::Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
+    let test_indices: Vec<usize> = index["test_indices"]
+        .as_array()
+        .ok_or("test-sample.json has no test_indices")?
+        .iter()
+        .filter_map(|v| v.as_u64().map(|v| v as usize))
+        .collect();
+    if test_indices.len() != digits.len() {
+        return Err("test-sample.json does not match the shipped digits".into());
+    }
+    Ok(Gallery { digits, test_indices })
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let lab = Lab {
+        state: RwSignal::new(ViewState::default()),
+        backend: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        last_ms: RwSignal::new(None),
+        manifest: RwSignal::new(None),
+        metrics: RwSignal::new(HashMap::new()),
+        status: RwSignal::new(HashMap::new()),
+        gallery: RwSignal::new(None),
+    };
+    provide_context(lab);
+
+    spawn_local(async move {
+        let prefer_gpu = query_param("backend").as_deref() != Some("cpu");
+        let (engine, notice) = start(prefer_gpu).await;
+        lab.backend.set(Some(engine.backend().label()));
+        lab.notice.set(notice);
+        ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(engine)));
+        let manifest = fetch_bytes("models/manifest.json", |_| {})
+            .await
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| format!("models/manifest.json is invalid: {e}")));
+        lab.manifest.set(Some(manifest.clone()));
+        lab.ensure_model(lab.state.get_untracked().variant());
+        lab.gallery.set(Some(load_gallery().await));
+        if let Ok(manifest) = manifest {
+            for entry in manifest.variants {
+                let url = format!("models/{}", entry.metrics.file);
+                if let Ok(metrics) = fetch_bytes(&url, |_| {}).await.and_then(|b| serde_json::from_slice::<Metrics>(&b).map_err(|e| e.to_string())) {
+                    lab.metrics.update(|m| {
+                        m.insert(entry.variant.clone(), metrics);
+                    });
+                }
+            }
+        }
+    });
+
+    // Load the variant when it is picked.
+    Effect::new(move |_| {
+        let variant = lab.state.with(|s| s.variant());
+        if lab.manifest.with(|m| m.is_some()) {
+            lab.ensure_model(variant);
+        }
+    });
+
+    let mode = Memo::new(move |_| lab.state.with(|s| s.mode));
+    view! {
+        <header class="top">
+            <div class="brand">
+                <h1>"VAE Lab"</h1>
+                <p class="tagline">"Variational autoencoders on MNIST, running in your browser."</p>
+            </div>
+            <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
+                {move || match lab.backend.get() {
+                    None => "Starting…".to_string(),
+                    Some(label) => label,
+                }}
+                <span class="timing" data-testid="inference-time">
+                    {move || lab.last_ms.get().map(|ms| format!(" · {ms:.1} ms")).unwrap_or_default()}
+                </span>
+            </div>
+        </header>
+        {move || lab.notice.get().map(|n| view! {
+            <p class="notice" role="status" data-testid="notice">{n}
+                <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
+            </p>
+        })}
+        <nav class="controls">
+            <VariantPicker/>
+            <div class="tabs" role="tablist">
+                {Mode::ALL.into_iter().map(|m| view! {
+                    <button role="tab" data-testid=format!("tab-{}", m.id())
+                        aria-selected=move || (mode.get() == m).to_string()
+                        class:active=move || mode.get() == m
+                        on:click=move |_| lab.update(|s| s.mode = m)>
+                        {m.label()}
+                    </button>
+                }).collect_view()}
+            </div>
+        </nav>
+        <ModelStatusLine/>
+        <main>
+            {move || match mode.get() {
+                Mode::Draw => view! { <super::draw::DrawMode/> }.into_any(),
+                Mode::Inpaint => view! { <super::inpaint::InpaintMode/> }.into_any(),
+                Mode::Generate => view! { <super::generate::GenerateMode/> }.into_any(),
+                Mode::Explore => view! { <super::explore::ExploreMode/> }.into_any(),
+                Mode::Compare => view! { <super::compare::CompareMode/> }.into_any(),
+                Mode::Report => view! { <super::report::ReportMode/> }.into_any(),
+            }}
+        </main>
+        <footer>
+            <p>
+                "A variational autoencoder squeezes each 28×28 digit into a few numbers (its latent code) and "
+                "learns to draw digits back from them. This page reproduces the Keras "
+                <a href="https://keras.io/examples/generative/vae/">"Variational AutoEncoder example"</a>
+                " and four variants, trained natively with burn and run here client-side: nothing leaves your browser."
+            </p>
+            <p class="small">
+                "MNIST digits by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0). "
+                "Models trained on the 60,000 training digits; the digits shown are from the 10,000 held-out test digits."
+            </p>
+        </footer>
+    }
+}
+
+#[component]
+fn VariantPicker() -> impl IntoView {
+    let lab = use_lab();
+    view! {
+        <label class="picker">
+            <span>"Model"</span>
+            <select data-testid="variant-picker"
+                prop:value=move || lab.state.with(|s| s.variant.clone())
+                on:change=move |ev| {
+                    if let Some(v) = Variant::from_name(&event_target_value(&ev)) {
+                        lab.update(|s| s.set_variant(v));
+                    }
+                }>
+                {Variant::ALL.into_iter().map(|v| view! {
+                    <option value=v.name()>{v.label()}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn ModelStatusLine() -> impl IntoView {
+    let lab = use_lab();
+    move || {
+        let variant = lab.state.with(|s| s.variant());
+        let manifest_error = lab.manifest.with(|m| match m {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        });
+        if let Some(e) = manifest_error {
+            return view! { <p class="error" role="alert" data-testid="model-error">{format!("The models could not be listed: {e}")}</p> }.into_any();
+        }
+        match lab.status.with(|s| s.get(variant.name()).cloned()) {
+            Some(ModelStatus::Loading { received, total }) => view! {
+                <div class="loading" data-testid="model-loading">
+                    <span>{format!("Loading the {} model…", variant.label())}</span>
+                    <progress max=total.max(1) value=received></progress>
+                </div>
+            }.into_any(),
+            Some(ModelStatus::Failed(message)) => view! {
+                <p class="error" role="alert" data-testid="model-error">{message}</p>
+            }.into_any(),
+            Some(ModelStatus::Ready) => {
+                let epochs = lab.metrics.with(|m| m.get(variant.name()).map(|m| (m.epochs_done, m.protocol.epochs)));
+                view! {
+                    <p class="status" data-testid="model-ready">
+                        {format!("{} ready", variant.label())}
+                        {epochs.filter(|(d, t)| d < t).map(|(d, t)| format!(" · trained {d} of {t} epochs so far"))}
+                    </p>
+                }.into_any()
+            }
+            None => view! { <p class="status">"Preparing…"</p> }.into_any(),
+        }
+    }
+}

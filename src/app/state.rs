@@ -1,0 +1,155 @@
+//! The whole view in one serialisable value: mode, variant, latent point, seed, mask, drawing.
+//! Plain data, no browser types, so it is tested natively (and later encoded in share links).
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::PIXELS;
+use crate::model::Variant;
+
+/// The page's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Draw a digit, see it reconstructed live.
+    #[default]
+    Draw,
+    /// Mask part of a digit and fill it in.
+    Inpaint,
+    /// Decode samples from the prior.
+    Generate,
+    /// Walk the latent space.
+    Explore,
+    /// One input through all five variants.
+    Compare,
+    /// The training report.
+    Report,
+}
+
+impl Mode {
+    /// All modes, in tab order.
+    pub const ALL: [Mode; 6] = [Mode::Draw, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report];
+
+    /// Stable identifier (tab test ids, links).
+    pub fn id(&self) -> &'static str {
+        match self {
+            Mode::Draw => "draw",
+            Mode::Inpaint => "inpaint",
+            Mode::Generate => "generate",
+            Mode::Explore => "explore",
+            Mode::Compare => "compare",
+            Mode::Report => "report",
+        }
+    }
+
+    /// Tab label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Mode::Draw => "Draw",
+            Mode::Inpaint => "Inpaint",
+            Mode::Generate => "Generate",
+            Mode::Explore => "Explore",
+            Mode::Compare => "Compare",
+            Mode::Report => "Report",
+        }
+    }
+}
+
+/// One pen stroke, as points in 0..1 canvas coordinates.
+pub type Stroke = Vec<(f32, f32)>;
+
+/// Where the inpainting starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "index")]
+pub enum InpaintSource {
+    /// A shipped test digit, by its index in the MNIST test set.
+    Test(usize),
+    /// The drawing of the Draw mode.
+    Drawing,
+}
+
+/// Everything a visitor has set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewState {
+    /// Current mode.
+    pub mode: Mode,
+    /// Current variant (by its stable name).
+    pub variant: String,
+    /// The explored latent point (length = the variant's latent size).
+    pub latent: Vec<f32>,
+    /// Seed of the Generate grid.
+    pub seed: u64,
+    /// Temperature (standard deviation) of the prior samples.
+    pub temperature: f32,
+    /// Inpainting mask, 784 cells, true = unknown.
+    pub mask: Vec<bool>,
+    /// Inpainting source.
+    pub source: InpaintSource,
+    /// Rounds of iterative projection.
+    pub steps: usize,
+    /// The drawing.
+    pub strokes: Vec<Stroke>,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        ViewState {
+            mode: Mode::Draw,
+            variant: Variant::Baseline.name().into(),
+            latent: vec![0.0, 0.0],
+            seed: 1,
+            temperature: 1.0,
+            mask: study_mask(),
+            source: InpaintSource::Test(4865),
+            steps: 20,
+            strokes: Vec::new(),
+        }
+    }
+}
+
+impl ViewState {
+    /// The current variant, falling back to the baseline for an unknown name.
+    pub fn variant(&self) -> Variant {
+        Variant::from_name(&self.variant).unwrap_or(Variant::Baseline)
+    }
+
+    /// Switches variant, resizing the latent point to its latent size.
+    pub fn set_variant(&mut self, variant: Variant) {
+        self.variant = variant.name().into();
+        self.latent.resize(variant.config().latent_dim, 0.0);
+    }
+}
+
+/// The study's inpainting mask: rows and columns 10..20 unknown.
+pub fn study_mask() -> Vec<bool> {
+    rect_mask(10, 10, 20, 20)
+}
+
+/// A mask with the rectangle rows `y0..y1`, columns `x0..x1` unknown.
+pub fn rect_mask(x0: usize, y0: usize, x1: usize, y1: usize) -> Vec<bool> {
+    (0..PIXELS).map(|i| (x0..x1).contains(&(i % 28)) && (y0..y1).contains(&(i / 28))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_study_mask_is_ten_by_ten() {
+        let mask = study_mask();
+        assert_eq!(mask.iter().filter(|&&m| m).count(), 100);
+        assert!(mask[10 * 28 + 10] && mask[19 * 28 + 19]);
+        assert!(!mask[20 * 28 + 20] && !mask[9 * 28 + 10]);
+    }
+
+    #[test]
+    fn state_round_trips_through_json_and_tracks_latent_size() {
+        let mut state = ViewState::default();
+        state.set_variant(Variant::Latent10);
+        assert_eq!(state.latent.len(), 10);
+        state.strokes.push(vec![(0.1, 0.2), (0.3, 0.4)]);
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<ViewState>(&json).unwrap(), state);
+        state.variant = "nonsense".into();
+        assert_eq!(state.variant(), Variant::Baseline);
+    }
+}

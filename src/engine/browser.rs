@@ -1,0 +1,94 @@
+//! Browser side of the engine (wasm only): choosing the device, fetching files with progress and
+//! checking them against the manifest.
+
+use burn::prelude::Device;
+use js_sys::{Reflect, Uint8Array};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::{BackendKind, Engine};
+
+/// Starts the engine: WebGPU when asked for and available, else the CPU. The second value says,
+/// once, why WebGPU is not in use when it was asked for.
+pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
+    if !prefer_gpu {
+        return (Engine::cpu(), None);
+    }
+    let has_webgpu = web_sys::window()
+        .map(|w| Reflect::get(&w.navigator(), &JsValue::from_str("gpu")).map(|g| !g.is_undefined()).unwrap_or(false))
+        .unwrap_or(false);
+    if !has_webgpu {
+        return (Engine::cpu(), Some("This browser has no WebGPU, so the models run on the CPU.".into()));
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let adapter = setup.adapter.get_info().name;
+            (Engine::on(device, BackendKind::WebGpu(adapter)), None)
+        }
+        Err(e) => (Engine::cpu(), Some(format!("WebGPU did not start ({e:?}), so the models run on the CPU."))),
+    }
+}
+
+fn js_error(context: &str, value: JsValue) -> String {
+    let detail = value.as_string().or_else(|| {
+        value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))
+    });
+    format!("{context}: {}", detail.unwrap_or_else(|| format!("{value:?}")))
+}
+
+/// Fetches `url` (relative to the page), reporting bytes received to `progress`.
+pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| js_error(&format!("cannot fetch {url}"), e))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| format!("{url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let Some(body) = response.body() else {
+        let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader =
+        body.get_reader().dyn_into().map_err(|_| format!("{url}: unreadable body"))?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| js_error(url, e))?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            break;
+        }
+        if let Ok(value) = Reflect::get(&chunk, &JsValue::from_str("value")) {
+            bytes.extend(Uint8Array::new(&value).to_vec());
+            progress(bytes.len() as u64);
+        }
+    }
+    Ok(bytes)
+}
+
+/// Checks fetched bytes against the manifest's size and SHA-256.
+pub fn verify(name: &str, bytes: &[u8], size: u64, sha256: &str) -> Result<(), String> {
+    if bytes.len() as u64 != size {
+        return Err(format!("{name} has {} bytes, the manifest says {size}", bytes.len()));
+    }
+    let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    if digest != sha256 {
+        return Err(format!("{name} does not match its checksum in the manifest (corrupted download?)"));
+    }
+    Ok(())
+}
+
+/// Milliseconds since page load, for timing.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Lets the browser handle input and paint before the next slice of work.
+pub async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

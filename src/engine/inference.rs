@@ -1,0 +1,175 @@
+//! The engine: one device, the loaded models, and every inference the page runs, each ending in
+//! one asynchronous readback (a WebGPU tensor must never be read synchronously in a browser).
+//!
+//! Inputs and outputs are plain `f32` slices: 784 intensities per image, `latent_dim` values per
+//! latent vector. Nothing outside this module sees a burn type.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use burn::prelude::*;
+
+use super::weights::{WeightsError, load_vae};
+use crate::data::{PIXELS, SIDE};
+use crate::model::{Vae, Variant};
+
+/// Which compute path runs the models.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendKind {
+    /// burn-wgpu on a WebGPU adapter, with its name.
+    WebGpu(String),
+    /// burn's flex backend on the CPU.
+    Cpu,
+}
+
+impl BackendKind {
+    /// What the badge shows.
+    pub fn label(&self) -> String {
+        match self {
+            BackendKind::WebGpu(adapter) if adapter.is_empty() => "WebGPU".into(),
+            BackendKind::WebGpu(adapter) => format!("WebGPU · {adapter}"),
+            BackendKind::Cpu => "CPU".into(),
+        }
+    }
+}
+
+/// Why an inference could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The variant's weights are not loaded yet.
+    #[error("the `{0}` model is not loaded")]
+    NotLoaded(String),
+    /// Inputs of the wrong size.
+    #[error("{0}")]
+    BadInput(String),
+    /// The device failed while computing or reading back.
+    #[error("the {backend} backend failed: {detail}")]
+    Device {
+        /// Backend label.
+        backend: String,
+        /// What it said.
+        detail: String,
+    },
+}
+
+/// Posterior parameters of a batch of images.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoded {
+    /// `n × latent` means.
+    pub mean: Vec<f32>,
+    /// `n × latent` log-variances.
+    pub log_var: Vec<f32>,
+}
+
+/// Result of inpainting one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inpainting {
+    /// The study's way: one pass of the masked image through the VAE.
+    pub one_pass: Vec<f32>,
+    /// Iterative projection: known pixels kept, masked ones replaced by the reconstruction.
+    pub iterative: Vec<f32>,
+}
+
+/// Device, backend and loaded models.
+pub struct Engine {
+    device: Device,
+    backend: BackendKind,
+    models: RefCell<HashMap<Variant, Vae>>,
+}
+
+impl Engine {
+    /// An engine on burn's CPU backend.
+    pub fn cpu() -> Engine {
+        Engine::on(Device::flex(), BackendKind::Cpu)
+    }
+
+    /// An engine on a device already initialised.
+    pub fn on(device: Device, backend: BackendKind) -> Engine {
+        Engine { device, backend, models: RefCell::new(HashMap::new()) }
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> &BackendKind {
+        &self.backend
+    }
+
+    /// Installs `variant` from the bytes of its weights file.
+    pub fn install(&self, variant: Variant, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        let model = load_vae(variant, bytes, &self.device)?;
+        self.models.borrow_mut().insert(variant, model);
+        Ok(())
+    }
+
+    /// Whether `variant` is ready.
+    pub fn has(&self, variant: Variant) -> bool {
+        self.models.borrow().contains_key(&variant)
+    }
+
+    fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
+        // Modules are cheap handles to device tensors: cloning does not copy weights.
+        self.models.borrow().get(&variant).cloned().ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
+    }
+
+    fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
+        if images.is_empty() || images.len() % PIXELS != 0 {
+            return Err(EngineError::BadInput(format!("{} values is not a whole number of 28×28 images", images.len())));
+        }
+        let n = images.len() / PIXELS;
+        Ok(Tensor::from_data(TensorData::new(images.to_vec(), [n, 1, SIDE, SIDE]), &self.device))
+    }
+
+    fn latents(&self, variant: Variant, z: &[f32]) -> Result<Tensor<2>, EngineError> {
+        let latent = variant.config().latent_dim;
+        if z.is_empty() || z.len() % latent != 0 {
+            return Err(EngineError::BadInput(format!("{} values is not a whole number of {latent}-D latents", z.len())));
+        }
+        Ok(Tensor::from_data(TensorData::new(z.to_vec(), [z.len() / latent, latent]), &self.device))
+    }
+
+    async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
+        let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
+        let data = tensor.into_data_async().await.map_err(|e| failed(format!("{e:?}")))?;
+        data.try_to_vec::<f32>().map_err(|e| failed(format!("{e:?}")))
+    }
+
+    /// Decodes latent vectors (`n × latent_dim`) into `n × 784` intensities.
+    pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let model = self.model(variant)?;
+        let z = self.latents(variant, z)?;
+        self.read(model.decoder.decode(z)).await
+    }
+
+    /// Posterior means and log-variances of `n × 784` images.
+    pub async fn encode(&self, variant: Variant, images: &[f32]) -> Result<Encoded, EngineError> {
+        let model = self.model(variant)?;
+        let (mean, log_var) = model.encoder.forward(self.images(images)?);
+        Ok(Encoded { mean: self.read(mean).await?, log_var: self.read(log_var).await? })
+    }
+
+    /// Encodes to the posterior mean and decodes: `n × 784` in, `n × 784` out.
+    pub async fn reconstruct(&self, variant: Variant, images: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let model = self.model(variant)?;
+        let images = self.images(images)?;
+        self.read(model.reconstruct(images)).await
+    }
+
+    /// Reconstructs `image` with the pixels where `mask` is true unknown (zeroed), once as the
+    /// study did and by `steps` rounds of iterative projection, all on the device.
+    pub async fn inpaint(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize) -> Result<Inpainting, EngineError> {
+        if image.len() != PIXELS || mask.len() != PIXELS {
+            return Err(EngineError::BadInput("inpainting takes one 28×28 image and a 28×28 mask".into()));
+        }
+        let model = self.model(variant)?;
+        let hole: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
+        let hole = self.images(&hole)?;
+        let known = hole.clone().neg().add_scalar(1.0);
+        let masked = self.images(image)? * known.clone();
+        let one_pass = model.reconstruct(masked.clone());
+        let mut current = masked.clone() + one_pass.clone() * hole.clone();
+        for _ in 1..steps.max(1) {
+            let guess = model.reconstruct(current);
+            current = masked.clone() + guess * hole.clone();
+        }
+        Ok(Inpainting { one_pass: self.read(one_pass).await?, iterative: self.read(current).await? })
+    }
+}

@@ -1,0 +1,228 @@
+// The page in Debian's Chromium, on both paths: WebGPU (SwiftShader) and ?backend=cpu.
+// Screenshots of every mode go to test-artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const DIST = path.join(ROOT, 'dist');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models/manifest.json'), 'utf8'));
+const BACKENDS = [
+  { name: 'webgpu', query: '', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] },
+  { name: 'cpu', query: '?backend=cpu', flags: [] },
+];
+const TIMEOUT = 180_000;
+
+let server;
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'build the page first: trunk build --release');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve(DIST);
+});
+after(() => server?.close());
+
+async function open(backend) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-'))}`,
+      ...backend.flags],
+  });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { browser, page, errors };
+}
+
+async function ready(page, backend) {
+  await page.goto(server.url + backend.query);
+  await page.getByTestId('backend-badge').filter({ hasNotText: 'Starting' }).waitFor({ timeout: TIMEOUT });
+  await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+}
+
+// Pixel intensities (0..1) of a 28×28 canvas.
+async function pixels(page, testId) {
+  return page.getByTestId(testId).evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4) out.push(d[i] / 255);
+    return out;
+  });
+}
+
+function pearson(a, b) {
+  const n = a.length, ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; }
+  return sab / Math.sqrt(saa * sbb || 1);
+}
+
+async function stroke(page, points) {
+  const box = await page.getByTestId('draw-canvas').boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 2 });
+  await page.mouse.up();
+}
+
+async function reconstructionOf(page, points) {
+  await page.getByTestId('draw-clear').click();
+  await stroke(page, points);
+  // Wait until the reconstruction shows ink (it updates within frames of the stroke).
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=reconstruction]');
+    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+    let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
+    return m > 60;
+  }, null, { timeout: TIMEOUT });
+  await page.waitForTimeout(300);
+  return [await pixels(page, 'model-input'), await pixels(page, 'reconstruction')];
+}
+
+const ZERO = Array.from({ length: 41 }, (_, k) => {
+  const t = (k / 40) * 2 * Math.PI;
+  return [0.5 + 0.22 * Math.sin(t), 0.5 - 0.32 * Math.cos(t)];
+});
+const ONE = [[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]];
+
+for (const backend of BACKENDS) {
+  test(`the page works on ${backend.name}`, { timeout: 900_000 }, async (t) => {
+    const { browser, page, errors } = await open(backend);
+    try {
+      await ready(page, backend);
+      const badge = await page.getByTestId('backend-badge').textContent();
+      if (backend.name === 'cpu') assert.match(badge, /CPU/);
+      else assert.match(badge, /WebGPU/, `expected a WebGPU adapter, badge says ${badge}`);
+
+      await t.test('a drawn 0 and 1 are reconstructed', async () => {
+        for (const [name, points] of [['0', ZERO], ['1', ONE]]) {
+          const [input, recon] = await reconstructionOf(page, points);
+          const r = pearson(input, recon);
+          console.log(`${backend.name}: drawn ${name}: Pearson r = ${r.toFixed(3)}`);
+          assert.ok(r > 0.5, `drawn ${name}: r = ${r}`);
+        }
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-draw.png`), fullPage: true });
+      });
+
+      await t.test('the study inpainting preset on test 4865 fills the hole', async () => {
+        await page.getByTestId('tab-inpaint').click();
+        await page.getByTestId('inpaint-test-4865').click();
+        await page.getByTestId('inpaint-preset').click();
+        await page.getByTestId('error-iterative').waitFor({ timeout: TIMEOUT });
+        await page.waitForTimeout(500);
+        const value = async (id) => Number(await page.getByTestId(id).textContent());
+        const [zero, onePass, iterative] = [await value('error-masked'), await value('error-one-pass'), await value('error-iterative')];
+        console.log(`${backend.name}: hidden-pixel MSE zero-filled ${zero}, one pass ${onePass}, iterative ${iterative}`);
+        assert.ok(onePass < zero && iterative < zero, `${zero} ${onePass} ${iterative}`);
+        const masked = await pixels(page, 'inpaint-masked');
+        const filled = await pixels(page, 'inpaint-iterative');
+        let changed = 0;
+        for (let y = 10; y < 20; y++) for (let x = 10; x < 20; x++) if (Math.abs(filled[y * 28 + x] - masked[y * 28 + x]) > 0.05) changed++;
+        assert.ok(changed > 5, `only ${changed} hidden pixels changed`);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-inpaint.png`), fullPage: true });
+      });
+
+      await t.test('generate fills the grid with distinct, non-blank digits', async () => {
+        await page.getByTestId('tab-generate').click();
+        await page.waitForFunction(() => {
+          const c = document.querySelector('[data-testid=generate-grid]');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
+          return m > 100;
+        }, null, { timeout: TIMEOUT });
+        const tiles = await page.getByTestId('generate-grid').evaluate((c) => {
+          const ctx = c.getContext('2d');
+          const out = [];
+          for (let ty = 0; ty < 8; ty++) for (let tx = 0; tx < 8; tx++) {
+            const d = ctx.getImageData(tx * 28, ty * 28, 28, 28).data;
+            const tile = []; for (let i = 0; i < d.length; i += 4) tile.push(d[i]);
+            out.push(tile);
+          }
+          return out;
+        });
+        assert.equal(tiles.length, 64);
+        for (const tile of tiles) assert.ok(Math.max(...tile) > 80, 'a blank tile');
+        const distinct = new Set(tiles.map((t) => t.join(','))).size;
+        assert.ok(distinct >= 60, `only ${distinct} distinct tiles`);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-generate.png`), fullPage: true });
+      });
+
+      await t.test('the manifold grid renders', async () => {
+        await page.getByTestId('tab-explore').click();
+        await page.locator('[data-testid=manifold-progress][data-done=true]').waitFor({ timeout: TIMEOUT });
+        const lit = await page.getByTestId('manifold-grid').evaluate((c) => {
+          const ctx = c.getContext('2d');
+          let tiles = 0;
+          for (let ty = 0; ty < 30; ty += 3) for (let tx = 0; tx < 30; tx += 3) {
+            const d = ctx.getImageData(tx * 28, ty * 28, 28, 28).data;
+            let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
+            if (m > 80) tiles++;
+          }
+          return tiles;
+        });
+        assert.ok(lit >= 90, `${lit} of 100 sampled tiles show ink`);
+        await page.waitForTimeout(1500);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-explore.png`), fullPage: true });
+      });
+
+      await t.test('compare shows every trained variant', async () => {
+        await page.getByTestId('tab-compare').click();
+        await page.waitForTimeout(3000);
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-compare.png`), fullPage: true });
+        const input = await pixels(page, 'compare-input');
+        for (const entry of MANIFEST.variants) {
+          await page.waitForFunction((id) => {
+            const c = document.querySelector(`[data-testid=compare-${id}]`);
+            const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+            let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
+            return m > 60;
+          }, entry.variant, { timeout: TIMEOUT });
+          const r = pearson(input, await pixels(page, `compare-${entry.variant}`));
+          assert.ok(r > 0.4, `${entry.variant}: r = ${r}`);
+        }
+      });
+
+      await t.test('the report shows a row of numbers per trained variant', async () => {
+        await page.getByTestId('tab-report').click();
+        const rows = page.locator('[data-testid^=report-row-]');
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid^=report-row-]').length === n,
+          MANIFEST.variants.length, { timeout: TIMEOUT });
+        assert.equal(await rows.count(), MANIFEST.variants.length);
+        for (const entry of MANIFEST.variants) {
+          const metrics = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models', entry.metrics.file), 'utf8'));
+          const text = await page.getByTestId(`report-row-${entry.variant}`).textContent();
+          assert.ok(text.includes(metrics.final_train_loss.toFixed(2)), `${entry.variant}: ${text}`);
+          assert.ok(text.includes(metrics.final_test_loss.toFixed(2)), `${entry.variant}: ${text}`);
+        }
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-report.png`), fullPage: true });
+      });
+
+      assert.deepEqual(errors, [], 'console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('a corrupted weights file gives a clear message, not a crash', { timeout: 600_000 }, async () => {
+  const { browser, page } = await open(BACKENDS[1]);
+  try {
+    await page.route('**/models/baseline.bpk', (route) => route.fulfill({ status: 200, body: Buffer.from('corrupted!'.repeat(100)) }));
+    await page.goto(server.url + '?backend=cpu');
+    const message = await page.getByTestId('model-error').textContent({ timeout: TIMEOUT });
+    assert.match(message, /Could not load the .* model/);
+    // The page keeps working: the tabs still switch.
+    await page.getByTestId('tab-report').click();
+    await page.getByTestId('report-table').waitFor({ timeout: TIMEOUT });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'corrupt-weights.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
