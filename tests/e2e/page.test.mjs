@@ -11,7 +11,8 @@ import { serve } from './server.mjs';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models/manifest.json'), 'utf8'));
+// What the page serves: the models copied into dist/ when it was built.
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(DIST, 'models/manifest.json'), 'utf8'));
 const BACKENDS = [
   { name: 'webgpu', query: '', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] },
   { name: 'cpu', query: '?backend=cpu', flags: [] },
@@ -27,13 +28,15 @@ before(async () => {
 after(() => server?.close());
 
 async function open(backend) {
-  const browser = await chromium.launch({
+  // A fresh profile every time (persistent context is how Playwright takes --user-data-dir).
+  const browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-')), {
     executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1200, height: 900 },
     args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-'))}`,
-      ...backend.flags],
+      '--disable-component-update', '--disable-sync', ...backend.flags],
   });
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const page = browser.pages()[0] ?? await browser.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -196,7 +199,7 @@ for (const backend of BACKENDS) {
           MANIFEST.variants.length, { timeout: TIMEOUT });
         assert.equal(await rows.count(), MANIFEST.variants.length);
         for (const entry of MANIFEST.variants) {
-          const metrics = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/models', entry.metrics.file), 'utf8'));
+          const metrics = JSON.parse(fs.readFileSync(path.join(DIST, 'models', entry.metrics.file), 'utf8'));
           const text = await page.getByTestId(`report-row-${entry.variant}`).textContent();
           assert.ok(text.includes(metrics.final_train_loss.toFixed(2)), `${entry.variant}: ${text}`);
           assert.ok(text.includes(metrics.final_test_loss.toFixed(2)), `${entry.variant}: ${text}`);

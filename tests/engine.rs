@@ -1,0 +1,66 @@
+//! The engine the page uses, run natively on the CPU backend with the committed weights.
+
+mod common;
+
+use vae_lab::data::masked_error;
+use vae_lab::engine::{Engine, EngineError};
+use vae_lab::model::Variant;
+
+fn engine_with(variant: Variant) -> Engine {
+    let engine = Engine::cpu();
+    let bytes = std::fs::read(common::root().join(format!("www/models/{}.bpk", variant.name()))).expect("committed weights");
+    engine.install(variant, bytes).expect("weights load");
+    engine
+}
+
+fn study_digit(index: usize) -> Vec<f32> {
+    let (sample, stratified) = common::shipped_sample();
+    let pos = [1098, 4865, 7584].iter().position(|&i| i == index).expect("a study digit");
+    sample.intensities(&[stratified + pos])
+}
+
+#[test]
+fn inpainting_the_study_hole_beats_the_zero_filled_input() {
+    let engine = engine_with(Variant::Baseline);
+    let mask: Vec<bool> = (0..784).map(|i| (10..20).contains(&(i % 28)) && (10..20).contains(&(i / 28))).collect();
+    for index in [1098, 4865, 7584] {
+        let image = study_digit(index);
+        let zero_filled: Vec<f32> = image.iter().zip(&mask).map(|(&v, &m)| if m { 0.0 } else { v }).collect();
+        let out = pollster::block_on(engine.inpaint(Variant::Baseline, &image, &mask, 20)).unwrap();
+        let (zero, one, iter) = (
+            masked_error(&image, &zero_filled, &mask),
+            masked_error(&image, &out.one_pass, &mask),
+            masked_error(&image, &out.iterative, &mask),
+        );
+        println!("test {index}: hidden-pixel MSE zero-filled {zero:.4}, one pass {one:.4}, iterative {iter:.4}");
+        assert!(one < zero && iter < zero, "test {index}: {zero} {one} {iter}");
+        // Known pixels are kept exactly by the iterative projection.
+        for i in (0..784).filter(|&i| !mask[i]) {
+            assert_eq!(out.iterative[i], image[i]);
+        }
+    }
+}
+
+#[test]
+fn reconstruction_correlates_with_the_input_and_decode_is_batched() {
+    let engine = engine_with(Variant::Baseline);
+    let image = study_digit(4865);
+    let out = pollster::block_on(engine.reconstruct(Variant::Baseline, &image)).unwrap();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (ma, mb) = (mean(&image), mean(&out));
+    let cov: f32 = image.iter().zip(&out).map(|(a, b)| (a - ma) * (b - mb)).sum();
+    let va: f32 = image.iter().map(|a| (a - ma).powi(2)).sum();
+    let vb: f32 = out.iter().map(|b| (b - mb).powi(2)).sum();
+    let r = cov / (va * vb).sqrt();
+    assert!(r > 0.7, "r = {r}");
+    let grid = pollster::block_on(engine.decode(Variant::Baseline, &vec![0.5; 2 * 900])).unwrap();
+    assert_eq!(grid.len(), 900 * 784);
+}
+
+#[test]
+fn bad_requests_are_errors() {
+    let engine = engine_with(Variant::Baseline);
+    assert!(matches!(pollster::block_on(engine.decode(Variant::Latent10, &[0.0; 10])), Err(EngineError::NotLoaded(_))));
+    assert!(matches!(pollster::block_on(engine.decode(Variant::Baseline, &[0.0; 3])), Err(EngineError::BadInput(_))));
+    assert!(matches!(pollster::block_on(engine.reconstruct(Variant::Baseline, &[0.0; 100])), Err(EngineError::BadInput(_))));
+}
