@@ -20,6 +20,7 @@ fi
 [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 
 if [ "${1:-}" = "--browser" ] && ! [ -x /usr/bin/chromium ]; then
+    export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq chromium chromium-driver
 fi

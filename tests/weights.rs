@@ -101,18 +101,10 @@ fn the_shipped_sample_holds_the_studys_inpainting_digits() {
 
 #[test]
 fn a_half_precision_file_loads_as_the_rounded_model() {
-    use burn::module::ModuleMapper;
-    use burn::module::Param;
-    struct ToHalf;
-    impl ModuleMapper for ToHalf {
-        fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            p.map(|t| t.cast(burn::tensor::DType::F16))
-        }
-    }
     let device = Device::flex();
     device.seed(3);
     let model = Variant::Latent10.config().init(&device);
-    let bytes = model.clone().map(&mut ToHalf).into_record().into_bytes().unwrap().to_vec();
+    let bytes = vae_lab::train::export::to_half(model.clone()).into_record().into_bytes().unwrap().to_vec();
     let f32_bytes = model.clone().into_record().into_bytes().unwrap().len();
     assert!(bytes.len() * 10 < f32_bytes * 6, "an f16 file is about half the size");
     let loaded = load_vae(Variant::Latent10, bytes, &device).expect("f16 file loads");

@@ -32,10 +32,10 @@ pub fn CompareMode() -> impl IntoView {
         };
         let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
         let Some(image) = image else {
-            message.set(Some("Pick a test digit or draw one in the Draw tab.".into()));
+            message.try_set(Some("Pick a test digit or draw one in the Draw tab.".into()));
             return;
         };
-        message.set(None);
+        message.try_set(None);
         if let Some(canvas) = input_ref.get() {
             paint_digit(&canvas, &image);
         }
@@ -45,11 +45,11 @@ pub fn CompareMode() -> impl IntoView {
                     continue;
                 }
                 if let Some(Ok(out)) = timed(lab, async |engine| engine.reconstruct(variant, &image).await).await {
-                    if let Some(canvas) = refs[k].get_untracked() {
+                    if let Some(canvas) = refs[k].try_get_untracked().flatten() {
                         paint_digit(&canvas, &out);
                     }
                     let all = vec![true; out.len()];
-                    errors.update(|e| e[k] = Some(masked_error(&image, &out, &all)));
+                    errors.try_update(|e| e[k] = Some(masked_error(&image, &out, &all)));
                 }
             }
         });

@@ -192,18 +192,18 @@ async fn reconstruct_drawing(
 ) {
     let (strokes, variant) = lab.state.with_untracked(|s| (s.strokes.clone(), s.variant()));
     let Some(input) = strokes_to_input(&strokes) else {
-        for canvas in [input_ref.get_untracked(), recon_ref.get_untracked()].into_iter().flatten() {
+        for canvas in [input_ref.try_get_untracked().flatten(), recon_ref.try_get_untracked().flatten()].into_iter().flatten() {
             clear(&canvas);
         }
-        latent.set(None);
-        message.set(Some("Draw a digit in the black square.".into()));
+        latent.try_set(None);
+        message.try_set(Some("Draw a digit in the black square.".into()));
         return;
     };
-    if let Some(canvas) = input_ref.get_untracked() {
+    if let Some(canvas) = input_ref.try_get_untracked().flatten() {
         paint_digit(&canvas, &input);
     }
     if !lab.status.with_untracked(|s| matches!(s.get(variant.name()), Some(super::shell::ModelStatus::Ready))) {
-        message.set(Some("The model is still loading…".into()));
+        message.try_set(Some("The model is still loading…".into()));
         return;
     }
     let result = timed(lab, async |engine| {
@@ -214,13 +214,17 @@ async fn reconstruct_drawing(
     .await;
     match result {
         Some(Ok((out, mean))) => {
-            if let Some(canvas) = recon_ref.get_untracked() {
+            if let Some(canvas) = recon_ref.try_get_untracked().flatten() {
                 paint_digit(&canvas, &out);
             }
-            latent.set(Some(mean));
-            message.set(None);
+            // The drawing's point is the one the latent map marks (and Explore starts from).
+            if mean.len() == 2 {
+                lab.update(|s| s.latent = mean.clone());
+            }
+            latent.try_set(Some(mean));
+            message.try_set(None);
         }
-        Some(Err(e)) => message.set(Some(e.to_string())),
-        None => message.set(Some("Starting…".into())),
+        Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
+        None => { let _ = message.try_set(Some("Starting…".into())); },
     }
 }

@@ -53,7 +53,75 @@ pub fn ExploreMode() -> impl IntoView {
                 _ => view! { <Sliders/> }.into_any(),
             }}
             <Probe/>
+            <Interpolate/>
         </section>
+    }
+}
+
+/// Steps of an interpolation, ends included.
+const STEPS: usize = 10;
+
+/// Two test digits, their latent means, and the digits decoded on the straight line between.
+#[component]
+fn Interpolate() -> impl IntoView {
+    let lab = use_lab();
+    let strip_ref = NodeRef::<html::Canvas>::new();
+    let ends = RwSignal::new((1098usize, 7584usize));
+    let choices = move || {
+        lab.gallery.with(|g| match g {
+            Some(Ok(g)) => {
+                let mut c = vec![1098, 4865, 7584];
+                c.extend(g.test_indices.iter().take(20));
+                c
+            }
+            _ => Vec::new(),
+        })
+    };
+    Effect::new(move |_| {
+        let (a, b) = ends.get();
+        let variant = lab.state.with(|s| s.variant());
+        let images = lab.gallery.with(|g| match g {
+            Some(Ok(g)) => g.by_test_index(a).zip(g.by_test_index(b)),
+            _ => None,
+        });
+        let (Some((a, b)), true) = (images, lab.ready(variant)) else { return };
+        spawn_local(async move {
+            let result = timed(lab, async |engine| {
+                let both: Vec<f32> = a.iter().chain(&b).copied().collect();
+                let mean = engine.encode(variant, &both).await?.mean;
+                let latent = mean.len() / 2;
+                let mut z = Vec::with_capacity(STEPS * latent);
+                for k in 0..STEPS {
+                    let t = k as f32 / (STEPS - 1) as f32;
+                    z.extend((0..latent).map(|d| (1.0 - t) * mean[d] + t * mean[latent + d]));
+                }
+                engine.decode(variant, &z).await
+            })
+            .await;
+            if let (Some(Ok(pixels)), Some(canvas)) = (result, strip_ref.try_get_untracked().flatten()) {
+                paint_grid(&canvas, &pixels, STEPS, 0);
+            }
+        });
+    });
+    let picker = move |which: usize| view! {
+        <select data-testid=format!("interpolate-{}", if which == 0 { "from" } else { "to" })
+            on:change=move |ev| {
+                if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                    ends.update(|e| if which == 0 { e.0 = i } else { e.1 = i });
+                }
+            }>
+            {move || choices().into_iter().map(|i| {
+                let selected = if which == 0 { ends.get_untracked().0 == i } else { ends.get_untracked().1 == i };
+                view! { <option value=i.to_string() selected=selected>{format!("test #{i}")}</option> }
+            }).collect_view()}
+        </select>
+    };
+    view! {
+        <div class="panel wide">
+            <h2>"Interpolate between two digits"</h2>
+            <p class="hint">"From " {picker(0)} " to " {picker(1)} ": their latent means and the straight line between, decoded."</p>
+            <canvas class="strip" data-testid="interpolation" node_ref=strip_ref width=(STEPS * 28) as u32 height="28"></canvas>
+        </div>
     }
 }
 
@@ -70,7 +138,7 @@ fn Probe() -> impl IntoView {
                 return;
             }
             if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(variant, &z).await).await {
-                if let Some(canvas) = probe_ref.get_untracked() {
+                if let Some(canvas) = probe_ref.try_get_untracked().flatten() {
                     paint_digit(&canvas, &pixels);
                 }
             }
@@ -132,8 +200,8 @@ fn Manifold() -> impl IntoView {
 
 async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Canvas>, progress: RwSignal<usize>) {
     let z = manifold_latents(MANIFOLD, 1.0);
-    progress.set(0);
-    if let Some(canvas) = grid_ref.get_untracked() {
+    progress.try_set(0);
+    if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
         clear(&canvas);
     }
     let started = crate::engine::browser::now_ms();
@@ -145,10 +213,10 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
         let Some(engine) = super::shell::engine() else { return };
         match engine.decode(variant, chunk).await {
             Ok(pixels) => {
-                if let Some(canvas) = grid_ref.get_untracked() {
+                if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
                     paint_grid(&canvas, &pixels, MANIFOLD, k * SLICE);
                 }
-                progress.set((k + 1) * SLICE);
+                progress.try_set((k + 1) * SLICE);
             }
             Err(_) => return,
         }
@@ -157,9 +225,10 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
     lab.record_time(started);
 }
 
-/// Test-digit means, coloured by label, with the current point.
+/// Test-digit means, coloured by label, with the current point (hovering moves it when
+/// `interactive`).
 #[component]
-fn Scatter() -> impl IntoView {
+pub fn Scatter(#[prop(default = true)] interactive: bool) -> impl IntoView {
     let lab = use_lab();
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let points = RwSignal::new(None::<(Vec<f32>, Vec<u8>)>);
@@ -183,12 +252,18 @@ fn Scatter() -> impl IntoView {
                 yield_to_browser().await;
             }
             if lab.state.with_untracked(|s| s.variant()) == variant {
-                points.set(Some((means, gallery.digits.labels.clone())));
+                points.try_set(Some((means, gallery.digits.labels.clone())));
             }
         });
     });
+    // Half-widths of the plotted square: the largest |mean| on each axis, so the cloud fills it.
     let extent = move || {
-        points.with(|p| p.as_ref().map(|(m, _)| m.iter().fold(1.0f32, |a, v| a.max(v.abs())) * 1.05).unwrap_or(4.0))
+        points.with(|p| {
+            p.as_ref().map_or((4.0, 4.0), |(m, _)| {
+                let axis = |k: usize| m.chunks(2).fold(0.5f32, |a, v| a.max(v[k].abs())) * 1.08;
+                (axis(0), axis(1))
+            })
+        })
     };
     Effect::new(move |_| {
         let latent = lab.state.with(|s| s.latent.clone());
@@ -197,8 +272,8 @@ fn Scatter() -> impl IntoView {
         let size = canvas.width() as f64;
         ctx.set_fill_style_str("#111");
         ctx.fill_rect(0.0, 0.0, size, size);
-        let e = extent() as f64;
-        let to_px = |x: f32, y: f32| ((x as f64 / e + 1.0) / 2.0 * size, (1.0 - y as f64 / e) / 2.0 * size);
+        let (ex, ey) = extent();
+        let to_px = |x: f32, y: f32| ((x / ex + 1.0) as f64 / 2.0 * size, (1.0 - y / ey) as f64 / 2.0 * size);
         points.with(|p| {
             if let Some((means, labels)) = p {
                 for (m, &label) in means.chunks(2).zip(labels) {
@@ -222,9 +297,12 @@ fn Scatter() -> impl IntoView {
             return;
         }
         let Some(canvas) = canvas_ref.get() else { return };
+        if !interactive {
+            return;
+        }
         let (x, y) = rel(&canvas, &ev);
-        let e = extent();
-        lab.update(|s| s.latent = vec![(2.0 * x - 1.0) * e, (1.0 - 2.0 * y) * e]);
+        let (ex, ey) = extent();
+        lab.update(|s| s.latent = vec![(2.0 * x - 1.0) * ex, (1.0 - 2.0 * y) * ey]);
     };
     view! {
         <div class="panel">
@@ -232,7 +310,11 @@ fn Scatter() -> impl IntoView {
             <canvas class="scatter" data-testid="latent-scatter" node_ref=canvas_ref width="400" height="400"
                 aria-label="Latent means of test digits coloured by label" on:pointermove=on_move on:pointerdown=on_move></canvas>
             <p class="legend">{(0..10u8).map(|l| view! { <span style=format!("color:{}", label_color(l))>{format!("■ {l} ")}</span> }).collect_view()}</p>
-            <p class="hint">{move || if points.with(|p| p.is_none()) { "Encoding the test digits…" } else { "Means of 1,003 test digits. Hover to decode any point." }}</p>
+            <p class="hint">{move || match (points.with(|p| p.is_none()), interactive) {
+                (true, _) => "Encoding the test digits…",
+                (false, true) => "Means of 1,003 test digits. Hover to decode any point.",
+                (false, false) => "Means of 1,003 test digits; the circle is your drawing.",
+            }}</p>
         </div>
     }
 }
@@ -250,7 +332,7 @@ fn Strip() -> impl IntoView {
         spawn_local(async move {
             let z: Vec<f32> = (0..N).map(|k| -SPAN + 2.0 * SPAN * k as f32 / (N - 1) as f32).collect();
             if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(Variant::Latent1, &z).await).await {
-                if let Some(canvas) = strip_ref.get_untracked() {
+                if let Some(canvas) = strip_ref.try_get_untracked().flatten() {
                     paint_grid(&canvas, &pixels, N, 0);
                 }
             }

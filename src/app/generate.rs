@@ -36,19 +36,19 @@ pub fn GenerateMode() -> impl IntoView {
     Effect::new(move |_| {
         let (variant, seed, temperature) = settings.get();
         if !lab.ready(variant) {
-            message.set(Some("Waiting for the model…".into()));
+            message.try_set(Some("Waiting for the model…".into()));
             return;
         }
         spawn_local(async move {
             let z = prior_samples(variant, seed, temperature);
             match timed(lab, async |engine| engine.decode(variant, &z).await).await {
                 Some(Ok(pixels)) => {
-                    if let Some(canvas) = grid_ref.get_untracked() {
+                    if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
                         paint_grid(&canvas, &pixels, GRID, 0);
                     }
-                    message.set(None);
+                    message.try_set(None);
                 }
-                Some(Err(e)) => message.set(Some(e.to_string())),
+                Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
                 None => {}
             }
         });

@@ -57,11 +57,11 @@ pub fn InpaintMode() -> impl IntoView {
         let (mask, steps, variant) = lab.state.with(|s| (s.mask.clone(), s.steps, s.variant()));
         let image = source_image(lab);
         if !lab.ready(variant) {
-            message.set(Some("Waiting for the model…".into()));
+            message.try_set(Some("Waiting for the model…".into()));
             return;
         }
         let Some(image) = image else {
-            message.set(Some("Pick a test digit, or draw one in the Draw tab first.".into()));
+            message.try_set(Some("Pick a test digit, or draw one in the Draw tab first.".into()));
             return;
         };
         spawn_local(async move {
@@ -69,18 +69,18 @@ pub fn InpaintMode() -> impl IntoView {
             match timed(lab, async |engine| engine.inpaint(variant, &image, &mask, steps).await).await {
                 Some(Ok(result)) => {
                     for (r, pixels) in refs.iter().zip([&image, &masked, &result.one_pass, &result.iterative]) {
-                        if let Some(canvas) = r.get_untracked() {
+                        if let Some(canvas) = r.try_get_untracked().flatten() {
                             paint_digit(&canvas, pixels);
                         }
                     }
-                    errors.set(Some([
+                    errors.try_set(Some([
                         masked_error(&image, &masked, &mask),
                         masked_error(&image, &result.one_pass, &mask),
                         masked_error(&image, &result.iterative, &mask),
                     ]));
-                    message.set(None);
+                    message.try_set(None);
                 }
-                Some(Err(e)) => message.set(Some(e.to_string())),
+                Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
                 None => {}
             }
         });

@@ -25,6 +25,11 @@ impl ModuleMapper for ToHalf {
     }
 }
 
+/// The model with its parameters stored in half precision (what an f16 weights file holds).
+pub fn to_half(model: Vae) -> Vae {
+    model.map(&mut ToHalf)
+}
+
 /// The model with its parameters rounded to half precision and widened back to f32, so it
 /// computes exactly what the f16 file will give once loaded.
 pub fn half_precision(model: &Vae) -> Vae {

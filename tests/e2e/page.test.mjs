@@ -171,6 +171,13 @@ for (const backend of BACKENDS) {
           return tiles;
         });
         assert.ok(lit >= 90, `${lit} of 100 sampled tiles show ink`);
+        // The interpolation strip between two test digits is drawn too.
+        await page.waitForFunction(() => {
+          const c = document.querySelector('[data-testid=interpolation]');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
+          return m > 80;
+        }, null, { timeout: TIMEOUT });
         await page.waitForTimeout(1500);
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-explore.png`), fullPage: true });
       });
