@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-web.sh
+bash scripts/make-sample.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # wasm-opt for Trunk
 exec trunk serve --release

@@ -9,10 +9,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shipped test digits (`www/data/test-sample-*`), and how many of them are the stratified draw.
+/// The sample test digits (`www/data/test-sample-*`, written by `scripts/make-sample.sh`), and how
+/// many of them are the stratified draw.
 pub fn shipped_sample() -> (Digits, usize) {
     let dir = root().join("www/data");
-    let read = |name: &str| std::fs::read(dir.join(name)).expect("shipped sample file");
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| {
+            panic!("www/data/{name}: {e}; write the sample digits first: bash scripts/make-sample.sh (reads MNIST from ../shared/data/mnist or $MNIST_DIR)")
+        })
+    };
     let digits = Digits::from_idx(
         &read("test-sample-images-idx3-ubyte.gz"),
         &read("test-sample-labels-idx1-ubyte.gz"),
