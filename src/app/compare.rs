@@ -4,7 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::draw::strokes_to_input;
+use super::inpaint::source_image;
 use super::paint::paint_digit;
 use super::shell::{ModelStatus, timed, use_lab};
 use super::state::InpaintSource;
@@ -22,14 +22,7 @@ pub fn CompareMode() -> impl IntoView {
         lab.ensure_model(variant);
     }
     Effect::new(move |_| {
-        let (source, strokes) = lab.state.with(|s| (s.source, s.strokes.clone()));
-        let image = match source {
-            InpaintSource::Drawing => strokes_to_input(&strokes),
-            InpaintSource::Test(index) => lab.gallery.with(|g| match g {
-                Some(Ok(g)) => g.by_test_index(index),
-                _ => None,
-            }),
-        };
+        let image = source_image(lab);
         let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
         let Some(image) = image else {
             message.try_set(Some("Pick a test digit or draw one in the Draw tab.".into()));

@@ -11,7 +11,7 @@ use web_sys::{HtmlCanvasElement, PointerEvent};
 
 use super::paint::{clear, context, paint_digit};
 use super::shell::{Lab, timed, use_lab};
-use super::state::Stroke;
+use super::state::{Stroke, latent_label};
 use crate::data::canvas::to_mnist;
 
 /// Side of the drawing canvas in canvas pixels.
@@ -174,10 +174,7 @@ pub fn DrawMode() -> impl IntoView {
                     <figcaption>"Reconstruction"</figcaption>
                 </figure>
                 <p class="hint" data-testid="draw-message">{move || message.get()}</p>
-                <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| {
-                    let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
-                    format!("Latent mean z = ({})", parts.join(", "))
-                })}</p>
+                <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
         </section>
     }
@@ -202,7 +199,7 @@ async fn reconstruct_drawing(
     if let Some(canvas) = input_ref.try_get_untracked().flatten() {
         paint_digit(&canvas, &input);
     }
-    if !lab.status.with_untracked(|s| matches!(s.get(variant.name()), Some(super::shell::ModelStatus::Ready))) {
+    if !lab.ready_untracked(variant) {
         message.try_set(Some("The model is still loading…".into()));
         return;
     }

@@ -12,6 +12,7 @@ use web_sys::{HtmlCanvasElement, PointerEvent};
 use super::draw::FrameRunner;
 use super::paint::{clear, context, label_color, paint_digit, paint_grid};
 use super::shell::{Lab, timed, use_lab};
+use super::state::latent_label;
 use crate::engine::browser::yield_to_browser;
 use crate::model::Variant;
 
@@ -134,7 +135,7 @@ fn Probe() -> impl IntoView {
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
         Box::pin(async move {
             let (variant, z) = lab.state.with_untracked(|s| (s.variant(), s.latent.clone()));
-            if z.len() != variant.config().latent_dim || !lab.status.with_untracked(|s| matches!(s.get(variant.name()), Some(super::shell::ModelStatus::Ready))) {
+            if z.len() != variant.config().latent_dim || !lab.ready_untracked(variant) {
                 return;
             }
             if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(variant, &z).await).await {
@@ -152,10 +153,7 @@ fn Probe() -> impl IntoView {
     view! {
         <div class="panel probe">
             <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"></canvas>
-            <p class="latent">{move || {
-                let parts: Vec<String> = lab.state.with(|s| s.latent.iter().map(|v| format!("{v:+.2}")).collect());
-                format!("z = ({})", parts.join(", "))
-            }}</p>
+            <p class="latent">{move || format!("z = {}", lab.state.with(|s| latent_label(&s.latent)))}</p>
         </div>
     }
 }
@@ -225,10 +223,9 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
     lab.record_time(started);
 }
 
-/// Test-digit means, coloured by label, with the current point (hovering moves it when
-/// `interactive`).
+/// Test-digit means, coloured by label, with the current point; hovering moves it.
 #[component]
-pub fn Scatter(#[prop(default = true)] interactive: bool) -> impl IntoView {
+fn Scatter() -> impl IntoView {
     let lab = use_lab();
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let points = RwSignal::new(None::<(Vec<f32>, Vec<u8>)>);
@@ -297,9 +294,6 @@ pub fn Scatter(#[prop(default = true)] interactive: bool) -> impl IntoView {
             return;
         }
         let Some(canvas) = canvas_ref.get() else { return };
-        if !interactive {
-            return;
-        }
         let (x, y) = rel(&canvas, &ev);
         let (ex, ey) = extent();
         lab.update(|s| s.latent = vec![(2.0 * x - 1.0) * ex, (1.0 - 2.0 * y) * ey]);
@@ -310,11 +304,7 @@ pub fn Scatter(#[prop(default = true)] interactive: bool) -> impl IntoView {
             <canvas class="scatter" data-testid="latent-scatter" node_ref=canvas_ref width="400" height="400"
                 aria-label="Latent means of test digits coloured by label" on:pointermove=on_move on:pointerdown=on_move></canvas>
             <p class="legend">{(0..10u8).map(|l| view! { <span style=format!("color:{}", label_color(l))>{format!("■ {l} ")}</span> }).collect_view()}</p>
-            <p class="hint">{move || match (points.with(|p| p.is_none()), interactive) {
-                (true, _) => "Encoding the test digits…",
-                (false, true) => "Means of 1,003 test digits. Hover to decode any point.",
-                (false, false) => "Means of 1,003 test digits; the circle is your drawing.",
-            }}</p>
+            <p class="hint">{move || if points.with(|p| p.is_none()) { "Encoding the test digits…" } else { "Means of 1,003 test digits. Hover to decode any point." }}</p>
         </div>
     }
 }

@@ -16,7 +16,9 @@ use crate::data::masked_error;
 /// The study's three examples.
 const STUDY: [usize; 3] = [1098, 4865, 7584];
 
-fn source_image(lab: Lab) -> Option<Vec<f32>> {
+/// The image the view's source names (a shipped test digit or the drawing); `None` until the
+/// gallery is loaded or when the drawing is empty.
+pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
     let (source, strokes) = lab.state.with(|s| (s.source, s.strokes.clone()));
     match source {
         InpaintSource::Drawing => strokes_to_input(&strokes),

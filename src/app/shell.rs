@@ -84,6 +84,11 @@ impl Lab {
         matches!(self.status.get().get(variant.name()), Some(ModelStatus::Ready))
     }
 
+    /// Whether `variant` can run now, without subscribing (for async work).
+    pub fn ready_untracked(&self, variant: Variant) -> bool {
+        self.status.with_untracked(|s| matches!(s.get(variant.name()), Some(ModelStatus::Ready)))
+    }
+
     /// Records how long an inference took.
     pub fn record_time(&self, started: f64) {
         self.last_ms.set(Some(now_ms() - started));

@@ -119,6 +119,12 @@ impl ViewState {
     }
 }
 
+/// A latent vector as people read it: `(+0.12, -1.50)`.
+pub fn latent_label(z: &[f32]) -> String {
+    let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
+    format!("({})", parts.join(", "))
+}
+
 /// The study's inpainting mask: rows and columns 10..20 unknown.
 pub fn study_mask() -> Vec<bool> {
     rect_mask(10, 10, 20, 20)

@@ -39,7 +39,7 @@ pub fn half_precision(model: &Vae) -> Vae {
             param.map(|tensor| tensor.cast(DType::F32))
         }
     }
-    model.clone().map(&mut ToHalf).map(&mut ToFull)
+    to_half(model.clone()).map(&mut ToFull)
 }
 
 /// Lower-case hex SHA-256.
@@ -57,7 +57,7 @@ fn describe(dir: &Path, file: &str) -> Result<ManifestFile, String> {
 /// the manifest.
 pub fn export_variant(dir: &Path, model: &Vae, metrics: &Metrics) -> Result<(), String> {
     let model = model.valid();
-    let model = if metrics.weights_dtype == "f16" { model.map(&mut ToHalf) } else { model };
+    let model = if metrics.weights_dtype == "f16" { to_half(model) } else { model };
     let weights = model.into_record().into_bytes().map_err(|e| e.to_string())?;
     write_file(&dir.join(&metrics.weights), &weights)?;
     let json = serde_json::to_vec_pretty(metrics).map_err(|e| e.to_string())?;

@@ -155,6 +155,7 @@ pub fn train(
 
     let train_indices: Vec<usize> = (0..data.train.len()).collect();
     let mut epochs_this_run = 0;
+    let mut last_test = None;
     for epoch in progress.epochs_done + 1..=options.epochs {
         if options.stop_after.is_some_and(|n| epochs_this_run >= n) {
             break;
@@ -219,9 +220,15 @@ pub fn train(
         metrics.weights_dtype = if use_half { "f16" } else { "f32" }.into();
         export::export_variant(&options.out_dir, if use_half { &half } else { &model }, &metrics)?;
         report(Event::EpochEnd(record));
+        last_test = Some(test);
     }
 
-    let test = evaluate(&model, &data.test, config.recon_loss, options.seed, &device);
+    // The last epoch's evaluation describes the final model; only a run with nothing left to
+    // train (resumed after its last epoch) evaluates here.
+    let test = match last_test {
+        Some(test) => test,
+        None => evaluate(&model, &data.test, config.recon_loss, options.seed, &device),
+    };
     Ok(build_metrics(options, data, data_name, &model, &progress, &test))
 }
 

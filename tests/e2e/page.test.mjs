@@ -59,6 +59,16 @@ async function pixels(page, testId) {
   });
 }
 
+// Waits until a canvas shows ink: some pixel's red channel above `level` (0..255).
+async function waitForInk(page, testId, level) {
+  await page.waitForFunction(([id, min]) => {
+    const c = document.querySelector(`[data-testid=${id}]`);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > min) return true;
+    return false;
+  }, [testId, level], { timeout: TIMEOUT });
+}
+
 function pearson(a, b) {
   const n = a.length, ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
   let sab = 0, saa = 0, sbb = 0;
@@ -79,12 +89,7 @@ async function reconstructionOf(page, points) {
   await page.getByTestId('draw-clear').click();
   await stroke(page, points);
   // Wait until the reconstruction shows ink (it updates within frames of the stroke).
-  await page.waitForFunction(() => {
-    const c = document.querySelector('[data-testid=reconstruction]');
-    const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
-    let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
-    return m > 60;
-  }, null, { timeout: TIMEOUT });
+  await waitForInk(page, 'reconstruction', 60);
   await page.waitForTimeout(300);
   return [await pixels(page, 'model-input'), await pixels(page, 'reconstruction')];
 }
@@ -134,12 +139,7 @@ for (const backend of BACKENDS) {
 
       await t.test('generate fills the grid with distinct, non-blank digits', async () => {
         await page.getByTestId('tab-generate').click();
-        await page.waitForFunction(() => {
-          const c = document.querySelector('[data-testid=generate-grid]');
-          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-          let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
-          return m > 100;
-        }, null, { timeout: TIMEOUT });
+        await waitForInk(page, 'generate-grid', 100);
         const tiles = await page.getByTestId('generate-grid').evaluate((c) => {
           const ctx = c.getContext('2d');
           const out = [];
@@ -172,12 +172,7 @@ for (const backend of BACKENDS) {
         });
         assert.ok(lit >= 90, `${lit} of 100 sampled tiles show ink`);
         // The interpolation strip between two test digits is drawn too.
-        await page.waitForFunction(() => {
-          const c = document.querySelector('[data-testid=interpolation]');
-          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-          let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
-          return m > 80;
-        }, null, { timeout: TIMEOUT });
+        await waitForInk(page, 'interpolation', 80);
         await page.waitForTimeout(1500);
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-explore.png`), fullPage: true });
       });
@@ -188,12 +183,7 @@ for (const backend of BACKENDS) {
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-compare.png`), fullPage: true });
         const input = await pixels(page, 'compare-input');
         for (const entry of MANIFEST.variants) {
-          await page.waitForFunction((id) => {
-            const c = document.querySelector(`[data-testid=compare-${id}]`);
-            const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
-            let m = 0; for (let i = 0; i < d.length; i += 4) m = Math.max(m, d[i]);
-            return m > 60;
-          }, entry.variant, { timeout: TIMEOUT });
+          await waitForInk(page, `compare-${entry.variant}`, 60);
           const r = pearson(input, await pixels(page, `compare-${entry.variant}`));
           assert.ok(r > 0.4, `${entry.variant}: r = ${r}`);
         }
