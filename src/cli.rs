@@ -53,6 +53,21 @@ enum Command {
         #[arg(long, default_value = "www/models")]
         models: PathBuf,
     },
+    /// Write <variant>.points.json: the latent means of the sample digits under the committed
+    /// weights, and a t-SNE map for more than two latent dimensions.
+    Points {
+        /// Directory with the four MNIST IDX files.
+        #[arg(long)]
+        data: PathBuf,
+        /// Variants to do [default: every variant in --models].
+        #[arg(long)]
+        variant: Vec<Variant>,
+        #[arg(long, default_value = "www/models")]
+        models: PathBuf,
+        /// The sample's index (written by `sample`).
+        #[arg(long, default_value = "www/data/test-sample.json")]
+        sample: PathBuf,
+    },
     /// Write the small set of real test digits the repository ships (www/data/).
     Sample {
         /// Directory with the four MNIST IDX files.
@@ -83,6 +98,41 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Report { models } => {
             print!("{}", train::report::markdown_table(&models)?);
+            Ok(())
+        }
+        Command::Points { data, variant, models, sample } => {
+            let mnist = train::load_mnist(&data)?;
+            let index = std::fs::read(&sample).map_err(|e| format!("cannot read {}: {e} (run `vae-lab sample` first)", sample.display()))?;
+            let index: train::sample::SampleIndex =
+                serde_json::from_slice(&index).map_err(|e| format!("{} is not a sample index: {e}", sample.display()))?;
+            let variants = if variant.is_empty() {
+                Variant::ALL.into_iter().filter(|v| models.join(format!("{}.bpk", v.name())).is_file()).collect()
+            } else {
+                variant
+            };
+            let device = burn::prelude::Device::flex();
+            for variant in variants {
+                let path = models.join(format!("{}.bpk", variant.name()));
+                let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let model = vae_lab::engine::load_vae(variant, bytes, &device).map_err(|e| e.to_string())?;
+                let started = std::time::Instant::now();
+                let points = train::points::write_points(
+                    &models,
+                    variant,
+                    &model,
+                    &mnist.test,
+                    &index,
+                    train::points::TsneOptions::default(),
+                    &device,
+                )?;
+                let map = points.projection.as_ref().map_or(String::new(), |p| {
+                    format!(
+                        "; t-SNE map: 5-NN label agreement {:.3} (on the {}-D means: {:.3})",
+                        p.knn_label_agreement, points.latent_dim, p.knn_label_agreement_latent
+                    )
+                });
+                println!("{variant}: {} points in {:.1} s{map}", points.len(), started.elapsed().as_secs_f64());
+            }
             Ok(())
         }
         Command::Sample { data, out, count, seed } => {

@@ -107,6 +107,90 @@ pub struct ManifestEntry {
     pub weights: ManifestFile,
     /// The metrics.
     pub metrics: ManifestFile,
+    /// The latent means (and projection) of the shipped test digits, when written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<ManifestFile>,
+}
+
+/// A 2-D map of latent means that have more than two dimensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    /// How it was made, in words (method, library, parameters).
+    pub method: String,
+    /// Share of digits whose 5 nearest neighbours in the map mostly carry their label.
+    pub knn_label_agreement: f64,
+    /// The same share measured on the latent means themselves (what the map should keep).
+    pub knn_label_agreement_latent: f64,
+    /// `n × 2` map coordinates.
+    pub xy: Vec<f32>,
+}
+
+/// `<variant>.points.json`: where the shipped test digits land in latent space, computed by the
+/// trainer from the committed weights so the page need not encode a thousand digits first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentPoints {
+    /// Variant name.
+    pub variant: String,
+    /// Size of z.
+    pub latent_dim: usize,
+    /// MNIST test-set index of each digit (the order of `www/data/test-sample.json`).
+    pub test_indices: Vec<usize>,
+    /// Label of each digit.
+    pub labels: Vec<u8>,
+    /// `n × latent_dim` posterior means, rounded to 1e-3.
+    pub means: Vec<f32>,
+    /// For more than two latent dimensions, a 2-D map of the means.
+    #[serde(default)]
+    pub projection: Option<Projection>,
+}
+
+impl LatentPoints {
+    /// Number of digits.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The 2-D coordinates to plot: the means themselves for latent 2, else the projection.
+    pub fn plane(&self) -> Option<&[f32]> {
+        match (self.latent_dim, &self.projection) {
+            (2, _) => Some(&self.means),
+            (_, Some(p)) => Some(&p.xy),
+            _ => None,
+        }
+    }
+
+    /// The mean of digit `k`.
+    pub fn mean(&self, k: usize) -> Option<&[f32]> {
+        self.means.get(k * self.latent_dim..(k + 1) * self.latent_dim)
+    }
+}
+
+/// Share of points whose `k` nearest other points (Euclidean, in `dim` dimensions) mostly carry
+/// the same label: how well a layout keeps digits of a kind together.
+pub fn knn_label_agreement(values: &[f32], dim: usize, labels: &[u8], k: usize) -> f64 {
+    let n = labels.len();
+    if n <= k || values.len() != n * dim {
+        return 0.0;
+    }
+    let point = |i: usize| &values[i * dim..(i + 1) * dim];
+    let mut agree = 0usize;
+    for i in 0..n {
+        let mut dist: Vec<(f32, u8)> = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| (point(i).iter().zip(point(j)).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(), labels[j]))
+            .collect();
+        dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+        let same = dist[..k].iter().filter(|(_, l)| *l == labels[i]).count();
+        if 2 * same > k {
+            agree += 1;
+        }
+    }
+    agree as f64 / n as f64
 }
 
 /// `manifest.json`: every variant present in the models directory.
@@ -114,6 +198,22 @@ pub struct ManifestEntry {
 pub struct Manifest {
     /// Present variants, in the study's order.
     pub variants: Vec<ManifestEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knn_agreement_tells_separated_labels_from_mixed_ones() {
+        // Two tight groups far apart, labelled by group: every neighbourhood agrees.
+        let values: Vec<f32> = (0..20).flat_map(|i| [if i < 10 { 0.0 } else { 10.0 }, i as f32 * 0.01]).collect();
+        let grouped: Vec<u8> = (0..20).map(|i| u8::from(i >= 10)).collect();
+        assert_eq!(knn_label_agreement(&values, 2, &grouped, 5), 1.0);
+        // Labels alternating inside each group: neighbourhoods are split, about half agree.
+        let mixed: Vec<u8> = (0..20).map(|i| (i % 2) as u8).collect();
+        assert!(knn_label_agreement(&values, 2, &mixed, 5) < 0.7);
+    }
 }
 
 impl Manifest {

@@ -6,9 +6,10 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use vae_lab::engine::{WeightsError, load_vae};
-use vae_lab::metrics::Metrics;
+use vae_lab::metrics::{LatentPoints, Metrics, knn_label_agreement};
 use vae_lab::model::Variant;
 use vae_lab::train::evaluate;
+use vae_lab::train::points::latent_means;
 use vae_lab::train::export::{Manifest, sha256_hex};
 
 #[test]
@@ -113,4 +114,46 @@ fn a_half_precision_file_loads_as_the_rounded_model() {
     let a: Vec<f32> = loaded.decoder.decode(z.clone()).into_data().try_to_vec().unwrap();
     let b: Vec<f32> = rounded.decoder.decode(z).into_data().try_to_vec().unwrap();
     assert_eq!(a, b);
+}
+
+#[test]
+fn every_committed_points_file_matches_its_model_and_the_sample() {
+    let dir = common::root().join("www/models");
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
+            .expect("manifest parses");
+    let (sample, _) = common::shipped_sample();
+    let index: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("www/data/test-sample.json")).expect("sample index"),
+    )
+    .expect("sample index is JSON");
+    let device = Device::flex();
+    for entry in &manifest.variants {
+        let variant = Variant::from_name(&entry.variant).expect("known variant");
+        let file = entry.points.as_ref().unwrap_or_else(|| {
+            panic!("{variant} has no points file: run `cargo run --release -- points --data DIR --variant {variant}`")
+        });
+        let bytes = std::fs::read(dir.join(&file.file)).expect("listed file exists");
+        assert_eq!((bytes.len() as u64, sha256_hex(&bytes)), (file.bytes, file.sha256.clone()), "{}", file.file);
+        let points: LatentPoints = serde_json::from_slice(&bytes).expect("points parse");
+        assert_eq!(points.labels, sample.labels, "{variant}: labels");
+        let indices: Vec<usize> = serde_json::from_value(index["test_indices"].clone()).unwrap();
+        assert_eq!(points.test_indices, indices, "{variant}: test indices");
+        let weights = std::fs::read(dir.join(&entry.weights.file)).unwrap();
+        let model = load_vae(variant, weights, &device).expect("committed weights load");
+        let means = latent_means(&model, &sample, &device);
+        let worst = means.iter().zip(&points.means).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert_eq!(means.len(), points.means.len());
+        assert!(worst < 2e-3, "{variant}: points are stale (max diff {worst}); rerun `points`");
+        match &points.projection {
+            Some(map) => {
+                assert!(points.latent_dim > 2);
+                assert_eq!(map.xy.len(), points.len() * 2);
+                // The map keeps digits of a kind together about as well as the means do.
+                let redo = knn_label_agreement(&map.xy, 2, &points.labels, 5);
+                assert!((redo - map.knn_label_agreement).abs() < 0.01 && redo > 0.8, "{variant}: map agreement {redo}");
+            }
+            None => assert!(points.latent_dim <= 2, "{variant}: no map of its {}-D means", points.latent_dim),
+        }
+    }
 }

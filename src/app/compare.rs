@@ -4,7 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::inpaint::source_image;
+use super::inpaint::{GeneratedSourceButton, source_image};
 use super::paint::paint_digit;
 use super::shell::{ModelStatus, timed, use_lab};
 use super::state::InpaintSource;
@@ -55,6 +55,7 @@ pub fn CompareMode() -> impl IntoView {
                         <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Test(index))>{format!("Test #{index}")}</button>
                     }).collect_view()}
                     <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Drawing)>"My drawing"</button>
+                    <GeneratedSourceButton/>
                 </div>
                 <figure>
                     <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"></canvas>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
+use super::latent_map::{LatentMap, use_points};
 use super::paint::{clear, context, paint_digit};
 use super::shell::{Lab, timed, use_lab};
 use super::state::{Stroke, latent_label};
@@ -64,6 +65,10 @@ pub fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
     to_mnist(&read_ink(&canvas)?, SIDE as usize, SIDE as usize)
 }
 
+fn pen_points(strokes: &[Stroke]) -> usize {
+    strokes.iter().map(Vec::len).sum()
+}
+
 fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
     let rect = canvas.get_bounding_client_rect();
     let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
@@ -108,10 +113,12 @@ pub fn DrawMode() -> impl IntoView {
     let drawing = StoredValue::new(false);
     let message = RwSignal::new(Some("Draw a digit in the black square.".to_string()));
     let latent = RwSignal::new(None::<Vec<f32>>);
+    // Pen points of the drawing the reconstruction on screen was made from (tests wait on it).
+    let shown_points = RwSignal::new(0usize);
     let runner = FrameRunner::default();
 
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
-        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, latent).await })
+        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, latent, shown_points).await })
     });
 
     // Redraw and re-run whenever the strokes or the model change.
@@ -166,17 +173,40 @@ pub fn DrawMode() -> impl IntoView {
             </div>
             <div class="panel">
                 <figure>
-                    <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"></canvas>
+                    <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"
+                        data-points=move || lab.state.with(|s| pen_points(&s.strokes))></canvas>
                     <figcaption>"Model input (28×28)"</figcaption>
                 </figure>
                 <figure>
-                    <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"></canvas>
+                    <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"
+                        data-points=move || shown_points.get()></canvas>
                     <figcaption>"Reconstruction"</figcaption>
                 </figure>
                 <p class="hint" data-testid="draw-message">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
+            {move || (lab.state.with(|s| s.variant()).config().latent_dim == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
         </section>
+    }
+}
+
+/// Where the drawing lands among the test digits (latent-2 models).
+#[component]
+fn DrawingOnMap(latent: RwSignal<Option<Vec<f32>>>) -> impl IntoView {
+    let lab = use_lab();
+    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
+    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let marker = Signal::derive(move || latent.with(|z| z.as_ref().filter(|z| z.len() == 2).map(|z| (z[0], z[1]))));
+    view! {
+        <div class="panel">
+            <h2>"Your digit among the test digits"</h2>
+            <LatentMap points=points marker=marker size=280 testid="draw-latent-map"
+                label="The drawing's latent mean (white ring) among the test digits' means, coloured by label"/>
+            <p class="hint">{move || match loaded.get() {
+                Some(Err(e)) => e,
+                _ => "The white ring is your drawing's latent mean; dots are test digits by label.".into(),
+            }}</p>
+        </div>
     }
 }
 
@@ -186,13 +216,16 @@ async fn reconstruct_drawing(
     recon_ref: NodeRef<html::Canvas>,
     message: RwSignal<Option<String>>,
     latent: RwSignal<Option<Vec<f32>>>,
+    shown_points: RwSignal<usize>,
 ) {
     let (strokes, variant) = lab.state.with_untracked(|s| (s.strokes.clone(), s.variant()));
+    let points = pen_points(&strokes);
     let Some(input) = strokes_to_input(&strokes) else {
         for canvas in [input_ref.try_get_untracked().flatten(), recon_ref.try_get_untracked().flatten()].into_iter().flatten() {
             clear(&canvas);
         }
         latent.try_set(None);
+        shown_points.try_set(0);
         message.try_set(Some("Draw a digit in the black square.".into()));
         return;
     };
@@ -204,9 +237,7 @@ async fn reconstruct_drawing(
         return;
     }
     let result = timed(lab, async |engine| {
-        let out = engine.reconstruct(variant, &input).await?;
-        let z = engine.encode(variant, &input).await?;
-        Ok((out, z.mean))
+        engine.reconstruct_with_mean(variant, &input).await
     })
     .await;
     match result {
@@ -219,6 +250,7 @@ async fn reconstruct_drawing(
                 lab.update(|s| s.latent = mean.clone());
             }
             latent.try_set(Some(mean));
+            shown_points.try_set(points);
             message.try_set(None);
         }
         Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },

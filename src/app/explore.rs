@@ -10,10 +10,12 @@ use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
 use super::draw::FrameRunner;
-use super::paint::{clear, context, label_color, paint_digit, paint_grid};
+use super::latent_map::{LatentMap, nearest, use_points};
+use super::paint::{clear, paint_digit, paint_grid};
 use super::shell::{Lab, timed, use_lab};
 use super::state::latent_label;
 use crate::engine::browser::yield_to_browser;
+use crate::metrics::LatentPoints;
 use crate::model::Variant;
 
 /// Tiles per side of the manifold, as in the study.
@@ -51,7 +53,7 @@ pub fn ExploreMode() -> impl IntoView {
             {move || match variant.get().config().latent_dim {
                 2 => view! { <Manifold/> <Scatter/> }.into_any(),
                 1 => view! { <Strip/> }.into_any(),
-                _ => view! { <Sliders/> }.into_any(),
+                _ => view! { <Sliders/> <Projection/> }.into_any(),
             }}
             <Probe/>
             <Interpolate/>
@@ -227,84 +229,60 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
 #[component]
 fn Scatter() -> impl IntoView {
     let lab = use_lab();
-    let canvas_ref = NodeRef::<html::Canvas>::new();
-    let points = RwSignal::new(None::<(Vec<f32>, Vec<u8>)>);
-    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
-    Effect::new(move |_| {
-        let variant = variant.get();
-        let has_gallery = lab.gallery.with(|g| matches!(g, Some(Ok(_))));
-        if !lab.ready(variant) || !has_gallery {
-            return;
-        }
-        spawn_local(async move {
-            let Some(Ok(gallery)) = lab.gallery.get_untracked() else { return };
-            let Some(engine) = super::shell::engine() else { return };
-            let mut means = Vec::new();
-            let all: Vec<usize> = (0..gallery.digits.len()).collect();
-            for chunk in all.chunks(250) {
-                match engine.encode(variant, &gallery.digits.intensities(chunk)).await {
-                    Ok(e) => means.extend(e.mean),
-                    Err(_) => return,
-                }
-                yield_to_browser().await;
-            }
-            if lab.state.with_untracked(|s| s.variant()) == variant {
-                points.try_set(Some((means, gallery.digits.labels.clone())));
-            }
-        });
-    });
-    // Half-widths of the plotted square: the largest |mean| on each axis, so the cloud fills it.
-    let extent = move || {
-        points.with(|p| {
-            p.as_ref().map_or((4.0, 4.0), |(m, _)| {
-                let axis = |k: usize| m.chunks(2).fold(0.5f32, |a, v| a.max(v[k].abs())) * 1.08;
-                (axis(0), axis(1))
-            })
-        })
-    };
-    Effect::new(move |_| {
-        let latent = lab.state.with(|s| s.latent.clone());
-        let Some(canvas) = canvas_ref.get() else { return };
-        let Some(ctx) = context(&canvas) else { return };
-        let size = canvas.width() as f64;
-        ctx.set_fill_style_str("#111");
-        ctx.fill_rect(0.0, 0.0, size, size);
-        let (ex, ey) = extent();
-        let to_px = |x: f32, y: f32| ((x / ex + 1.0) as f64 / 2.0 * size, (1.0 - y / ey) as f64 / 2.0 * size);
-        points.with(|p| {
-            if let Some((means, labels)) = p {
-                for (m, &label) in means.chunks(2).zip(labels) {
-                    let (px, py) = to_px(m[0], m[1]);
-                    ctx.set_fill_style_str(label_color(label));
-                    ctx.fill_rect(px - 2.0, py - 2.0, 4.0, 4.0);
-                }
-            }
-        });
-        if latent.len() == 2 {
-            let (px, py) = to_px(latent[0], latent[1]);
-            ctx.set_stroke_style_str("#fff");
-            ctx.set_line_width(2.0);
-            ctx.begin_path();
-            let _ = ctx.arc(px, py, 7.0, 0.0, std::f64::consts::TAU);
-            ctx.stroke();
-        }
-    });
-    let on_move = move |ev: PointerEvent| {
-        if ev.buttons() == 0 && ev.pointer_type() != "mouse" {
-            return;
-        }
-        let Some(canvas) = canvas_ref.get() else { return };
-        let (x, y) = rel(&canvas, &ev);
-        let (ex, ey) = extent();
-        lab.update(|s| s.latent = vec![(2.0 * x - 1.0) * ex, (1.0 - 2.0 * y) * ey]);
-    };
+    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
+    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let marker = Signal::derive(move || lab.state.with(|s| (s.latent.len() == 2).then(|| (s.latent[0], s.latent[1]))));
+    let pick = Callback::new(move |(x, y): (f32, f32)| lab.update(|s| s.latent = vec![x, y]));
     view! {
         <div class="panel">
             <h2>"Test digits in latent space"</h2>
-            <canvas class="scatter" data-testid="latent-scatter" node_ref=canvas_ref width="400" height="400"
-                aria-label="Latent means of test digits coloured by label" on:pointermove=on_move on:pointerdown=on_move></canvas>
-            <p class="legend">{(0..10u8).map(|l| view! { <span style=format!("color:{}", label_color(l))>{format!("■ {l} ")}</span> }).collect_view()}</p>
-            <p class="hint">{move || if points.with(|p| p.is_none()) { "Encoding the test digits…" } else { "Means of 1,003 test digits. Hover to decode any point." }}</p>
+            <LatentMap points=points marker=marker on_pick=pick testid="latent-scatter"
+                label="Latent means of test digits coloured by label"/>
+            <p class="hint">{move || points_hint(loaded.get(), "Hover to decode any point.")}</p>
+        </div>
+    }
+}
+
+fn points_hint(loaded: Option<Result<LatentPoints, String>>, action: &str) -> String {
+    match loaded {
+        None => "Loading the test digits' latent points…".into(),
+        Some(Err(e)) => e,
+        Some(Ok(p)) => format!("Latent means of {} test digits. {action}", p.len()),
+    }
+}
+
+/// For more than two latent dimensions: the t-SNE map of the test digits' means (the study's
+/// figure); hovering picks the nearest digit and moves the latent point to its mean.
+#[component]
+fn Projection() -> impl IntoView {
+    let lab = use_lab();
+    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
+    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let picked = RwSignal::new(None::<usize>);
+    let marker = Signal::derive(move || {
+        let k = picked.get()?;
+        points.with(|p| p.as_ref().and_then(|p| p.projection.as_ref()).and_then(|m| m.xy.get(2 * k..2 * k + 2)).map(|xy| (xy[0], xy[1])))
+    });
+    let pick = Callback::new(move |(x, y): (f32, f32)| {
+        let Some(p) = points.get_untracked() else { return };
+        let Some(k) = p.projection.as_ref().and_then(|m| nearest(&m.xy, x, y)) else { return };
+        if let Some(mean) = p.mean(k) {
+            let mean = mean.to_vec();
+            picked.set(Some(k));
+            lab.update(|s| s.latent = mean);
+        }
+    });
+    let method = move || points.with(|p| p.as_ref().and_then(|p| p.projection.as_ref().map(|m| (p, m))).map(|(p, m)| {
+        format!("{}. Digits whose 5 nearest neighbours on the map mostly share their label: {:.1} % (in the {}-D space itself: {:.1} %).",
+            m.method, m.knn_label_agreement * 100.0, p.latent_dim, m.knn_label_agreement_latent * 100.0)
+    }));
+    view! {
+        <div class="panel">
+            <h2>"Test digits, mapped to 2-D"</h2>
+            <LatentMap points=points marker=marker on_pick=pick testid="latent-projection"
+                label="A t-SNE map of the test digits' latent means, coloured by label"/>
+            <p class="hint">{move || points_hint(loaded.get(), "Hover to decode the nearest digit's mean.")}</p>
+            <p class="small">{method}</p>
         </div>
     }
 }

@@ -7,8 +7,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::paint::paint_grid;
+use super::paint::{paint_digit, paint_grid};
 use super::shell::{timed, use_lab};
+use super::state::{InpaintSource, Mode, PriorSample};
+use crate::data::PIXELS;
 use crate::model::Variant;
 
 /// Samples per row and column of the grid.
@@ -32,6 +34,10 @@ pub fn GenerateMode() -> impl IntoView {
     let grid_ref = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(None::<String>);
     let settings = Memo::new(move |_| lab.state.with(|s| (s.variant(), s.seed, s.temperature)));
+    // The grid on screen and which tile was clicked.
+    let shown = StoredValue::new(None::<(Variant, u64, f32, Vec<f32>)>);
+    let picked = RwSignal::new(None::<PriorSample>);
+    let picked_ref = NodeRef::<html::Canvas>::new();
 
     Effect::new(move |_| {
         let (variant, seed, temperature) = settings.get();
@@ -46,6 +52,8 @@ pub fn GenerateMode() -> impl IntoView {
                     if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
                         paint_grid(&canvas, &pixels, GRID, 0);
                     }
+                    shown.try_set_value(Some((variant, seed, temperature, pixels)));
+                    picked.try_set(None);
                     message.try_set(None);
                 }
                 Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
@@ -54,13 +62,47 @@ pub fn GenerateMode() -> impl IntoView {
         });
     });
 
+    let on_click = move |ev: web_sys::MouseEvent| {
+        let Some(canvas) = grid_ref.get() else { return };
+        let rect = canvas.get_bounding_client_rect();
+        let col = ((ev.client_x() as f64 - rect.left()) / rect.width().max(1.0) * GRID as f64).floor();
+        let row = ((ev.client_y() as f64 - rect.top()) / rect.height().max(1.0) * GRID as f64).floor();
+        if !(0.0..GRID as f64).contains(&col) || !(0.0..GRID as f64).contains(&row) {
+            return;
+        }
+        let tile = row as usize * GRID + col as usize;
+        let Some((variant, seed, temperature, pixels)) = shown.get_value() else { return };
+        let Some(digit) = pixels.get(tile * PIXELS..(tile + 1) * PIXELS) else { return };
+        let sample = PriorSample { variant, seed, temperature, tile };
+        lab.generated.set(Some((sample, digit.to_vec())));
+        picked.set(Some(sample));
+        if let Some(canvas) = picked_ref.get() {
+            paint_digit(&canvas, digit);
+        }
+    };
+    let open = move |mode: Mode| {
+        if let Some(sample) = picked.get_untracked() {
+            lab.update(|s| {
+                s.source = InpaintSource::Generated(sample);
+                s.mode = mode;
+            });
+        }
+    };
+
     let side = (GRID * 28) as u32;
     view! {
         <section class="mode generate">
             <div class="panel">
                 <canvas class="grid" data-testid="generate-grid" node_ref=grid_ref width=side height=side
-                    aria-label="Digits decoded from random latent codes"></canvas>
-                <p class="hint">{move || message.get()}</p>
+                    aria-label="Digits decoded from random latent codes; click one to pick it"
+                    on:click=on_click></canvas>
+                <p class="hint">{move || message.get().unwrap_or_else(|| "Click a digit to pick it.".into())}</p>
+            </div>
+            <div class="panel picked" class:hidden=move || picked.with(|p| p.is_none())>
+                <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"></canvas>
+                <p class="hint">{move || picked.get().map(|p| format!("Tile {} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label()))}</p>
+                <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
+                <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
             </div>
             <div class="panel settings">
                 <p>"Each tile decodes a latent code drawn from the prior N(0, T²·I). The study generated with the latent-10 model."</p>

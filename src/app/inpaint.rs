@@ -16,8 +16,8 @@ use crate::data::masked_error;
 /// The study's three examples.
 const STUDY: [usize; 3] = [1098, 4865, 7584];
 
-/// The image the view's source names (a shipped test digit or the drawing); `None` until the
-/// gallery is loaded or when the drawing is empty.
+/// The image the view's source names (a shipped test digit, the drawing or a generated digit);
+/// `None` until the gallery (or the generated digit) is loaded, or when the drawing is empty.
 pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
     let (source, strokes) = lab.state.with(|s| (s.source, s.strokes.clone()));
     match source {
@@ -26,6 +26,9 @@ pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
             Some(Ok(g)) => g.by_test_index(index),
             _ => None,
         }),
+        InpaintSource::Generated(sample) => {
+            lab.generated.with(|g| g.as_ref().filter(|(k, _)| *k == sample).map(|(_, pixels)| pixels.clone()))
+        }
     }
 }
 
@@ -151,6 +154,7 @@ pub fn InpaintMode() -> impl IntoView {
             <div class="panel">
                 <div class="gallery">{gallery_buttons}
                     <button data-testid="inpaint-from-drawing" on:click=move |_| lab.update(|s| s.source = InpaintSource::Drawing)>"My drawing"</button>
+                    <GeneratedSourceButton/>
                 </div>
                 <canvas class="pad" data-testid="inpaint-mask-canvas" node_ref=editor_ref width="280" height="280"
                     aria-label="Paint here to hide pixels" on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up></canvas>
@@ -185,4 +189,22 @@ pub fn InpaintMode() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Selects the digit last picked in Generate (shown only once one was picked, or when the view
+/// names one).
+#[component]
+pub fn GeneratedSourceButton() -> impl IntoView {
+    let lab = use_lab();
+    let sample = move || match lab.state.with(|s| s.source) {
+        InpaintSource::Generated(sample) => Some(sample),
+        _ => lab.generated.with(|g| g.as_ref().map(|(k, _)| *k)),
+    };
+    move || sample().map(|sample| view! {
+        <button data-testid="source-generated"
+            class:active=move || lab.state.with(|s| s.source == InpaintSource::Generated(sample))
+            on:click=move |_| lab.update(|s| s.source = InpaintSource::Generated(sample))>
+            "Generated digit"
+        </button>
+    })
 }

@@ -14,6 +14,8 @@ mod generate;
 #[cfg(target_arch = "wasm32")]
 mod inpaint;
 #[cfg(target_arch = "wasm32")]
+mod latent_map;
+#[cfg(target_arch = "wasm32")]
 mod paint;
 #[cfg(target_arch = "wasm32")]
 mod report;

@@ -77,7 +77,8 @@ pub fn ReportMode() -> impl IntoView {
 #[component]
 fn LossCurves() -> impl IntoView {
     let lab = use_lab();
-    let (w, h, pad) = (520.0, 300.0, 40.0);
+    // `legend`: room right of the plot for the variant names.
+    let (w, h, pad, legend) = (520.0, 300.0, 40.0, 80.0);
     move || {
         let series: Vec<(Variant, Vec<f64>, Vec<f64>)> = lab.metrics.with(|all| {
             Variant::ALL
@@ -94,7 +95,7 @@ fn LossCurves() -> impl IntoView {
         let y = move |v: f64| h - pad - ((v.min(hi) - lo) / (hi - lo)) * (h - 2.0 * pad);
         let line = move |vals: &[f64]| vals.iter().enumerate().map(|(i, &v)| format!("{:.1},{:.1}", x(i + 1), y(v))).collect::<Vec<_>>().join(" ");
         view! {
-            <svg class="chart" data-testid="loss-chart" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Training and test loss per epoch">
+            <svg class="chart" data-testid="loss-chart" viewBox=format!("0 0 {} {h}", w + legend) role="img" aria-label="Training and test loss per epoch">
                 <line x1=pad y1=h - pad x2=w - pad y2=h - pad stroke="#888"/>
                 <line x1=pad y1=pad x2=pad y2=h - pad stroke="#888"/>
                 <text x=pad - 4.0 y=pad text-anchor="end" class="tick">{format!("{hi:.0}")}</text>
@@ -105,7 +106,7 @@ fn LossCurves() -> impl IntoView {
                     view! {
                         <polyline points=line(train) fill="none" stroke=color stroke-width="2"/>
                         <polyline points=line(test) fill="none" stroke=color stroke-width="2" stroke-dasharray="5 4"/>
-                        <text x=w - pad + 2.0 y=pad + 14.0 * k as f64 fill=color class="tick">{v.name()}</text>
+                        <text x=w - pad + 8.0 y=pad + 14.0 * k as f64 fill=color class="tick">{v.name()}</text>
                     }
                 }).collect_view()}
             </svg>

@@ -8,11 +8,12 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::state::{Mode, ViewState};
+use super::generate::prior_samples;
+use super::state::{InpaintSource, Mode, PriorSample, ViewState};
 use crate::data::Digits;
 use crate::engine::browser::{fetch_bytes, now_ms, start, verify};
 use crate::engine::{Engine, EngineError};
-use crate::metrics::{Manifest, Metrics};
+use crate::metrics::{LatentPoints, Manifest, Metrics};
 use crate::model::Variant;
 
 thread_local! {
@@ -76,6 +77,10 @@ pub struct Lab {
     pub status: RwSignal<HashMap<String, ModelStatus>>,
     /// The shipped test digits.
     pub gallery: RwSignal<Option<Result<Gallery, String>>>,
+    /// The last digit picked from the Generate grid, and its pixels.
+    pub generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
+    /// Each variant's latent points file: `None` while it loads.
+    pub points: RwSignal<HashMap<String, Option<Result<LatentPoints, String>>>>,
 }
 
 impl Lab {
@@ -125,6 +130,34 @@ impl Lab {
                 Ok(()) => lab.set_status(&name, ModelStatus::Ready),
                 Err(e) => lab.set_status(&name, ModelStatus::Failed(format!("Could not load the {} model: {e}", variant.label()))),
             }
+        });
+    }
+
+    /// Starts loading `variant`'s latent points unless they are loaded or loading.
+    pub fn ensure_points(&self, variant: Variant) {
+        let lab = *self;
+        let name = variant.name().to_string();
+        if lab.points.with_untracked(|p| p.contains_key(&name)) {
+            return;
+        }
+        let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
+        let Some(file) = manifest.entry(&name).and_then(|e| e.points.clone()) else {
+            lab.points.update(|p| {
+                p.insert(name, Some(Err(format!("No latent points were written for the {} model.", variant.label()))));
+            });
+            return;
+        };
+        lab.points.update(|p| {
+            p.insert(name.clone(), None);
+        });
+        spawn_local(async move {
+            let result = fetch_bytes(&format!("models/{}", file.file), |_| {})
+                .await
+                .and_then(|bytes| verify(&file.file, &bytes, file.bytes, &file.sha256).map(|_| bytes))
+                .and_then(|bytes| serde_json::from_slice::<LatentPoints>(&bytes).map_err(|e| format!("{} is invalid: {e}", file.file)));
+            lab.points.try_update(|p| {
+                p.insert(name, Some(result));
+            });
         });
     }
 
@@ -194,6 +227,8 @@ fn App() -> impl IntoView {
         metrics: RwSignal::new(HashMap::new()),
         status: RwSignal::new(HashMap::new()),
         gallery: RwSignal::new(None),
+        points: RwSignal::new(HashMap::new()),
+        generated: RwSignal::new(None),
     };
     provide_context(lab);
 
@@ -227,6 +262,26 @@ fn App() -> impl IntoView {
         if lab.manifest.with(|m| m.is_some()) {
             lab.ensure_model(variant);
         }
+    });
+
+    // A generated digit named by the view (e.g. opened from a link) is decoded again.
+    Effect::new(move |_| {
+        let InpaintSource::Generated(sample) = lab.state.with(|s| s.source) else { return };
+        if lab.generated.with(|g| g.as_ref().is_some_and(|(k, _)| *k == sample)) {
+            return;
+        }
+        lab.ensure_model(sample.variant);
+        if !lab.ready(sample.variant) {
+            return;
+        }
+        spawn_local(async move {
+            let latent = sample.variant.config().latent_dim;
+            let z = prior_samples(sample.variant, sample.seed, sample.temperature);
+            let Some(z) = z.get(sample.tile * latent..(sample.tile + 1) * latent) else { return };
+            if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(sample.variant, z).await).await {
+                lab.generated.try_set(Some((sample, pixels)));
+            }
+        });
     });
 
     let mode = Memo::new(move |_| lab.state.with(|s| s.mode));

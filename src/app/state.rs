@@ -57,14 +57,29 @@ impl Mode {
 /// One pen stroke, as points in 0..1 canvas coordinates.
 pub type Stroke = Vec<(f32, f32)>;
 
-/// Where the inpainting starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "index")]
+/// One digit of the Generate grid: what decodes it again anywhere, on any backend.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PriorSample {
+    /// The model that decoded it.
+    pub variant: Variant,
+    /// Seed of the grid.
+    pub seed: u64,
+    /// Temperature of the grid.
+    pub temperature: f32,
+    /// Tile, row-major.
+    pub tile: usize,
+}
+
+/// Where the inpainting (and Compare) starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "of")]
 pub enum InpaintSource {
     /// A shipped test digit, by its index in the MNIST test set.
     Test(usize),
     /// The drawing of the Draw mode.
     Drawing,
+    /// A digit of the Generate grid.
+    Generated(PriorSample),
 }
 
 /// Everything a visitor has set.
@@ -153,6 +168,7 @@ mod tests {
         state.set_variant(Variant::Latent10);
         assert_eq!(state.latent.len(), 10);
         state.strokes.push(vec![(0.1, 0.2), (0.3, 0.4)]);
+        state.source = InpaintSource::Generated(PriorSample { variant: Variant::Latent10, seed: 3, temperature: 0.8, tile: 5 });
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<ViewState>(&json).unwrap(), state);
         state.variant = "nonsense".into();

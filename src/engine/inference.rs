@@ -153,6 +153,15 @@ impl Engine {
         self.read(model.reconstruct(images)).await
     }
 
+    /// Reconstructs `n × 784` images through their posterior means and returns both:
+    /// `(n × 784 reconstructions, n × latent means)`, one encoder pass.
+    pub async fn reconstruct_with_mean(&self, variant: Variant, images: &[f32]) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
+        let model = self.model(variant)?;
+        let (mean, _) = model.encoder.forward(self.images(images)?);
+        let pixels = model.decoder.decode(mean.clone());
+        Ok((self.read(pixels).await?, self.read(mean).await?))
+    }
+
     /// Reconstructs `image` with the pixels where `mask` is true unknown (zeroed), once as the
     /// study did and by `steps` rounds of iterative projection, all on the device.
     pub async fn inpaint(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize) -> Result<Inpainting, EngineError> {

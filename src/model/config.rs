@@ -71,7 +71,8 @@ impl VaeConfig {
 }
 
 /// The five variants of the study. Their names are used everywhere: CLI, files, page, links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Variant {
     /// 2 convolutions, latent 2, BCE: the Keras example as written.
     Baseline,

@@ -65,6 +65,11 @@ pub fn export_variant(dir: &Path, model: &Vae, metrics: &Metrics) -> Result<(), 
     write_manifest(dir)
 }
 
+/// Name of a variant's latent points file.
+pub fn points_file(variant: Variant) -> String {
+    format!("{}.points.json", variant.name())
+}
+
 /// Rebuilds `manifest.json` from the variants whose weights and metrics are in `dir`.
 pub fn write_manifest(dir: &Path) -> Result<(), String> {
     let mut variants = Vec::new();
@@ -80,6 +85,10 @@ pub fn write_manifest(dir: &Path) -> Result<(), String> {
             epochs_done: metrics.epochs_done,
             weights: describe(dir, &metrics.weights)?,
             metrics: describe(dir, &metrics_file)?,
+            points: match points_file(variant) {
+                file if dir.join(&file).is_file() => Some(describe(dir, &file)?),
+                _ => None,
+            },
         });
     }
     let json = serde_json::to_vec_pretty(&Manifest { variants }).map_err(|e| e.to_string())?;

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod evaluate;
 pub mod export;
+pub mod points;
 pub mod report;
 pub mod sample;
 

@@ -18,6 +18,9 @@ const BACKENDS = [
   { name: 'cpu', query: '?backend=cpu', flags: [] },
 ];
 const TIMEOUT = 180_000;
+// Digits in each variant's latent points file.
+const POINTS = Object.fromEntries(MANIFEST.variants.map((e) => [e.variant,
+  JSON.parse(fs.readFileSync(path.join(DIST, 'models', e.points.file), 'utf8')).labels.length]));
 
 let server;
 before(async () => {
@@ -88,9 +91,11 @@ async function stroke(page, points) {
 async function reconstructionOf(page, points) {
   await page.getByTestId('draw-clear').click();
   await stroke(page, points);
-  // Wait until the reconstruction shows ink (it updates within frames of the stroke).
-  await waitForInk(page, 'reconstruction', 60);
-  await page.waitForTimeout(300);
+  // Wait until the reconstruction on screen is of the whole stroke (it updates within frames).
+  await page.waitForFunction(() => {
+    const [input, recon] = ['model-input', 'reconstruction'].map((id) => document.querySelector(`[data-testid=${id}]`).dataset.points);
+    return Number(input) > 0 && input === recon;
+  }, null, { timeout: TIMEOUT });
   return [await pixels(page, 'model-input'), await pixels(page, 'reconstruction')];
 }
 
@@ -116,6 +121,8 @@ for (const backend of BACKENDS) {
           console.log(`${backend.name}: drawn ${name}: Pearson r = ${r.toFixed(3)}`);
           assert.ok(r > 0.5, `drawn ${name}: r = ${r}`);
         }
+        // The drawing's point is marked among the test digits (latent-2 baseline).
+        await page.locator(`[data-testid=draw-latent-map][data-points="${POINTS.baseline}"]`).waitFor({ timeout: TIMEOUT });
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-draw.png`), fullPage: true });
       });
 
@@ -155,6 +162,16 @@ for (const backend of BACKENDS) {
         const distinct = new Set(tiles.map((t) => t.join(','))).size;
         assert.ok(distinct >= 60, `only ${distinct} distinct tiles`);
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-generate.png`), fullPage: true });
+        // A clicked tile opens in Inpaint as its source.
+        const grid = await page.getByTestId('generate-grid').boundingBox();
+        await page.mouse.click(grid.x + grid.width * 2.5 / 8, grid.y + grid.height * 1.5 / 8);
+        await waitForInk(page, 'generate-picked', 80);
+        const picked = await pixels(page, 'generate-picked');
+        assert.deepEqual(picked, tiles[8 + 2].map((v) => v / 255), 'the picked digit is tile (row 1, col 2)');
+        await page.getByTestId('generate-to-inpaint').click();
+        await waitForInk(page, 'inpaint-original', 80);
+        const r = pearson(picked, await pixels(page, 'inpaint-original'));
+        assert.ok(r > 0.99, `inpaint shows another digit (r = ${r})`);
       });
 
       await t.test('the manifold grid renders', async () => {
@@ -174,7 +191,28 @@ for (const backend of BACKENDS) {
         // The interpolation strip between two test digits is drawn too.
         await waitForInk(page, 'interpolation', 80);
         await page.waitForTimeout(1500);
+        await page.locator(`[data-testid=latent-scatter][data-points="${POINTS.baseline}"]`).waitFor({ timeout: TIMEOUT });
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-explore.png`), fullPage: true });
+      });
+
+      await t.test('latent 10: a t-SNE map picks digits to decode', async () => {
+        await page.getByTestId('variant-picker').selectOption('latent10');
+        await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+        const map = page.locator(`[data-testid=latent-projection][data-points="${POINTS.latent10}"]`);
+        await map.waitFor({ timeout: TIMEOUT });
+        const box = await map.boundingBox();
+        const before = await pixels(page, 'latent-probe');
+        for (const [fx, fy] of [[0.3, 0.3], [0.7, 0.6]]) await page.mouse.move(box.x + fx * box.width, box.y + fy * box.height, { steps: 3 });
+        // Hovering set the sliders to a test digit's mean, and the probe decoded it.
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid^=latent-slider-]')].some((s) => Number(s.value) !== 0), null, { timeout: TIMEOUT });
+        await page.waitForFunction(([id, old]) => {
+          const c = document.querySelector(`[data-testid=${id}]`);
+          const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+          for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] / 255 - old[i / 4]) > 0.2) return true;
+          return false;
+        }, ['latent-probe', before], { timeout: TIMEOUT });
+        await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-explore-latent10.png`), fullPage: true });
+        await page.getByTestId('variant-picker').selectOption('baseline');
       });
 
       await t.test('compare shows every trained variant', async () => {
