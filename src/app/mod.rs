@@ -4,6 +4,8 @@
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
+mod bench_hook;
+#[cfg(target_arch = "wasm32")]
 mod compare;
 #[cfg(target_arch = "wasm32")]
 mod draw;

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 
 use super::generate::prior_samples;
 use super::state::{InpaintSource, Mode, PriorSample, ViewState};
-use crate::data::Digits;
+use crate::data::{Digits, PIXELS};
 use crate::engine::browser::{fetch_bytes, now_ms, start, verify};
 use crate::engine::{Engine, EngineError};
 use crate::metrics::{LatentPoints, Manifest, Metrics};
@@ -122,10 +122,13 @@ impl Lab {
                 .and_then(|bytes| verify(&entry.weights.file, &bytes, entry.weights.bytes, &entry.weights.sha256).map(|_| bytes))
                 .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
             let result = match result {
-                // Compile the shaders now, not on the visitor's first stroke.
-                Ok(()) => engine.decode(variant, &vec![0.0; variant.config().latent_dim]).await.map(|_| ()).map_err(|e| e.to_string()),
+                // Compile the shaders (encoder and decoder) now, not on the visitor's first stroke.
+                Ok(()) => engine.reconstruct(variant, &vec![0.0; PIXELS]).await.map(|_| ()).map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
+            if result.is_ok() {
+                super::bench_hook::record_first_reconstruction();
+            }
             match result {
                 Ok(()) => lab.set_status(&name, ModelStatus::Ready),
                 Err(e) => lab.set_status(&name, ModelStatus::Failed(format!("Could not load the {} model: {e}", variant.label()))),
@@ -231,6 +234,7 @@ fn App() -> impl IntoView {
         generated: RwSignal::new(None),
     };
     provide_context(lab);
+    super::bench_hook::install(lab);
 
     spawn_local(async move {
         let prefer_gpu = query_param("backend").as_deref() != Some("cpu");

@@ -1,0 +1,89 @@
+// Browser benchmark: the built page (dist/) in headless Chromium, per backend (WebGPU over
+// SwiftShader with --enable-unsafe-webgpu, and ?backend=cpu). Times the page's own code path
+// through window.vaeLab (see src/app/bench_hook.rs), prints a markdown table and writes
+// target/web-bench.json. Run it with: bash scripts/bench-web.sh
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/server.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(ROOT, 'target', 'web-bench.json');
+const TIMEOUT = 300_000;
+const BACKENDS = [
+  { name: 'webgpu', query: '', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'],
+    iters: { decode1: 30, recon1: 30, decode900: 2, inpaint20: 3 } },
+  { name: 'cpu', query: '?backend=cpu', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 } },
+];
+const only = process.argv.slice(2);
+
+const server = await serve(DIST);
+const results = [];
+try {
+  for (const backend of BACKENDS.filter((b) => only.length === 0 || only.includes(b.name))) {
+    // A fresh profile: a cold cache, as a first visit.
+    const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-bench-')), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', ...backend.flags],
+    });
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(server.url + backend.query);
+      await page.waitForFunction(() => window.vaeLab?.firstReconstructionMs !== undefined, null, { timeout: TIMEOUT });
+      const first = await page.evaluate(() => {
+        const at = window.vaeLab.firstReconstructionMs;
+        const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+          .filter((e) => e.responseEnd <= at);
+        return {
+          ms: at,
+          bytes: entries.reduce((sum, e) => sum + e.transferSize, 0),
+          files: entries.map((e) => ({ url: new URL(e.name).pathname, bytes: e.transferSize })),
+          badge: document.querySelector('[data-testid=backend-badge]')?.textContent ?? '',
+        };
+      });
+      const bench = (options) => page.evaluate((o) => window.vaeLab.bench(o), { backend: backend.name, ...options });
+      const row = {
+        backend: backend.name,
+        badge: first.badge.trim(),
+        first_reconstruction_ms: first.ms,
+        bytes_until_first_reconstruction: first.bytes,
+        files: first.files,
+        decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1 }),
+        reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1 }),
+        decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),
+        inpaint20_ms: await bench({ op: 'inpaint', steps: 20, iters: backend.iters.inpaint20 }),
+        iters: backend.iters,
+      };
+      results.push(row);
+      console.error(`${backend.name}: ${JSON.stringify({ ...row, files: undefined })}`);
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  server.close();
+}
+
+const wasm = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm')).map((f) => fs.statSync(path.join(DIST, f)).size);
+const report = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`,
+  chromium: (await chromium.launch({ executablePath: '/usr/bin/chromium' }).then(async (b) => { const v = b.version(); await b.close(); return v; })),
+  wasm_bytes: wasm,
+  results,
+};
+fs.mkdirSync(path.dirname(OUT), { recursive: true });
+fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
+
+const ms = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+console.log(`Browser benchmark, ${report.date.slice(0, 10)}, ${report.machine}, Chromium ${report.chromium} (medians of warm runs, ms)\n`);
+console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | decode-900 | inpaint 20 steps |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${ms(r.decode900_ms)} | ${ms(r.inpaint20_ms)} |`);
+}
+console.log(`\nwasm: ${wasm.map((b) => `${(b / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Browser benchmark: builds the page, times it in headless Chromium on WebGPU (SwiftShader) and
+# on the CPU, prints a table and writes target/web-bench.json.
+#   usage: scripts/bench-web.sh [webgpu|cpu]...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-web.sh --browser
+bash scripts/make-sample.sh
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+trunk build --release
+node benches/web.mjs "$@"

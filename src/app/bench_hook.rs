@@ -1,0 +1,139 @@
+//! `window.vaeLab`: the one hook benchmarks use to time the page's real code path.
+//!
+//! - `vaeLab.firstReconstructionMs`: ms from navigation start until the first model finished its
+//!   first reconstruction (encode + decode + readback) — the page's warm-up; `undefined` before.
+//! - `vaeLab.bench({op, batch, iters, variant, steps, backend})` resolves to the median ms of
+//!   `iters` warm runs (one untimed run first) of the engine call the page makes:
+//!   `op` = `"decode"` (`batch` latents; 900 = the manifold grid), `"reconstruct"` (`batch`
+//!   shipped test digits, encode + decode) or `"inpaint"` (test 4865, study mask, `steps` rounds).
+//!   Every run ends in the asynchronous readback of its result. `backend` (`"webgpu"` | `"cpu"`),
+//!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
+//!   The individual times of the last call are in `vaeLab.lastSamples`.
+
+use js_sys::{Object, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use super::explore::{MANIFOLD, manifold_latents};
+use super::generate::prior_samples;
+use super::shell::{Lab, engine};
+use super::state::study_mask;
+use crate::data::PIXELS;
+use crate::engine::BackendKind;
+use crate::engine::browser::now_ms;
+use crate::model::Variant;
+
+fn hook() -> Option<Object> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("vaeLab");
+    match Reflect::get(&window, &key) {
+        Ok(v) if v.is_object() => v.dyn_into().ok(),
+        _ => {
+            let object = Object::new();
+            Reflect::set(&window, &key, &object).ok()?;
+            Some(object)
+        }
+    }
+}
+
+/// Records the first finished reconstruction (only the first call counts).
+pub fn record_first_reconstruction() {
+    let Some(hook) = hook() else { return };
+    let key = JsValue::from_str("firstReconstructionMs");
+    if Reflect::get(&hook, &key).map(|v| v.is_undefined()).unwrap_or(false) {
+        let _ = Reflect::set(&hook, &key, &JsValue::from_f64(now_ms()));
+    }
+}
+
+fn field(options: &JsValue, name: &str) -> JsValue {
+    Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn number(options: &JsValue, name: &str, default: usize) -> Result<usize, String> {
+    match field(options, name).as_f64() {
+        None => Ok(default),
+        Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= 100_000.0 => Ok(v as usize),
+        Some(v) => Err(format!("{name} must be a whole number ≥ 1, not {v}")),
+    }
+}
+
+/// Installs `window.vaeLab.bench`.
+pub fn install(lab: Lab) {
+    let Some(hook) = hook() else { return };
+    let bench = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            run(lab, options).await.map(JsValue::from_f64).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        })
+    });
+    let _ = Reflect::set(&hook, &JsValue::from_str("bench"), bench.as_ref());
+    // The hook lives as long as the page.
+    bench.forget();
+}
+
+async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
+    let engine = engine().ok_or("the engine has not started yet")?;
+    let op = field(&options, "op").as_string().ok_or("op is required: decode, reconstruct or inpaint")?;
+    let batch = number(&options, "batch", 1)?;
+    let iters = number(&options, "iters", 10)?;
+    let steps = number(&options, "steps", 20)?;
+    let variant = match field(&options, "variant").as_string() {
+        None => Variant::Baseline,
+        Some(name) => Variant::from_name(&name).ok_or(format!("unknown variant {name}"))?,
+    };
+    if let Some(wanted) = field(&options, "backend").as_string() {
+        let actual = match engine.backend() {
+            BackendKind::WebGpu(_) => "webgpu",
+            BackendKind::Cpu => "cpu",
+        };
+        if wanted != actual {
+            return Err(format!("the page runs on {actual}, not {wanted} (open it with ?backend=cpu for the CPU)"));
+        }
+    }
+    if !lab.ready_untracked(variant) {
+        return Err(format!("the {variant} model is not loaded yet"));
+    }
+    let latent = variant.config().latent_dim;
+    let digits: Vec<f32> = lab.gallery.with_untracked(|g| match g {
+        Some(Ok(g)) => (0..batch).flat_map(|k| g.digits.intensities(&[k % g.digits.len()])).collect(),
+        _ => vec![0.5; batch * PIXELS],
+    });
+    let latents = if latent == 2 && batch == MANIFOLD * MANIFOLD {
+        manifold_latents(MANIFOLD, 1.0)
+    } else {
+        // The Generate grid's latents, repeated to the batch.
+        let z = prior_samples(variant, 1, 1.0);
+        (0..batch * latent).map(|i| z[i % z.len()]).collect()
+    };
+    let four_eight_six_five = lab.gallery.with_untracked(|g| match g {
+        Some(Ok(g)) => g.by_test_index(4865),
+        _ => None,
+    });
+    let mask = study_mask();
+    let mut samples = Vec::with_capacity(iters);
+    for i in 0..=iters {
+        let started = now_ms();
+        let outcome = match op.as_str() {
+            "decode" => engine.decode(variant, &latents).await.map(drop),
+            "reconstruct" => engine.reconstruct(variant, &digits).await.map(drop),
+            "inpaint" => {
+                let image = four_eight_six_five.clone().ok_or("the shipped digits are not loaded yet")?;
+                engine.inpaint(variant, &image, &mask, steps).await.map(drop)
+            }
+            other => return Err(format!("unknown op {other}: decode, reconstruct or inpaint")),
+        };
+        outcome.map_err(|e| e.to_string())?;
+        // The first run is a warm-up (allocations, pipelines), not timed.
+        if i > 0 {
+            samples.push(now_ms() - started);
+        }
+    }
+    if let Some(hook) = hook() {
+        let list = js_sys::Array::new();
+        for s in &samples {
+            list.push(&JsValue::from_f64(*s));
+        }
+        let _ = Reflect::set(&hook, &JsValue::from_str("lastSamples"), &list);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples[samples.len() / 2])
+}
