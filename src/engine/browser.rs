@@ -1,13 +1,14 @@
 //! Browser side of the engine (wasm only): choosing the device, fetching files with progress and
 //! checking them against the manifest.
 
+#[cfg(feature = "webgpu")]
 use burn::prelude::Device;
 use js_sys::{Reflect, Uint8Array};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::{BackendKind, Engine};
+use super::Engine;
 
 /// Starts the engine: WebGPU when asked for and available, else the CPU. The second value says,
 /// once, why WebGPU is not in use when it was asked for.
@@ -21,13 +22,23 @@ pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
     if !has_webgpu {
         return (Engine::cpu(), Some("This browser has no WebGPU, so the models run on the CPU.".into()));
     }
+    start_webgpu().await
+}
+
+#[cfg(feature = "webgpu")]
+async fn start_webgpu() -> (Engine, Option<String>) {
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
             let adapter = setup.adapter.get_info().name;
-            (Engine::on(device, BackendKind::WebGpu(adapter)), None)
+            (Engine::on(device, super::BackendKind::WebGpu(adapter)), None)
         }
         Err(e) => (Engine::cpu(), Some(format!("WebGPU did not start ({e:?}), so the models run on the CPU."))),
     }
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn start_webgpu() -> (Engine, Option<String>) {
+    (Engine::cpu(), None)
 }
 
 fn js_error(context: &str, value: JsValue) -> String {

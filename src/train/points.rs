@@ -52,7 +52,8 @@ pub fn latent_means(model: &Vae, digits: &Digits, device: &Device) -> Vec<f32> {
 /// A seeded Barnes-Hut t-SNE layout of `n × dim` values: `n × 2`.
 pub fn tsne(values: &[f32], dim: usize, options: TsneOptions) -> Vec<f32> {
     let rows: Vec<&[f32]> = values.chunks(dim).collect();
-    // A seeded start (bhtsne would draw its own), so the committed map can be remade exactly.
+    // A seeded start (bhtsne would draw its own). Reruns still differ slightly: bhtsne sums its
+    // gradients in parallel.
     let mut rng = StdRng::seed_from_u64(options.seed);
     let start = Normal::new(0.0f32, 1e-4).map(|n| (0..rows.len() * 2).map(|_| n.sample(&mut rng)).collect::<Vec<_>>());
     let mut fit = bhtsne::tSNE::<f32, &[f32], 2>::new(&rows);
@@ -89,7 +90,7 @@ pub fn write_points(
         let xy = tsne(&means, latent, tsne_options);
         Projection {
             method: format!(
-                "t-SNE (Barnes-Hut, bhtsne 0.7; perplexity {}, theta {}, {} iterations, seed {})",
+                "t-SNE (Barnes-Hut, bhtsne 0.7; perplexity {}, theta {}, {} iterations, start seed {})",
                 tsne_options.perplexity, tsne_options.theta, tsne_options.epochs, tsne_options.seed
             ),
             knn_label_agreement: knn_label_agreement(&xy, 2, &digits.labels, KNN),
@@ -116,7 +117,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tsne_keeps_separate_clusters_apart_and_is_reproducible() {
+    fn tsne_keeps_separate_clusters_apart() {
         // Three well-separated 10-D clusters of 40 points: the map must keep each together.
         let mut rng = StdRng::seed_from_u64(7);
         let noise = Normal::new(0.0f32, 0.3).unwrap();
@@ -133,6 +134,8 @@ mod tests {
         assert_eq!(xy.len(), 120 * 2);
         assert!(xy.iter().all(|v| v.is_finite()));
         assert!(knn_label_agreement(&xy, 2, &labels, KNN) > 0.95);
-        assert_eq!(tsne(&values, 10, options), xy, "same seed, same map");
+        // bhtsne sums its gradients in parallel, so a rerun differs in the last bits and drifts;
+        // what must hold every time is the structure.
+        assert!(knn_label_agreement(&tsne(&values, 10, options), 2, &labels, KNN) > 0.95);
     }
 }

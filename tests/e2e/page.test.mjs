@@ -18,6 +18,8 @@ const BACKENDS = [
   { name: 'cpu', query: '?backend=cpu', flags: [] },
 ];
 const TIMEOUT = 180_000;
+// Hidden-pixel errors of the study's inpainting, per backend, to compare the two.
+const INPAINT_ERRORS = {};
 // Digits in each variant's latent points file.
 const POINTS = Object.fromEntries(MANIFEST.variants.map((e) => [e.variant,
   JSON.parse(fs.readFileSync(path.join(DIST, 'models', e.points.file), 'utf8')).labels.length]));
@@ -136,6 +138,10 @@ for (const backend of BACKENDS) {
         const [zero, onePass, iterative] = [await value('error-masked'), await value('error-one-pass'), await value('error-iterative')];
         console.log(`${backend.name}: hidden-pixel MSE zero-filled ${zero}, one pass ${onePass}, iterative ${iterative}`);
         assert.ok(onePass < zero && iterative < zero, `${zero} ${onePass} ${iterative}`);
+        // Both backends run the same layers: their errors agree (shown to 4 decimals).
+        INPAINT_ERRORS[backend.name] = [zero, onePass, iterative];
+        const other = INPAINT_ERRORS[backend.name === 'cpu' ? 'webgpu' : 'cpu'];
+        if (other) other.forEach((v, k) => assert.ok(Math.abs(v - INPAINT_ERRORS[backend.name][k]) <= 2e-4, `backends disagree: ${other} vs ${INPAINT_ERRORS[backend.name]}`));
         const masked = await pixels(page, 'inpaint-masked');
         const filled = await pixels(page, 'inpaint-iterative');
         let changed = 0;
