@@ -68,7 +68,9 @@ try {
   server.close();
 }
 
-const wasm = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm')).map((f) => fs.statSync(path.join(DIST, f)).size);
+// Each build of the page (cpu/, gpu/) and its wasm size.
+const wasm = fs.readdirSync(DIST, { recursive: true }).filter((f) => f.endsWith('.wasm'))
+  .map((f) => ({ file: f, bytes: fs.statSync(path.join(DIST, f)).size }));
 const report = {
   date: new Date().toISOString(),
   machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`,
@@ -86,4 +88,4 @@ console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${ms(r.decode900_ms)} | ${ms(r.inpaint20_ms)} |`);
 }
-console.log(`\nwasm: ${wasm.map((b) => `${(b / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);
+console.log(`\nwasm: ${wasm.map((w) => `${w.file} ${(w.bytes / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);
