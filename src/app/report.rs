@@ -50,7 +50,8 @@ pub fn ReportMode() -> impl IntoView {
                                     <td>{v.label()}</td>
                                     <td>{study_time(v)}</td>
                                     <td>{format!("{:.2}", m.study_final_loss)}</td>
-                                    <td>{format!("{}/{}", m.epochs_done, m.protocol.epochs)}</td>
+                                    // Every variant uses seed 42 unless its run says otherwise (deeper: see README).
+                                    <td>{format!("{}/{}", m.epochs_done, m.protocol.epochs)}{(m.protocol.seed != 42).then(|| format!(" (seed {})", m.protocol.seed))}</td>
                                     <td>{format!("{:.2}", m.final_train_loss)}</td>
                                     <td>{format!("{:.2}", m.final_test_loss)}</td>
                                     <td>{last.map(|l| format!("{:.2} + {:.2}", l.test_recon, l.test_kl)).unwrap_or_default()}</td>
@@ -106,7 +107,7 @@ fn LossCurves() -> impl IntoView {
                     view! {
                         <polyline points=line(train) fill="none" stroke=color stroke-width="2"/>
                         <polyline points=line(test) fill="none" stroke=color stroke-width="2" stroke-dasharray="5 4"/>
-                        <text x=w - pad + 8.0 y=pad + 14.0 * k as f64 fill=color class="tick">{v.name()}</text>
+                        <text x=w - pad + 8.0 y=pad + 14.0 * k as f64 style=format!("fill:{color}") class="tick">{v.name()}</text>
                     }
                 }).collect_view()}
             </svg>
