@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
-use super::latent_map::{LatentMap, use_points};
+use super::latent_map::{LatentMap, current_points};
 use super::paint::{clear, context, paint_digit};
 use super::shell::{Lab, timed, use_lab};
 use super::state::{Stroke, latent_label};
@@ -194,8 +194,7 @@ pub fn DrawMode() -> impl IntoView {
 #[component]
 fn DrawingOnMap(latent: RwSignal<Option<Vec<f32>>>) -> impl IntoView {
     let lab = use_lab();
-    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
-    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let (loaded, points) = current_points(lab);
     let marker = Signal::derive(move || latent.with(|z| z.as_ref().filter(|z| z.len() == 2).map(|z| (z[0], z[1]))));
     view! {
         <div class="panel">

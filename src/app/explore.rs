@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
 use super::draw::FrameRunner;
-use super::latent_map::{LatentMap, nearest, use_points};
+use super::latent_map::{LatentMap, nearest, current_points};
 use super::paint::{clear, paint_digit, paint_grid};
 use super::shell::{Lab, timed, use_lab};
 use super::state::latent_label;
@@ -229,8 +229,7 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
 #[component]
 fn Scatter() -> impl IntoView {
     let lab = use_lab();
-    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
-    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let (loaded, points) = current_points(lab);
     let marker = Signal::derive(move || lab.state.with(|s| (s.latent.len() == 2).then(|| (s.latent[0], s.latent[1]))));
     let pick = Callback::new(move |(x, y): (f32, f32)| lab.update(|s| s.latent = vec![x, y]));
     view! {
@@ -256,8 +255,7 @@ fn points_hint(loaded: Option<Result<LatentPoints, String>>, action: &str) -> St
 #[component]
 fn Projection() -> impl IntoView {
     let lab = use_lab();
-    let loaded = Memo::new(move |_| use_points(lab, lab.state.with(|s| s.variant())));
-    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    let (loaded, points) = current_points(lab);
     let picked = RwSignal::new(None::<usize>);
     let marker = Signal::derive(move || {
         let k = picked.get()?;

@@ -8,7 +8,6 @@ use web_sys::PointerEvent;
 use super::paint::{context, label_color};
 use super::shell::Lab;
 use crate::metrics::LatentPoints;
-use crate::model::Variant;
 
 /// Half-widths of the plotted rectangle: the largest |coordinate| on each axis, so the cloud fills it.
 pub fn extent(plane: &[f32]) -> (f32, f32) {
@@ -26,12 +25,18 @@ pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
         .map(|(k, _)| k)
 }
 
-/// The points of `variant`, loading them if needed (tracks the points signal).
-pub fn use_points(lab: Lab, variant: Variant) -> Option<Result<LatentPoints, String>> {
-    // The file can only be fetched once the manifest is in.
-    lab.manifest.track();
-    lab.ensure_points(variant);
-    lab.points.with(|p| p.get(variant.name()).cloned().flatten())
+/// The current variant's points, loading them if needed: the load state (`None` while loading)
+/// and the points themselves once loaded.
+pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, Signal<Option<LatentPoints>>) {
+    let loaded = Memo::new(move |_| {
+        let variant = lab.state.with(|s| s.variant());
+        // The file can only be fetched once the manifest is in.
+        lab.manifest.track();
+        lab.ensure_points(variant);
+        lab.points.with(|p| p.get(variant.name()).cloned().flatten())
+    });
+    let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
+    (loaded, points)
 }
 
 /// The map. `marker` is a point in plane coordinates; `on_pick` gets the plane coordinates under
