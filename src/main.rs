@@ -14,17 +14,8 @@ fn main() -> std::process::ExitCode {
     cli::main()
 }
 
-#[cfg(target_arch = "wasm32")]
-unsafe extern "C" {
-    /// Runs the static constructors (cubecl registers its IR dialects through `inventory`).
-    fn __wasm_call_ctors();
-}
-
+/// The page's CPU-only build (the WebGPU build is `src/bin/vae-lab-webgpu.rs`).
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    // Called once, explicitly: otherwise wasm-ld treats this binary as a one-shot "command" and
-    // wraps every export — each call from JavaScript, each resolved future — in a rerun of all
-    // constructors, which took ~30 % of a warm decode (profiled in Chromium).
-    unsafe { __wasm_call_ctors() };
     vae_lab::app::mount();
 }

@@ -13,6 +13,14 @@ use super::Engine;
 /// Starts the engine: WebGPU when asked for and available, else the CPU. The second value says,
 /// once, why WebGPU is not in use when it was asked for.
 pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
+    let (engine, notice) = start_device(prefer_gpu).await;
+    match engine.backend() {
+        super::BackendKind::Cpu => (engine.with_decode_pool(super::decode_pool::DecodePool::start()), notice),
+        super::BackendKind::WebGpu(_) => (engine, notice),
+    }
+}
+
+async fn start_device(prefer_gpu: bool) -> (Engine, Option<String>) {
     if !prefer_gpu {
         return (Engine::cpu(), None);
     }
@@ -36,9 +44,10 @@ async fn start_webgpu() -> (Engine, Option<String>) {
     }
 }
 
+/// The CPU-only build: the page's loader picks it when the browser offers no WebGPU adapter.
 #[cfg(not(feature = "webgpu"))]
 async fn start_webgpu() -> (Engine, Option<String>) {
-    (Engine::cpu(), None)
+    (Engine::cpu(), Some("WebGPU found no usable adapter in this browser, so the models run on the CPU.".into()))
 }
 
 fn js_error(context: &str, value: JsValue) -> String {

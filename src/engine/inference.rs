@@ -75,6 +75,9 @@ pub struct Engine {
     device: Device,
     backend: BackendKind,
     models: RefCell<HashMap<Variant, Vae>>,
+    /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
+    #[cfg(target_arch = "wasm32")]
+    pool: Option<super::decode_pool::DecodePool>,
 }
 
 impl Engine {
@@ -85,7 +88,20 @@ impl Engine {
 
     /// An engine on a device already initialised.
     pub fn on(device: Device, backend: BackendKind) -> Engine {
-        Engine { device, backend, models: RefCell::new(HashMap::new()) }
+        Engine {
+            device,
+            backend,
+            models: RefCell::new(HashMap::new()),
+            #[cfg(target_arch = "wasm32")]
+            pool: None,
+        }
+    }
+
+    /// Adds Web Workers that share big CPU decodes (see `decode_pool`).
+    #[cfg(target_arch = "wasm32")]
+    pub fn with_decode_pool(mut self, pool: Option<super::decode_pool::DecodePool>) -> Engine {
+        self.pool = pool;
+        self
     }
 
     /// The backend in use.
@@ -95,6 +111,10 @@ impl Engine {
 
     /// Installs `variant` from the bytes of its weights file.
     pub fn install(&self, variant: Variant, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(pool) = &self.pool {
+            pool.remember(variant, &bytes);
+        }
         let model = load_vae(variant, bytes, &self.device)?;
         self.models.borrow_mut().insert(variant, model);
         Ok(())
@@ -133,10 +153,41 @@ impl Engine {
     }
 
     /// Decodes latent vectors (`n × latent_dim`) into `n × 784` intensities.
+    /// Big batches on the CPU go to the Web Workers when the page has them.
     pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
         let model = self.model(variant)?;
+        #[cfg(target_arch = "wasm32")]
+        if let Some(pool) = self.pool.as_ref().filter(|p| p.usable()) {
+            let n = z.len() / variant.config().latent_dim;
+            if n >= super::decode_pool::MIN_POOLED_BATCH && z.len() % variant.config().latent_dim == 0 {
+                match pool.decode(variant, z).await {
+                    Ok(pixels) => return Ok(pixels),
+                    // Not lost: decoded below, on this thread.
+                    Err(e) => web_sys::console::warn_1(&format!("decode workers failed ({e}); decoding on the page").into()),
+                }
+            }
+        }
+        self.decode_here(variant, model, z).await
+    }
+
+    /// Decodes on this thread, never in the workers (the benchmark compares the two).
+    pub async fn decode_on_this_thread(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let model = self.model(variant)?;
+        self.decode_here(variant, model, z).await
+    }
+
+    async fn decode_here(&self, variant: Variant, model: Vae, z: &[f32]) -> Result<Vec<f32>, EngineError> {
         let z = self.latents(variant, z)?;
         self.read(model.decoder.decode(z)).await
+    }
+
+    /// How many Web Workers share big decodes (0: all on this thread).
+    pub fn decode_workers(&self) -> usize {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(pool) = self.pool.as_ref().filter(|p| p.usable()) {
+            return pool.workers();
+        }
+        0
     }
 
     /// Posterior means and log-variances of `n × 784` images.

@@ -3,6 +3,8 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod decode_pool;
 pub mod inference;
 pub mod weights;
 
