@@ -55,6 +55,10 @@ try {
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1 }),
         reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1 }),
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),
+        // The same grid without the decode workers (the CPU page's thread alone).
+        decode900_one_thread_ms: backend.name === 'cpu'
+          ? await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900, workers: false }) : null,
+        decode_workers: await page.evaluate(() => window.vaeLab.checkDecodeWorkers({ batch: 16 }).then((c) => c.workers)),
         inpaint20_ms: await bench({ op: 'inpaint', steps: 20, iters: backend.iters.inpaint20 }),
         iters: backend.iters,
       };
@@ -68,7 +72,7 @@ try {
   server.close();
 }
 
-// Each build of the page (cpu/, gpu/) and its wasm size.
+// Each build of the page (vae-lab-<hash>: CPU-only; vae-lab-webgpu) and its wasm size.
 const wasm = fs.readdirSync(DIST, { recursive: true }).filter((f) => f.endsWith('.wasm'))
   .map((f) => ({ file: f, bytes: fs.statSync(path.join(DIST, f)).size }));
 const report = {
@@ -83,9 +87,9 @@ fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
 
 const ms = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 console.log(`Browser benchmark, ${report.date.slice(0, 10)}, ${report.machine}, Chromium ${report.chromium} (medians of warm runs, ms)\n`);
-console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | decode-900 | inpaint 20 steps |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | decode-900 | decode-900, page thread only | inpaint 20 steps |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${ms(r.decode900_ms)} | ${ms(r.inpaint20_ms)} |`);
+  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
 }
 console.log(`\nwasm: ${wasm.map((w) => `${w.file} ${(w.bytes / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);

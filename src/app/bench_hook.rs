@@ -8,9 +8,15 @@
 //!   shipped test digits, encode + decode) or `"inpaint"` (test 4865, study mask, `steps` rounds).
 //!   Every run ends in the asynchronous readback of its result. `backend` (`"webgpu"` | `"cpu"`),
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
-//!   The individual times of the last call are in `vaeLab.lastSamples`.
+//!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
+//!   go to the decode workers). The individual times of the last call are in `vaeLab.lastSamples`.
+//! - `vaeLab.checkDecodeWorkers({batch, variant, seed})` decodes `batch` random N(0, I) latents
+//!   both in the workers and on the page's thread and resolves to `{workers, maxAbsDiff}`.
 
 use js_sys::{Object, Reflect};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
@@ -57,7 +63,38 @@ fn number(options: &JsValue, name: &str, default: usize) -> Result<usize, String
     }
 }
 
-/// Installs `window.vaeLab.bench`.
+fn variant(options: &JsValue) -> Result<Variant, String> {
+    match field(options, "variant").as_string() {
+        None => Ok(Variant::Baseline),
+        Some(name) => Variant::from_name(&name).ok_or(format!("unknown variant {name}")),
+    }
+}
+
+/// The decode workers against the page's thread on the same random latents: `{workers,
+/// maxAbsDiff}`.
+async fn check_decode_workers(lab: Lab, options: JsValue) -> Result<JsValue, String> {
+    let engine = engine().ok_or("the engine has not started yet")?;
+    let variant = variant(&options)?;
+    let batch = number(&options, "batch", 64)?;
+    let seed = number(&options, "seed", 1)? as u64;
+    if !lab.ready_untracked(variant) {
+        return Err(format!("the {variant} model is not loaded yet"));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let z: Vec<f32> = (0..batch * variant.config().latent_dim).map(|_| rng.sample(StandardNormal)).collect();
+    let pooled = engine.decode(variant, &z).await.map_err(|e| e.to_string())?;
+    let here = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string())?;
+    if pooled.len() != here.len() {
+        return Err(format!("{} pixels from the workers, {} on the page", pooled.len(), here.len()));
+    }
+    let max_abs_diff = pooled.iter().zip(&here).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let result = Object::new();
+    let _ = Reflect::set(&result, &JsValue::from_str("workers"), &JsValue::from(engine.decode_workers() as u32));
+    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff as f64));
+    Ok(result.into())
+}
+
+/// Installs `window.vaeLab.bench` and `window.vaeLab.checkDecodeWorkers`.
 pub fn install(lab: Lab) {
     let Some(hook) = hook() else { return };
     let bench = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
@@ -66,8 +103,15 @@ pub fn install(lab: Lab) {
         })
     });
     let _ = Reflect::set(&hook, &JsValue::from_str("bench"), bench.as_ref());
+    let check = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            check_decode_workers(lab, options).await.map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        })
+    });
+    let _ = Reflect::set(&hook, &JsValue::from_str("checkDecodeWorkers"), check.as_ref());
     // The hook lives as long as the page.
     bench.forget();
+    check.forget();
 }
 
 async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
@@ -76,10 +120,8 @@ async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
     let batch = number(&options, "batch", 1)?;
     let iters = number(&options, "iters", 10)?;
     let steps = number(&options, "steps", 20)?;
-    let variant = match field(&options, "variant").as_string() {
-        None => Variant::Baseline,
-        Some(name) => Variant::from_name(&name).ok_or(format!("unknown variant {name}"))?,
-    };
+    let on_this_thread = field(&options, "workers").as_bool() == Some(false);
+    let variant = variant(&options)?;
     if let Some(wanted) = field(&options, "backend").as_string() {
         let actual = match engine.backend() {
             BackendKind::WebGpu(_) => "webgpu",
@@ -113,6 +155,7 @@ async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
     for i in 0..=iters {
         let started = now_ms();
         let outcome = match op.as_str() {
+            "decode" if on_this_thread => engine.decode_on_this_thread(variant, &latents).await.map(drop),
             "decode" => engine.decode(variant, &latents).await.map(drop),
             "reconstruct" => engine.reconstruct(variant, &digits).await.map(drop),
             "inpaint" => {

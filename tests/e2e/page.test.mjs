@@ -43,6 +43,9 @@ async function open(backend) {
   });
   const page = browser.pages()[0] ?? await browser.newPage();
   const errors = [];
+  // Which build of the page the loader fetched (the WebGPU one is `vae-lab-webgpu_bg.wasm`).
+  page.wasmFiles = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasmFiles.push(path.basename(new URL(r.url()).pathname)); });
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   return { browser, page, errors };
@@ -115,6 +118,9 @@ for (const backend of BACKENDS) {
       const badge = await page.getByTestId('backend-badge').textContent();
       if (backend.name === 'cpu') assert.match(badge, /CPU/);
       else assert.match(badge, /WebGPU/, `expected a WebGPU adapter, badge says ${badge}`);
+      // One build only: the CPU-only page for ?backend=cpu, the WebGPU one where there is an adapter.
+      const webgpuBuild = page.wasmFiles.filter((f) => f === 'vae-lab-webgpu_bg.wasm').length;
+      assert.equal(webgpuBuild, backend.name === 'cpu' ? 0 : 1, `wasm fetched: ${page.wasmFiles}`);
 
       await t.test('a drawn 0 and 1 are reconstructed', async () => {
         for (const [name, points] of [['0', ZERO], ['1', ONE]]) {
@@ -254,6 +260,44 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+test('the CPU decode workers give the page thread\'s pixels', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open(BACKENDS[1]);
+  try {
+    await ready(page, BACKENDS[1]);
+    // Random N(0, I) latents, decoded in the workers and on the page's thread.
+    for (const [variant, batch] of [['baseline', 900], ['latent10', 37]]) {
+      if (variant !== 'baseline') {
+        await page.getByTestId('variant-picker').selectOption(variant);
+        await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+      }
+      const check = await page.evaluate((o) => window.vaeLab.checkDecodeWorkers(o), { variant, batch, seed: 7 });
+      console.log(`decode workers, ${variant} × ${batch}: ${JSON.stringify(check)}`);
+      assert.ok(check.workers >= 1, 'no decode workers started');
+      assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
+    }
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+// Two browsers without WebGPU: one with no navigator.gpu at all, one (headless Chromium without
+// --enable-unsafe-webgpu) whose navigator.gpu finds no adapter.
+for (const flags of [['--disable-features=WebGPU'], []]) test(`without WebGPU (${flags.join(' ') || 'no flags'}) the page loads the CPU-only build and says why`, { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open({ flags });
+  try {
+    await ready(page, { query: '' });
+    assert.match(await page.getByTestId('backend-badge').textContent(), /CPU/);
+    const notice = await page.getByTestId('notice').textContent();
+    console.log(`without WebGPU (${flags.join(' ') || 'no flags'}): ${notice}`);
+    assert.match(notice, /WebGPU/);
+    assert.ok(!page.wasmFiles.includes('vae-lab-webgpu_bg.wasm'), `wasm fetched: ${page.wasmFiles}`);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
 
 test('a corrupted weights file gives a clear message, not a crash', { timeout: 600_000 }, async () => {
   const { browser, page } = await open(BACKENDS[1]);
