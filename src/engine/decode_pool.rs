@@ -7,7 +7,7 @@
 //! and the engine decodes on the page's thread, as before.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
@@ -28,9 +28,8 @@ pub struct DecodePool {
     workers: Vec<web_sys::Worker>,
     pending: Pending,
     next_id: Cell<u32>,
-    /// Weights files, kept to send to the workers the first time a variant is pooled.
-    weights: RefCell<HashMap<Variant, Uint8Array>>,
-    loaded: RefCell<HashSet<Variant>>,
+    /// Per variant, the promise that every worker has installed its weights.
+    installed: RefCell<HashMap<Variant, Promise>>,
     broken: Rc<Cell<bool>>,
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
@@ -105,8 +104,7 @@ impl DecodePool {
             workers,
             pending,
             next_id: Cell::new(0),
-            weights: RefCell::default(),
-            loaded: RefCell::default(),
+            installed: RefCell::default(),
             broken,
             _handlers: handlers,
         })
@@ -122,10 +120,20 @@ impl DecodePool {
         self.workers.len()
     }
 
-    /// Keeps `variant`'s weights file for the workers.
-    pub fn remember(&self, variant: Variant, bytes: &[u8]) {
-        self.weights.borrow_mut().insert(variant, Uint8Array::from(bytes));
-        self.loaded.borrow_mut().remove(&variant);
+    /// Sends `variant`'s weights file to every worker now, so that the first big decode does not
+    /// wait for it. The bytes are copied (structured clone); the page keeps its own.
+    pub fn install(&self, variant: Variant, bytes: &[u8]) {
+        let bytes = Uint8Array::from(bytes);
+        let name = JsValue::from_str(variant.name());
+        let installs: Array = (0..self.workers.len())
+            .map(|w| self.request(w, message(&[("kind", &"load".into()), ("variant", &name), ("bytes", &bytes)]), &Array::new()))
+            .collect();
+        let all = Promise::all(&installs);
+        // Marked handled here: a failure shows when a decode awaits it, not as an uncaught error.
+        let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
+        let _ = all.catch(&ignore);
+        ignore.forget();
+        self.installed.borrow_mut().insert(variant, all);
     }
 
     fn request(&self, worker: usize, message: Object, transfer: &Array) -> Promise {
@@ -144,32 +152,23 @@ impl DecodePool {
         promise
     }
 
-    async fn all(promises: Vec<Promise>) -> Result<Array, String> {
-        let all = Promise::all(&promises.into_iter().collect::<Array>());
-        match JsFuture::from(all).await {
-            Ok(values) => Ok(values.into()),
-            Err(e) => Err(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
-        }
-    }
-
-    async fn ensure_loaded(&self, variant: Variant) -> Result<(), String> {
-        if self.loaded.borrow().contains(&variant) {
-            return Ok(());
-        }
-        let bytes = self.weights.borrow().get(&variant).cloned().ok_or("no weights to send")?;
-        let name = JsValue::from_str(variant.name());
-        // The bytes are copied to each worker (structured clone), not moved: the page keeps them.
-        let loads = (0..self.workers.len())
-            .map(|w| self.request(w, message(&[("kind", &"load".into()), ("variant", &name), ("bytes", &bytes)]), &Array::new()))
-            .collect();
-        Self::all(loads).await?;
-        self.loaded.borrow_mut().insert(variant);
-        Ok(())
+    async fn wait(promise: Promise) -> Result<JsValue, String> {
+        JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))
     }
 
     /// Decodes `n × latent_dim` latents, one contiguous slice per worker, into `n × 784` pixels.
+    /// Any failure turns the pool off (the engine then decodes on the page's thread).
     pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, String> {
-        self.ensure_loaded(variant).await?;
+        let result = self.decode_in_workers(variant, z).await;
+        if result.is_err() {
+            self.broken.set(true);
+        }
+        result
+    }
+
+    async fn decode_in_workers(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, String> {
+        let installed = self.installed.borrow().get(&variant).cloned().ok_or("the workers have no weights for it")?;
+        Self::wait(installed).await?;
         let latent = variant.config().latent_dim;
         let n = z.len() / latent;
         let per_worker = n.div_ceil(self.workers.len());
@@ -182,8 +181,8 @@ impl DecodePool {
                 let transfer = Array::of1(&latents.buffer());
                 self.request(w, message(&[("kind", &"decode".into()), ("variant", &name), ("latents", &latents)]), &transfer)
             })
-            .collect();
-        let results = Self::all(slices).await?;
+            .collect::<Array>();
+        let results: Array = Self::wait(Promise::all(&slices)).await?.into();
         let mut pixels = Vec::with_capacity(n * crate::data::PIXELS);
         for slice in results.iter() {
             pixels.extend(slice.dyn_into::<Float32Array>().map_err(|_| "a worker sent no pixels")?.to_vec());

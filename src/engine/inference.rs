@@ -111,12 +111,15 @@ impl Engine {
 
     /// Installs `variant` from the bytes of its weights file.
     pub fn install(&self, variant: Variant, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
-        if let Some(pool) = &self.pool {
-            pool.remember(variant, &bytes);
-        }
+        let for_pool = self.pool.is_some().then(|| bytes.clone());
         let model = load_vae(variant, bytes, &self.device)?;
         self.models.borrow_mut().insert(variant, model);
+        #[cfg(target_arch = "wasm32")]
+        if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
+            pool.install(variant, &bytes);
+        }
         Ok(())
     }
 
