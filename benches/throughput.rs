@@ -87,4 +87,25 @@ fn main() {
         let t = median(times[2..].to_vec());
         println!("{:<34} {:>9.3} ms {:>9.0} img/s", name, t * 1e3, n as f64 / t);
     }
+    // The same decodes with the fused CPU decoder the page uses (model::cpu_decoder), one thread.
+    let Some(kernel) = model.decoder.cpu_kernel() else {
+        println!("the baseline decoder has no fused CPU kernel");
+        return;
+    };
+    for n in [1usize, 900] {
+        let name = format!("decode {n} latent(s), fused kernel");
+        if !wanted(&name) {
+            continue;
+        }
+        let z: Vec<f32> = (0..n * 2).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
+        let iters = if n == 1 { 2000 } else { 10 };
+        let mut times = vec![];
+        for _ in 0..iters + 2 {
+            let t0 = Instant::now();
+            std::hint::black_box(kernel.decode(std::hint::black_box(&z)));
+            times.push(t0.elapsed().as_secs_f64());
+        }
+        let t = median(times[2..].to_vec());
+        println!("{:<34} {:>9.3} ms {:>9.0} img/s", name, t * 1e3, n as f64 / t);
+    }
 }

@@ -2,16 +2,23 @@
 //!
 //! - `vaeLab.firstReconstructionMs`: ms from navigation start until the first model finished its
 //!   first reconstruction (encode + decode + readback) — the page's warm-up; `undefined` before.
-//! - `vaeLab.bench({op, batch, iters, variant, steps, backend})` resolves to the median ms of
-//!   `iters` warm runs (one untimed run first) of the engine call the page makes:
+//! - `vaeLab.bench({op, batch, iters, repeat, variant, steps, backend})` resolves to the median
+//!   ms of `iters` warm runs (one untimed run first) of the engine call the page makes; each run
+//!   is `repeat` back-to-back calls (default 1) timed together and divided, because the page's
+//!   clock ticks in 0.1 ms steps (no cross-origin isolation):
 //!   `op` = `"decode"` (`batch` latents; 900 = the manifold grid), `"reconstruct"` (`batch`
 //!   shipped test digits, encode + decode) or `"inpaint"` (test 4865, study mask, `steps` rounds).
 //!   Every run ends in the asynchronous readback of its result. `backend` (`"webgpu"` | `"cpu"`),
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
 //!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
-//!   go to the decode workers). The individual times of the last call are in `vaeLab.lastSamples`.
+//!   go to the decode workers). `kernel: false` decodes with burn's layers instead of the fused CPU
+//!   decoder (`model::cpu_decoder`), on the page's thread. The individual times of the last call
+//!   are in `vaeLab.lastSamples`.
 //! - `vaeLab.checkDecodeWorkers({batch, variant, seed})` decodes `batch` random N(0, I) latents
 //!   both in the workers and on the page's thread and resolves to `{workers, maxAbsDiff}`.
+//! - `vaeLab.checkCpuKernel({batch, variant, seed})` decodes `batch` random latents (N(0, 2²), to
+//!   reach the whole sigmoid) with the fused CPU decoder and with burn's layers, on the page's
+//!   thread, and resolves to `{kernel, maxAbsDiff}` (`kernel`: whether the page has one).
 
 use js_sys::{Object, Reflect};
 use rand::rngs::StdRng;
@@ -25,8 +32,8 @@ use super::generate::prior_samples;
 use super::shell::{Lab, engine};
 use super::state::study_mask;
 use crate::data::PIXELS;
-use crate::engine::BackendKind;
-use crate::engine::browser::now_ms;
+use crate::engine::{BackendKind, Engine};
+use crate::engine::browser::{field, now_ms};
 use crate::model::Variant;
 
 fn hook() -> Option<Object> {
@@ -49,10 +56,6 @@ pub fn record_first_reconstruction() {
     if Reflect::get(&hook, &key).map(|v| v.is_undefined()).unwrap_or(false) {
         let _ = Reflect::set(&hook, &key, &JsValue::from_f64(now_ms()));
     }
-}
-
-fn field(options: &JsValue, name: &str) -> JsValue {
-    Reflect::get(options, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn number(options: &JsValue, name: &str, default: usize) -> Result<usize, String> {
@@ -94,7 +97,34 @@ async fn check_decode_workers(lab: Lab, options: JsValue) -> Result<JsValue, Str
     Ok(result.into())
 }
 
-/// Installs `window.vaeLab.bench` and `window.vaeLab.checkDecodeWorkers`.
+/// The fused CPU decoder against burn's layers on the same random latents: `{kernel,
+/// maxAbsDiff}`.
+async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String> {
+    let engine = engine().ok_or("the engine has not started yet")?;
+    let variant = variant(&options)?;
+    let batch = number(&options, "batch", 64)?;
+    let seed = number(&options, "seed", 1)? as u64;
+    if !lab.ready_untracked(variant) {
+        return Err(format!("the {variant} model is not loaded yet"));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let z: Vec<f32> = (0..batch * variant.config().latent_dim).map(|_| 2.0 * rng.sample::<f32, _>(StandardNormal)).collect();
+    let kernel = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string());
+    engine.set_cpu_kernels(false);
+    let layers = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string());
+    engine.set_cpu_kernels(true);
+    let (kernel, layers) = (kernel?, layers?);
+    if kernel.len() != layers.len() {
+        return Err(format!("{} pixels from the kernel, {} from burn's layers", kernel.len(), layers.len()));
+    }
+    let max_abs_diff = kernel.iter().zip(&layers).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let result = Object::new();
+    let _ = Reflect::set(&result, &JsValue::from_str("kernel"), &JsValue::from(engine.has_cpu_kernel(variant)));
+    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff as f64));
+    Ok(result.into())
+}
+
+/// Installs `window.vaeLab.bench`, `checkDecodeWorkers` and `checkCpuKernel`.
 pub fn install(lab: Lab) {
     let Some(hook) = hook() else { return };
     let bench = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
@@ -109,18 +139,34 @@ pub fn install(lab: Lab) {
         })
     });
     let _ = Reflect::set(&hook, &JsValue::from_str("checkDecodeWorkers"), check.as_ref());
+    let check_kernel = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            check_cpu_kernel(lab, options).await.map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        })
+    });
+    let _ = Reflect::set(&hook, &JsValue::from_str("checkCpuKernel"), check_kernel.as_ref());
     // The hook lives as long as the page.
     bench.forget();
     check.forget();
+    check_kernel.forget();
 }
 
 async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
     let engine = engine().ok_or("the engine has not started yet")?;
+    let kernels = field(&options, "kernel").as_bool() != Some(false);
+    engine.set_cpu_kernels(kernels);
+    let timed = time(lab, &engine, options, !kernels).await;
+    engine.set_cpu_kernels(true);
+    timed
+}
+
+async fn time(lab: Lab, engine: &Engine, options: JsValue, on_this_thread: bool) -> Result<f64, String> {
     let op = field(&options, "op").as_string().ok_or("op is required: decode, reconstruct or inpaint")?;
     let batch = number(&options, "batch", 1)?;
     let iters = number(&options, "iters", 10)?;
+    let repeat = number(&options, "repeat", 1)?;
     let steps = number(&options, "steps", 20)?;
-    let on_this_thread = field(&options, "workers").as_bool() == Some(false);
+    let on_this_thread = on_this_thread || field(&options, "workers").as_bool() == Some(false);
     let variant = variant(&options)?;
     if let Some(wanted) = field(&options, "backend").as_string() {
         let actual = match engine.backend() {
@@ -154,20 +200,22 @@ async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
     let mut samples = Vec::with_capacity(iters);
     for i in 0..=iters {
         let started = now_ms();
-        let outcome = match op.as_str() {
-            "decode" if on_this_thread => engine.decode_on_this_thread(variant, &latents).await.map(drop),
-            "decode" => engine.decode(variant, &latents).await.map(drop),
-            "reconstruct" => engine.reconstruct(variant, &digits).await.map(drop),
-            "inpaint" => {
-                let image = four_eight_six_five.clone().ok_or("the shipped digits are not loaded yet")?;
-                engine.inpaint(variant, &image, &mask, steps).await.map(drop)
-            }
-            other => return Err(format!("unknown op {other}: decode, reconstruct or inpaint")),
-        };
-        outcome.map_err(|e| e.to_string())?;
+        for _ in 0..repeat {
+            let outcome = match op.as_str() {
+                "decode" if on_this_thread => engine.decode_on_this_thread(variant, &latents).await.map(drop),
+                "decode" => engine.decode(variant, &latents).await.map(drop),
+                "reconstruct" => engine.reconstruct(variant, &digits).await.map(drop),
+                "inpaint" => {
+                    let image = four_eight_six_five.clone().ok_or("the shipped digits are not loaded yet")?;
+                    engine.inpaint(variant, &image, &mask, steps).await.map(drop)
+                }
+                other => return Err(format!("unknown op {other}: decode, reconstruct or inpaint")),
+            };
+            outcome.map_err(|e| e.to_string())?;
+        }
         // The first run is a warm-up (allocations, pipelines), not timed.
         if i > 0 {
-            samples.push(now_ms() - started);
+            samples.push((now_ms() - started) / repeat as f64);
         }
     }
     if let Some(hook) = hook() {

@@ -44,10 +44,17 @@ async fn start_webgpu() -> (Engine, Option<String>) {
     }
 }
 
-/// The CPU-only build: the page's loader picks it when the browser offers no WebGPU adapter.
+/// The CPU-only build: the page's loader picks it when the browser offers no WebGPU adapter, or
+/// only a software one (then it sets `window.vaeLabSoftwareAdapter`).
 #[cfg(not(feature = "webgpu"))]
 async fn start_webgpu() -> (Engine, Option<String>) {
-    (Engine::cpu(), Some("WebGPU found no usable adapter in this browser, so the models run on the CPU.".into()))
+    let software = web_sys::window().is_some_and(|w| field(&w, "vaeLabSoftwareAdapter").is_truthy());
+    let notice = if software {
+        "This browser's WebGPU adapter is a software renderer, slower than the CPU path, so the models run on the CPU (add ?backend=webgpu to the link to use it anyway)."
+    } else {
+        "WebGPU found no usable adapter in this browser, so the models run on the CPU."
+    };
+    (Engine::cpu(), Some(notice.into()))
 }
 
 fn js_error(context: &str, value: JsValue) -> String {
@@ -96,6 +103,11 @@ pub fn verify(name: &str, bytes: &[u8], size: u64, sha256: &str) -> Result<(), S
         return Err(format!("{name} does not match its checksum in the manifest (corrupted download?)"));
     }
     Ok(())
+}
+
+/// Property `name` of a JS object (`undefined` when absent or not an object).
+pub fn field(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Milliseconds since page load, for timing.

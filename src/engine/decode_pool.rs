@@ -15,6 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::Engine;
+use super::browser::field;
 use crate::model::Variant;
 
 /// Smallest batch worth sending to the workers: below it the messages cost more than they save
@@ -32,10 +33,6 @@ pub struct DecodePool {
     installed: RefCell<HashMap<Variant, Promise>>,
     broken: Rc<Cell<bool>>,
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
-}
-
-fn field(value: &JsValue, name: &str) -> JsValue {
-    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn message(pairs: &[(&str, &JsValue)]) -> Object {

@@ -4,14 +4,15 @@
 //! Inputs and outputs are plain `f32` slices: 784 intensities per image, `latent_dim` values per
 //! latent vector. Nothing outside this module sees a burn type.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use burn::prelude::*;
 
 use super::weights::{WeightsError, load_vae};
 use crate::data::{PIXELS, SIDE};
-use crate::model::{Vae, Variant};
+use crate::model::{CpuDecoder, Vae, Variant};
 
 /// Which compute path runs the models.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,11 @@ pub struct Engine {
     device: Device,
     backend: BackendKind,
     models: RefCell<HashMap<Variant, Vae>>,
+    /// On the CPU: each model's decoder as a fused kernel (`model::cpu_decoder`), 2–3× faster
+    /// than burn's layers for one image.
+    kernels: RefCell<HashMap<Variant, Rc<CpuDecoder>>>,
+    /// `false` decodes with burn's layers even where a kernel exists (benchmark, checks).
+    use_kernels: Cell<bool>,
     /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
     pool: Option<super::decode_pool::DecodePool>,
@@ -92,6 +98,8 @@ impl Engine {
             device,
             backend,
             models: RefCell::new(HashMap::new()),
+            kernels: RefCell::new(HashMap::new()),
+            use_kernels: Cell::new(true),
             #[cfg(target_arch = "wasm32")]
             pool: None,
         }
@@ -115,6 +123,15 @@ impl Engine {
         #[cfg(target_arch = "wasm32")]
         let for_pool = self.pool.is_some().then(|| bytes.clone());
         let model = load_vae(variant, bytes, &self.device)?;
+        // Read synchronously: only CPU tensors may be.
+        if self.backend == BackendKind::Cpu {
+            match model.decoder.cpu_kernel() {
+                Some(kernel) => {
+                    self.kernels.borrow_mut().insert(variant, Rc::new(kernel));
+                }
+                None => self.kernels.borrow_mut().remove(&variant).map_or((), drop),
+            }
+        }
         self.models.borrow_mut().insert(variant, model);
         #[cfg(target_arch = "wasm32")]
         if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
@@ -126,6 +143,25 @@ impl Engine {
     /// Whether `variant` is ready.
     pub fn has(&self, variant: Variant) -> bool {
         self.models.borrow().contains_key(&variant)
+    }
+
+    /// Whether CPU decodes use the fused kernels (the default) or burn's layers; the benchmark
+    /// and the in-page check compare the two.
+    pub fn set_cpu_kernels(&self, on: bool) {
+        self.use_kernels.set(on);
+    }
+
+    /// Whether `variant` decodes with a fused CPU kernel (on the CPU, once loaded).
+    pub fn has_cpu_kernel(&self, variant: Variant) -> bool {
+        self.kernels.borrow().contains_key(&variant)
+    }
+
+    /// The fused decoder of `variant`, when the engine runs on the CPU and has one.
+    fn kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
+        if !self.use_kernels.get() {
+            return None;
+        }
+        self.kernels.borrow().get(&variant).cloned()
     }
 
     fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
@@ -141,12 +177,13 @@ impl Engine {
         Ok(Tensor::from_data(TensorData::new(images.to_vec(), [n, 1, SIDE, SIDE]), &self.device))
     }
 
-    fn latents(&self, variant: Variant, z: &[f32]) -> Result<Tensor<2>, EngineError> {
+    /// How many latents `z` holds, if a whole number of `variant`'s.
+    fn count_latents(variant: Variant, z: &[f32]) -> Result<usize, EngineError> {
         let latent = variant.config().latent_dim;
         if z.is_empty() || z.len() % latent != 0 {
             return Err(EngineError::BadInput(format!("{} values is not a whole number of {latent}-D latents", z.len())));
         }
-        Ok(Tensor::from_data(TensorData::new(z.to_vec(), [z.len() / latent, latent]), &self.device))
+        Ok(z.len() / latent)
     }
 
     async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
@@ -180,8 +217,14 @@ impl Engine {
     }
 
     async fn decode_here(&self, variant: Variant, model: Vae, z: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let z = self.latents(variant, z)?;
-        self.read(model.decoder.decode(z)).await
+        let n = Self::count_latents(variant, z)?;
+        match self.kernel(variant) {
+            Some(kernel) => Ok(kernel.decode(z)),
+            None => {
+                let latents = Tensor::from_data(TensorData::new(z.to_vec(), [n, z.len() / n]), &self.device);
+                self.read(model.decoder.decode(latents)).await
+            }
+        }
     }
 
     /// How many Web Workers share big decodes (0: all on this thread).
@@ -204,7 +247,13 @@ impl Engine {
     pub async fn reconstruct(&self, variant: Variant, images: &[f32]) -> Result<Vec<f32>, EngineError> {
         let model = self.model(variant)?;
         let images = self.images(images)?;
-        self.read(model.reconstruct(images)).await
+        match self.kernel(variant) {
+            Some(kernel) => {
+                let (mean, _) = model.encoder.forward(images);
+                Ok(kernel.decode(&self.read(mean).await?))
+            }
+            None => self.read(model.reconstruct(images)).await,
+        }
     }
 
     /// Reconstructs `n × 784` images through their posterior means and returns both:
@@ -212,6 +261,10 @@ impl Engine {
     pub async fn reconstruct_with_mean(&self, variant: Variant, images: &[f32]) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
         let model = self.model(variant)?;
         let (mean, _) = model.encoder.forward(self.images(images)?);
+        if let Some(kernel) = self.kernel(variant) {
+            let mean = self.read(mean).await?;
+            return Ok((kernel.decode(&mean), mean));
+        }
         let pixels = model.decoder.decode(mean.clone());
         Ok((self.read(pixels).await?, self.read(mean).await?))
     }
@@ -221,6 +274,9 @@ impl Engine {
     pub async fn inpaint(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize) -> Result<Inpainting, EngineError> {
         if image.len() != PIXELS || mask.len() != PIXELS {
             return Err(EngineError::BadInput("inpainting takes one 28×28 image and a 28×28 mask".into()));
+        }
+        if self.kernel(variant).is_some() {
+            return self.inpaint_on_cpu(variant, image, mask, steps).await;
         }
         let model = self.model(variant)?;
         let hole: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
@@ -234,5 +290,18 @@ impl Engine {
             current = masked.clone() + guess * hole.clone();
         }
         Ok(Inpainting { one_pass: self.read(one_pass).await?, iterative: self.read(current).await? })
+    }
+
+    /// [`Engine::inpaint`] on the CPU, with the fused decoder: the same rounds on host vectors.
+    async fn inpaint_on_cpu(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize) -> Result<Inpainting, EngineError> {
+        let masked: Vec<f32> = image.iter().zip(mask).map(|(&p, &m)| if m { 0.0 } else { p }).collect();
+        // Known pixels from the image, the hole from the guess.
+        let fill = |guess: Vec<f32>| -> Vec<f32> { masked.iter().zip(guess).zip(mask).map(|((&k, g), &m)| if m { g } else { k }).collect() };
+        let one_pass = self.reconstruct(variant, &masked).await?;
+        let mut current = fill(one_pass.clone());
+        for _ in 1..steps.max(1) {
+            current = fill(self.reconstruct(variant, &current).await?);
+        }
+        Ok(Inpainting { one_pass, iterative: current })
     }
 }

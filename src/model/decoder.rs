@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
+use super::cpu_decoder::{CpuDecoder, TransposedConv};
 use super::encoder::dense;
 use super::init::{glorot_uniform, zeros};
 
@@ -141,9 +142,116 @@ impl Decoder {
     }
 }
 
+/// A tensor's values as `f32`, read synchronously: CPU tensors only (a WebGPU tensor must be
+/// read asynchronously in a browser).
+fn values<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
+    tensor.into_data().convert::<f32>().try_into_vec::<f32>().ok()
+}
+
+fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<TransposedConv> {
+    let [c_in, c_out, kh, kw] = deconv.weight.dims();
+    let plain = deconv.stride[0] == deconv.stride[1]
+        && deconv.padding[0] == deconv.padding[1]
+        && deconv.dilation == [1, 1]
+        && deconv.groups == 1
+        && deconv.padding_out == [0, 0]
+        && [kh, kw] == [3, 3];
+    if !plain {
+        return None;
+    }
+    let (stride, padding) = (deconv.stride[0], deconv.padding[0]);
+    let full = ((in_side - 1) * stride + 3).checked_sub(2 * padding)?;
+    // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
+    let weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
+    let bias = match &deconv.bias {
+        Some(b) => values(b.val())?,
+        None => vec![0.0; c_out],
+    };
+    Some(TransposedConv {
+        c_in,
+        c_out,
+        in_side,
+        out_side: if crop == 0 { full } else { crop },
+        stride,
+        padding,
+        weights,
+        bias,
+        relu,
+    })
+}
+
+impl Decoder {
+    /// The same decoder as a fused CPU kernel ([`CpuDecoder`]), or `None` if a layer's shape is
+    /// one it does not cover. Reads the weights synchronously: for CPU devices only.
+    pub fn cpu_kernel(&self) -> Option<CpuDecoder> {
+        let [latent, units] = self.dense.weight.dims();
+        let (channels, side) = (self.start_channels, self.start_side);
+        if units != channels * side * side {
+            return None;
+        }
+        // Dense units are reshaped channel-first, [c][y][x]; the kernel wants [y][x][c].
+        let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
+        let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
+        let dense_bias = match &self.dense.bias {
+            Some(b) => values(b.val().reshape([channels, side * side]).swap_dims(0, 1))?,
+            None => vec![0.0; units],
+        };
+        let mut layers = Vec::with_capacity(self.deconvs.len() + 1);
+        let mut in_side = side;
+        for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
+            let layer = transposed_conv(deconv, in_side, crop, true)?;
+            in_side = layer.out_side;
+            layers.push(layer);
+        }
+        let last_crop = self.crops.last().copied().unwrap_or(0);
+        layers.push(transposed_conv(&self.output, in_side, last_crop, false)?);
+        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), layers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::same_transpose_padding;
+    use super::*;
+    use crate::model::Variant;
+    use burn::module::Param;
+    use burn::tensor::Distribution;
+
+    /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
+    /// its weights, scaled up, spread the outputs over the whole sigmoid.
+    fn random_decoder(variant: Variant, device: &Device) -> Decoder {
+        let random = |t: Param<Tensor<1>>| Param::from_tensor(t.val().random_like(Distribution::Uniform(-0.3, 0.3)));
+        let mut decoder = variant.config().init(device).decoder;
+        decoder.dense.bias = decoder.dense.bias.map(random);
+        decoder.dense.weight = Param::from_tensor(decoder.dense.weight.val().mul_scalar(3.0));
+        for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {
+            deconv.bias = deconv.bias.take().map(random);
+            deconv.weight = Param::from_tensor(deconv.weight.val().mul_scalar(3.0));
+        }
+        decoder
+    }
+
+    #[test]
+    fn cpu_kernel_decodes_like_the_burn_layers() {
+        let device = Device::flex();
+        device.seed(7);
+        for variant in Variant::ALL {
+            let decoder = random_decoder(variant, &device);
+            let kernel = decoder.cpu_kernel().expect("every variant's decoder has a CPU kernel");
+            let latent = variant.config().latent_dim;
+            // Wide latents: the outputs span the sigmoid, not only its flat ends.
+            let z = Tensor::<2>::random([9, latent], Distribution::Normal(0.0, 2.0), &device);
+            let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
+            let got = kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"));
+            assert_eq!(got.len(), expected.len());
+            let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let spread = expected.iter().filter(|&&p| (0.05..0.95).contains(&p)).count();
+            assert!(diff <= 1e-4, "{variant:?}: max abs diff {diff}");
+            let (lowest, highest) = expected.iter().fold((1f32, 0f32), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+            eprintln!("{variant:?}: max abs diff {diff}; outputs {lowest}..{highest}, {spread} of {} in 0.05..0.95", expected.len());
+            assert!(lowest < 0.1 && highest > 0.9, "{variant:?}: outputs only span {lowest}..{highest}");
+            assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
+        }
+    }
 
     #[test]
     fn keras_same_transpose_padding() {

@@ -3,6 +3,7 @@
 //! burn only: no I/O, no knowledge of where weights come from. Compiles for native and wasm32.
 
 pub mod config;
+pub mod cpu_decoder;
 pub mod decoder;
 pub mod encoder;
 pub mod init;
@@ -12,6 +13,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 
 pub use config::{ReconLoss, VaeConfig, Variant};
+pub use cpu_decoder::CpuDecoder;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use loss::{VaeLoss, kl_per_dim, vae_loss};

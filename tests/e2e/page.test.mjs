@@ -1,4 +1,5 @@
-// The page in Debian's Chromium, on both paths: WebGPU (SwiftShader) and ?backend=cpu.
+// The page in Debian's Chromium, on both paths: WebGPU (SwiftShader, which the page only uses
+// when the link says ?backend=webgpu) and ?backend=cpu.
 // Screenshots of every mode go to test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,9 @@ const DIST = path.join(ROOT, 'dist');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 // What the page serves: the models copied into dist/ when it was built.
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(DIST, 'models/manifest.json'), 'utf8'));
+const SWIFTSHADER = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'];
 const BACKENDS = [
-  { name: 'webgpu', query: '', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] },
+  { name: 'webgpu', query: '?backend=webgpu', flags: SWIFTSHADER },
   { name: 'cpu', query: '?backend=cpu', flags: [] },
 ];
 const TIMEOUT = 180_000;
@@ -261,7 +263,7 @@ for (const backend of BACKENDS) {
   });
 }
 
-test('the CPU decode workers give the page thread\'s pixels', { timeout: 600_000 }, async () => {
+test('the CPU decode workers and the fused CPU decoder give the page thread\'s and burn\'s pixels', { timeout: 600_000 }, async () => {
   const { browser, page, errors } = await open(BACKENDS[1]);
   try {
     await ready(page, BACKENDS[1]);
@@ -276,22 +278,37 @@ test('the CPU decode workers give the page thread\'s pixels', { timeout: 600_000
       assert.ok(check.workers >= 1, 'no decode workers started');
       assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
     }
+    // The fused CPU decoder against burn's layers, in this browser's wasm (the native test checks
+    // the same code on random weights): the trained models, random N(0, 2²) latents.
+    for (const variant of ['latent10', 'deeper', 'baseline']) {
+      await page.getByTestId('variant-picker').selectOption(variant);
+      await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+      const check = await page.evaluate((o) => window.vaeLab.checkCpuKernel(o), { variant, batch: 50, seed: 3 });
+      console.log(`fused CPU decoder, ${variant} × 50: ${JSON.stringify(check)}`);
+      assert.equal(check.kernel, true, `${variant} has no fused CPU decoder`);
+      assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
+    }
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();
   }
 });
 
-// Two browsers without WebGPU: one with no navigator.gpu at all, one (headless Chromium without
-// --enable-unsafe-webgpu) whose navigator.gpu finds no adapter.
-for (const flags of [['--disable-features=WebGPU'], []]) test(`without WebGPU (${flags.join(' ') || 'no flags'}) the page loads the CPU-only build and says why`, { timeout: 600_000 }, async () => {
+// Browsers without a hardware WebGPU adapter: one with no navigator.gpu at all, one (headless
+// Chromium without --enable-unsafe-webgpu) whose navigator.gpu finds no adapter, and one whose
+// only adapter is SwiftShader (a software fallback, slower than the CPU build).
+for (const [label, flags, says] of [
+  ['no navigator.gpu', ['--disable-features=WebGPU'], /no WebGPU/],
+  ['no adapter', [], /no usable adapter/],
+  ['a software adapter', SWIFTSHADER, /software renderer.*backend=webgpu/],
+]) test(`with ${label} the page loads the CPU-only build and says why`, { timeout: 600_000 }, async () => {
   const { browser, page, errors } = await open({ flags });
   try {
     await ready(page, { query: '' });
     assert.match(await page.getByTestId('backend-badge').textContent(), /CPU/);
     const notice = await page.getByTestId('notice').textContent();
-    console.log(`without WebGPU (${flags.join(' ') || 'no flags'}): ${notice}`);
-    assert.match(notice, /WebGPU/);
+    console.log(`with ${label}: ${notice}`);
+    assert.match(notice, says);
     assert.ok(!page.wasmFiles.includes('vae-lab-webgpu_bg.wasm'), `wasm fetched: ${page.wasmFiles}`);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
