@@ -57,7 +57,7 @@ try {
         files: first.files,
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1, repeat: backend.repeat }),
         reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
-        // The same on the CPU with burn's layers instead of the fused decoder (model::cpu_decoder).
+        // The same on the CPU with burn's layers instead of the fused kernels (model::cpu_fused).
         reconstruct1_burn_layers_ms: backend.name === 'cpu'
           ? await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }) : null,
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),

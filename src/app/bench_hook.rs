@@ -12,13 +12,14 @@
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
 //!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
 //!   go to the decode workers). `kernel: false` decodes with burn's layers instead of the fused CPU
-//!   decoder (`model::cpu_decoder`), on the page's thread. The individual times of the last call
+//!   kernels (`model::cpu_fused`), on the page's thread. The individual times of the last call
 //!   are in `vaeLab.lastSamples`.
 //! - `vaeLab.checkDecodeWorkers({batch, variant, seed})` decodes `batch` random N(0, I) latents
 //!   both in the workers and on the page's thread and resolves to `{workers, maxAbsDiff}`.
 //! - `vaeLab.checkCpuKernel({batch, variant, seed})` decodes `batch` random latents (N(0, 2²), to
-//!   reach the whole sigmoid) with the fused CPU decoder and with burn's layers, on the page's
-//!   thread, and resolves to `{kernel, maxAbsDiff}` (`kernel`: whether the page has one).
+//!   reach the whole sigmoid) and reconstructs `batch` shipped test digits with the fused CPU
+//!   kernels and with burn's layers, on the page's thread, and resolves to `{kernel, maxAbsDiff,
+//!   reconstructMaxAbsDiff}` (`kernel`: whether the page has fused kernels for the variant).
 
 use js_sys::{Object, Reflect};
 use rand::rngs::StdRng;
@@ -97,8 +98,8 @@ async fn check_decode_workers(lab: Lab, options: JsValue) -> Result<JsValue, Str
     Ok(result.into())
 }
 
-/// The fused CPU decoder against burn's layers on the same random latents: `{kernel,
-/// maxAbsDiff}`.
+/// The fused CPU kernels against burn's layers on the same random latents and test digits: `{kernel,
+/// maxAbsDiff, reconstructMaxAbsDiff}`.
 async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String> {
     let engine = engine().ok_or("the engine has not started yet")?;
     let variant = variant(&options)?;
@@ -109,18 +110,29 @@ async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String>
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let z: Vec<f32> = (0..batch * variant.config().latent_dim).map(|_| 2.0 * rng.sample::<f32, _>(StandardNormal)).collect();
-    let kernel = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string());
+    let digits: Vec<f32> = lab.gallery.with_untracked(|g| match g {
+        Some(Ok(g)) => Ok((0..batch).flat_map(|k| g.digits.intensities(&[k % g.digits.len()])).collect()),
+        _ => Err("the shipped digits are not loaded yet"),
+    })?;
+    let run = async || -> Result<(Vec<f32>, Vec<f32>), String> {
+        let decoded = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string())?;
+        Ok((decoded, engine.reconstruct(variant, &digits).await.map_err(|e| e.to_string())?))
+    };
+    let kernel = run().await;
     engine.set_cpu_kernels(false);
-    let layers = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string());
+    let layers = run().await;
     engine.set_cpu_kernels(true);
     let (kernel, layers) = (kernel?, layers?);
-    if kernel.len() != layers.len() {
-        return Err(format!("{} pixels from the kernel, {} from burn's layers", kernel.len(), layers.len()));
-    }
-    let max_abs_diff = kernel.iter().zip(&layers).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let max_abs_diff = |a: &[f32], b: &[f32]| -> Result<f64, String> {
+        if a.len() != b.len() {
+            return Err(format!("{} pixels from the kernels, {} from burn's layers", a.len(), b.len()));
+        }
+        Ok(a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max) as f64)
+    };
     let result = Object::new();
     let _ = Reflect::set(&result, &JsValue::from_str("kernel"), &JsValue::from(engine.has_cpu_kernel(variant)));
-    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff as f64));
+    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.0, &layers.0)?));
+    let _ = Reflect::set(&result, &JsValue::from_str("reconstructMaxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.1, &layers.1)?));
     Ok(result.into())
 }
 

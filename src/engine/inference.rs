@@ -12,7 +12,7 @@ use burn::prelude::*;
 
 use super::weights::{WeightsError, load_vae};
 use crate::data::{PIXELS, SIDE};
-use crate::model::{CpuDecoder, Vae, Variant};
+use crate::model::{CpuDecoder, CpuEncoder, Vae, Variant};
 
 /// Which compute path runs the models.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,15 +71,21 @@ pub struct Inpainting {
     pub iterative: Vec<f32>,
 }
 
+/// A model's fused CPU kernels (either may be missing if a layer's shape is not covered).
+struct Fused {
+    encoder: Option<CpuEncoder>,
+    decoder: Option<CpuDecoder>,
+}
+
 /// Device, backend and loaded models.
 pub struct Engine {
     device: Device,
     backend: BackendKind,
     models: RefCell<HashMap<Variant, Vae>>,
-    /// On the CPU: each model's decoder as a fused kernel (`model::cpu_decoder`), 2–3× faster
-    /// than burn's layers for one image.
-    kernels: RefCell<HashMap<Variant, Rc<CpuDecoder>>>,
-    /// `false` decodes with burn's layers even where a kernel exists (benchmark, checks).
+    /// On the CPU: each model as fused kernels (`model::cpu_fused`), about 2× faster than burn's
+    /// layers for one image.
+    kernels: RefCell<HashMap<Variant, Rc<Fused>>>,
+    /// `false` computes with burn's layers even where kernels exist (benchmark, checks).
     use_kernels: Cell<bool>,
     /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
@@ -125,12 +131,8 @@ impl Engine {
         let model = load_vae(variant, bytes, &self.device)?;
         // Read synchronously: only CPU tensors may be.
         if self.backend == BackendKind::Cpu {
-            match model.decoder.cpu_kernel() {
-                Some(kernel) => {
-                    self.kernels.borrow_mut().insert(variant, Rc::new(kernel));
-                }
-                None => self.kernels.borrow_mut().remove(&variant).map_or((), drop),
-            }
+            let fused = Fused { encoder: model.encoder.cpu_kernel(SIDE), decoder: model.decoder.cpu_kernel() };
+            self.kernels.borrow_mut().insert(variant, Rc::new(fused));
         }
         self.models.borrow_mut().insert(variant, model);
         #[cfg(target_arch = "wasm32")]
@@ -145,23 +147,37 @@ impl Engine {
         self.models.borrow().contains_key(&variant)
     }
 
-    /// Whether CPU decodes use the fused kernels (the default) or burn's layers; the benchmark
+    /// Whether CPU inference uses the fused kernels (the default) or burn's layers; the benchmark
     /// and the in-page check compare the two.
     pub fn set_cpu_kernels(&self, on: bool) {
         self.use_kernels.set(on);
     }
 
-    /// Whether `variant` decodes with a fused CPU kernel (on the CPU, once loaded).
+    /// Whether `variant` has a fused CPU encoder and decoder (on the CPU, once loaded).
     pub fn has_cpu_kernel(&self, variant: Variant) -> bool {
-        self.kernels.borrow().contains_key(&variant)
+        self.kernels.borrow().get(&variant).is_some_and(|f| f.encoder.is_some() && f.decoder.is_some())
     }
 
-    /// The fused decoder of `variant`, when the engine runs on the CPU and has one.
-    fn kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
+    /// The fused kernels of `variant`, when the engine runs on the CPU and uses them.
+    fn fused(&self, variant: Variant) -> Option<Rc<Fused>> {
         if !self.use_kernels.get() {
             return None;
         }
         self.kernels.borrow().get(&variant).cloned()
+    }
+
+    /// The fused decoder of `variant`, if in use.
+    fn kernel(&self, variant: Variant) -> Option<Rc<Fused>> {
+        self.fused(variant).filter(|f| f.decoder.is_some())
+    }
+
+    /// Posterior means of `n × 784` images: the fused encoder where there is one, else burn's.
+    async fn means(&self, variant: Variant, model: &Vae, images: &[f32]) -> Result<Vec<f32>, EngineError> {
+        Self::count_images(images)?;
+        match self.fused(variant).as_ref().and_then(|f| f.encoder.as_ref()) {
+            Some(encoder) => Ok(encoder.encode(images).0),
+            None => self.read(model.encoder.forward(self.images(images)?).0).await,
+        }
     }
 
     fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
@@ -169,11 +185,16 @@ impl Engine {
         self.models.borrow().get(&variant).cloned().ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
     }
 
-    fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
+    /// How many images `images` holds, if a whole number of 28×28 ones.
+    fn count_images(images: &[f32]) -> Result<usize, EngineError> {
         if images.is_empty() || images.len() % PIXELS != 0 {
             return Err(EngineError::BadInput(format!("{} values is not a whole number of 28×28 images", images.len())));
         }
-        let n = images.len() / PIXELS;
+        Ok(images.len() / PIXELS)
+    }
+
+    fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
+        let n = Self::count_images(images)?;
         Ok(Tensor::from_data(TensorData::new(images.to_vec(), [n, 1, SIDE, SIDE]), &self.device))
     }
 
@@ -218,8 +239,8 @@ impl Engine {
 
     async fn decode_here(&self, variant: Variant, model: Vae, z: &[f32]) -> Result<Vec<f32>, EngineError> {
         let n = Self::count_latents(variant, z)?;
-        match self.kernel(variant) {
-            Some(kernel) => Ok(kernel.decode(z)),
+        match self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+            Some(decoder) => Ok(decoder.decode(z)),
             None => {
                 let latents = Tensor::from_data(TensorData::new(z.to_vec(), [n, z.len() / n]), &self.device);
                 self.read(model.decoder.decode(latents)).await
@@ -246,13 +267,9 @@ impl Engine {
     /// Encodes to the posterior mean and decodes: `n × 784` in, `n × 784` out.
     pub async fn reconstruct(&self, variant: Variant, images: &[f32]) -> Result<Vec<f32>, EngineError> {
         let model = self.model(variant)?;
-        let images = self.images(images)?;
-        match self.kernel(variant) {
-            Some(kernel) => {
-                let (mean, _) = model.encoder.forward(images);
-                Ok(kernel.decode(&self.read(mean).await?))
-            }
-            None => self.read(model.reconstruct(images)).await,
+        match self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+            Some(decoder) => Ok(decoder.decode(&self.means(variant, &model, images).await?)),
+            None => self.read(model.reconstruct(self.images(images)?)).await,
         }
     }
 
@@ -260,11 +277,11 @@ impl Engine {
     /// `(n × 784 reconstructions, n × latent means)`, one encoder pass.
     pub async fn reconstruct_with_mean(&self, variant: Variant, images: &[f32]) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
         let model = self.model(variant)?;
-        let (mean, _) = model.encoder.forward(self.images(images)?);
-        if let Some(kernel) = self.kernel(variant) {
-            let mean = self.read(mean).await?;
-            return Ok((kernel.decode(&mean), mean));
+        if let Some(decoder) = self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+            let mean = self.means(variant, &model, images).await?;
+            return Ok((decoder.decode(&mean), mean));
         }
+        let (mean, _) = model.encoder.forward(self.images(images)?);
         let pixels = model.decoder.decode(mean.clone());
         Ok((self.read(pixels).await?, self.read(mean).await?))
     }

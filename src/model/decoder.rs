@@ -7,7 +7,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
-use super::cpu_decoder::{CpuDecoder, TransposedConv};
+use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
+use super::values;
 use super::encoder::dense;
 use super::init::{glorot_uniform, zeros};
 
@@ -142,13 +143,7 @@ impl Decoder {
     }
 }
 
-/// A tensor's values as `f32`, read synchronously: CPU tensors only (a WebGPU tensor must be
-/// read asynchronously in a browser).
-fn values<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
-    tensor.into_data().convert::<f32>().try_into_vec::<f32>().ok()
-}
-
-fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<TransposedConv> {
+fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
     let [c_in, c_out, kh, kw] = deconv.weight.dims();
     let plain = deconv.stride[0] == deconv.stride[1]
         && deconv.padding[0] == deconv.padding[1]
@@ -167,7 +162,8 @@ fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: 
         Some(b) => values(b.val())?,
         None => vec![0.0; c_out],
     };
-    Some(TransposedConv {
+    Some(Conv {
+        kind: ConvKind::Transposed,
         c_in,
         c_out,
         in_side,
@@ -248,7 +244,7 @@ mod tests {
             assert!(diff <= 1e-4, "{variant:?}: max abs diff {diff}");
             let (lowest, highest) = expected.iter().fold((1f32, 0f32), |(lo, hi), &p| (lo.min(p), hi.max(p)));
             eprintln!("{variant:?}: max abs diff {diff}; outputs {lowest}..{highest}, {spread} of {} in 0.05..0.95", expected.len());
-            assert!(lowest < 0.1 && highest > 0.9, "{variant:?}: outputs only span {lowest}..{highest}");
+            assert!(lowest < 0.2 && highest > 0.8, "{variant:?}: outputs only span {lowest}..{highest}");
             assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
         }
     }

@@ -7,6 +7,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::VaeConfig;
+use super::cpu_fused::{Conv, ConvKind, CpuEncoder};
+use super::values;
 use super::init::{glorot_uniform, zeros};
 
 /// A Keras-initialised dense layer.
@@ -66,6 +68,22 @@ impl EncoderConfig {
     }
 }
 
+/// `(padding before, output side)` of a stride-`stride` 3×3 convolution over `side` pixels.
+fn conv_padding(padding: &PaddingConfig2d, side: usize, stride: usize) -> Option<(usize, usize)> {
+    match *padding {
+        // TensorFlow's rule, which burn's `Same` follows: the odd pixel of padding goes after.
+        PaddingConfig2d::Same => {
+            let out = side.div_ceil(stride);
+            Some((((out - 1) * stride + 3).saturating_sub(side) / 2, out))
+        }
+        PaddingConfig2d::Valid => Some((0, (side.checked_sub(3)?) / stride + 1)),
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == left && bottom == right => {
+            Some((top, (side + top + bottom).checked_sub(3)? / stride + 1))
+        }
+        PaddingConfig2d::Explicit(..) => None,
+    }
+}
+
 /// Convolutional encoder of the VAE.
 #[derive(Module, Debug)]
 pub struct Encoder {
@@ -76,6 +94,46 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// The same encoder as a fused CPU kernel ([`CpuEncoder`]), or `None` if a layer's shape is
+    /// one it does not cover. Reads the weights synchronously: for CPU devices only.
+    pub fn cpu_kernel(&self, image_side: usize) -> Option<CpuEncoder> {
+        let mut convs = Vec::with_capacity(self.convs.len());
+        let mut side = image_side;
+        for conv in &self.convs {
+            let [c_out, c_in, kh, kw] = conv.weight.dims();
+            let plain = conv.stride[0] == conv.stride[1] && conv.dilation == [1, 1] && conv.groups == 1 && [kh, kw] == [3, 3];
+            if !plain {
+                return None;
+            }
+            let (padding, out_side) = conv_padding(&conv.padding, side, conv.stride[0])?;
+            // burn's [c_out][c_in][ky][kx] → the kernel's [ky][kx][c_in][c_out].
+            let weights = values(conv.weight.val().permute([2, 3, 1, 0]))?;
+            let bias = match &conv.bias {
+                Some(b) => values(b.val())?,
+                None => vec![0.0; c_out],
+            };
+            convs.push(Conv { kind: ConvKind::Direct, c_in, c_out, in_side: side, out_side, stride: conv.stride[0], padding, weights, bias, relu: true });
+            side = out_side;
+        }
+        let channels = convs.last()?.c_out;
+        let [units, hidden] = self.dense.weight.dims();
+        if units != channels * side * side {
+            return None;
+        }
+        // Flattened channel-first, [c][y][x]; the kernel reads [y][x][c].
+        let dense = self.dense.weight.val().reshape([channels, side * side, hidden]).swap_dims(0, 1);
+        let linear = |l: &Linear| -> Option<(Vec<f32>, Vec<f32>)> {
+            let [_, out] = l.weight.dims();
+            let bias = match &l.bias {
+                Some(b) => values(b.val())?,
+                None => vec![0.0; out],
+            };
+            Some((values(l.weight.val())?, bias))
+        };
+        let (_, dense_bias) = linear(&self.dense)?;
+        CpuEncoder::new(image_side, convs, values(dense)?, dense_bias, linear(&self.z_mean)?, linear(&self.z_log_var)?)
+    }
+
     /// Encodes images into the parameters of the approximate posterior.
     ///
     /// # Shapes
@@ -92,5 +150,49 @@ impl Encoder {
         let x: Tensor<2> = x.flatten(1, 3);
         let h = relu(self.dense.forward(x));
         (self.z_mean.forward(h.clone()), self.z_log_var.forward(h))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Variant;
+    use burn::module::Param;
+    use burn::tensor::Distribution;
+
+    /// A variant's encoder with random biases too (Keras' init zeroes them).
+    fn random_encoder(variant: Variant, device: &Device) -> Encoder {
+        let random = |t: Param<Tensor<1>>| Param::from_tensor(t.val().random_like(Distribution::Uniform(-0.3, 0.3)));
+        let mut encoder = variant.config().init(device).encoder;
+        for conv in encoder.convs.iter_mut() {
+            conv.bias = conv.bias.take().map(random);
+        }
+        for linear in [&mut encoder.dense, &mut encoder.z_mean, &mut encoder.z_log_var] {
+            linear.bias = linear.bias.take().map(random);
+        }
+        encoder
+    }
+
+    #[test]
+    fn cpu_kernel_encodes_like_the_burn_layers() {
+        let device = Device::flex();
+        device.seed(11);
+        for variant in Variant::ALL {
+            let encoder = random_encoder(variant, &device);
+            let kernel = encoder.cpu_kernel(28).expect("every variant's encoder has a CPU kernel");
+            let images = Tensor::<4>::random([7, 1, 28, 28], Distribution::Default, &device);
+            let (mean, log_var) = encoder.forward(images.clone());
+            let (got_mean, got_log_var) = kernel.encode(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
+            for (name, got, expected) in [("mean", got_mean, mean), ("log_var", got_log_var, log_var)] {
+                let expected = expected.into_data().try_into_vec::<f32>().expect("f32 latents");
+                assert_eq!(got.len(), expected.len(), "{variant:?} {name}");
+                // Relative past 1: the values are not bounded.
+                let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f32::max);
+                let spread = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                eprintln!("{variant:?} {name}: max diff {diff}, largest |value| {spread}");
+                assert!(diff <= 1e-4, "{variant:?} {name}: max diff {diff}");
+                assert!(spread > 0.05, "{variant:?} {name}: all values near 0");
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! burn only: no I/O, no knowledge of where weights come from. Compiles for native and wasm32.
 
 pub mod config;
-pub mod cpu_decoder;
+pub mod cpu_fused;
 pub mod decoder;
 pub mod encoder;
 pub mod init;
@@ -13,10 +13,16 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 
 pub use config::{ReconLoss, VaeConfig, Variant};
-pub use cpu_decoder::CpuDecoder;
+pub use cpu_fused::{CpuDecoder, CpuEncoder};
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use loss::{VaeLoss, kl_per_dim, vae_loss};
+
+/// A tensor's values as `f32`, read synchronously: CPU tensors only (a WebGPU tensor must be
+/// read asynchronously in a browser). For the fused CPU kernels.
+fn values<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
+    tensor.into_data().convert::<f32>().try_into_vec::<f32>().ok()
+}
 
 /// A variational autoencoder: [`Encoder`] and [`Decoder`].
 #[derive(Module, Debug)]

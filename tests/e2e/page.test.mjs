@@ -263,7 +263,7 @@ for (const backend of BACKENDS) {
   });
 }
 
-test('the CPU decode workers and the fused CPU decoder give the page thread\'s and burn\'s pixels', { timeout: 600_000 }, async () => {
+test('the CPU decode workers and the fused CPU kernels give the page thread\'s and burn\'s pixels', { timeout: 600_000 }, async () => {
   const { browser, page, errors } = await open(BACKENDS[1]);
   try {
     await ready(page, BACKENDS[1]);
@@ -278,15 +278,17 @@ test('the CPU decode workers and the fused CPU decoder give the page thread\'s a
       assert.ok(check.workers >= 1, 'no decode workers started');
       assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
     }
-    // The fused CPU decoder against burn's layers, in this browser's wasm (the native test checks
-    // the same code on random weights): the trained models, random N(0, 2²) latents.
+    // The fused CPU kernels against burn's layers, in this browser's wasm (the native tests check
+    // the same code on random weights): the trained models, random N(0, 2²) latents and the
+    // shipped test digits.
     for (const variant of ['latent10', 'deeper', 'baseline']) {
       await page.getByTestId('variant-picker').selectOption(variant);
       await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
       const check = await page.evaluate((o) => window.vaeLab.checkCpuKernel(o), { variant, batch: 50, seed: 3 });
-      console.log(`fused CPU decoder, ${variant} × 50: ${JSON.stringify(check)}`);
-      assert.equal(check.kernel, true, `${variant} has no fused CPU decoder`);
-      assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
+      console.log(`fused CPU kernels, ${variant} × 50: ${JSON.stringify(check)}`);
+      assert.equal(check.kernel, true, `${variant} has no fused CPU kernels`);
+      assert.ok(check.maxAbsDiff <= 1e-4, `decode: max abs diff ${check.maxAbsDiff}`);
+      assert.ok(check.reconstructMaxAbsDiff <= 1e-4, `reconstruct: max abs diff ${check.reconstructMaxAbsDiff}`);
     }
     assert.deepEqual(errors, [], 'console errors');
   } finally {
