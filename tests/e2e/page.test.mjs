@@ -296,11 +296,11 @@ test('the CPU decode workers and the fused CPU kernels give the page thread\'s a
   }
 });
 
-// Browsers without a hardware WebGPU adapter: one with no navigator.gpu at all, one (headless
-// Chromium without --enable-unsafe-webgpu) whose navigator.gpu finds no adapter, and one whose
-// only adapter is SwiftShader (a software fallback, slower than the CPU build).
+// Browsers without a hardware WebGPU adapter: one with WebGPU disabled, one (headless Chromium
+// without --enable-unsafe-webgpu) whose navigator.gpu finds no adapter, and one whose only
+// adapter is SwiftShader (a software fallback, slower than the CPU build).
 for (const [label, flags, says] of [
-  ['no navigator.gpu', ['--disable-features=WebGPU'], /no WebGPU/],
+  ['WebGPU disabled', ['--disable-features=WebGPU'], /no WebGPU|no usable adapter/],
   ['no adapter', [], /no usable adapter/],
   ['a software adapter', SWIFTSHADER, /software renderer.*backend=webgpu/],
 ]) test(`with ${label} the page loads the CPU-only build and says why`, { timeout: 600_000 }, async () => {
