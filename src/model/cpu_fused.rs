@@ -92,6 +92,25 @@ fn buffers(side: usize, channels: usize, layers: &[Conv]) -> Vec<Vec<f32>> {
 
 /// Runs `layers` in turn over `buffers` (as made by [`buffers`], input already written).
 fn run_layers(layers: &[Conv], buffers: &mut [Vec<f32>]) {
+    // Natively on x86-64 the baseline target is SSE2, where these loops measured 12× slower
+    // than with AVX's three-operand forms (2.7 vs 0.23 ms per decode): use AVX where the CPU has it.
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU supports AVX (checked just above).
+        unsafe { run_layers_avx(layers, buffers) };
+        return;
+    }
+    run_layers_portable(layers, buffers);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn run_layers_avx(layers: &[Conv], buffers: &mut [Vec<f32>]) {
+    run_layers_portable(layers, buffers);
+}
+
+#[inline(always)]
+fn run_layers_portable(layers: &[Conv], buffers: &mut [Vec<f32>]) {
     for (i, layer) in layers.iter().enumerate() {
         let (before, after) = buffers.split_at_mut(i + 1);
         layer.forward(&before[i], &mut after[0]);
@@ -322,6 +341,7 @@ impl Conv {
 
     /// `input`: padded `[in_side+2][in_side+2][c_in]`; writes the interior of `output`, padded
     /// `[out_side+2][out_side+2][c_out]`.
+    #[inline(always)]
     fn forward(&self, input: &[f32], output: &mut [f32]) {
         let in_row = padded(self.in_side) * self.c_in;
         let (classes, step) = self.column_classes();
