@@ -260,6 +260,11 @@ impl Engine {
     /// Posterior means and log-variances of `n × 784` images.
     pub async fn encode(&self, variant: Variant, images: &[f32]) -> Result<Encoded, EngineError> {
         let model = self.model(variant)?;
+        if let Some(encoder) = self.fused(variant).as_ref().and_then(|f| f.encoder.as_ref()) {
+            Self::count_images(images)?;
+            let (mean, log_var) = encoder.encode(images);
+            return Ok(Encoded { mean, log_var });
+        }
         let (mean, log_var) = model.encoder.forward(self.images(images)?);
         Ok(Encoded { mean: self.read(mean).await?, log_var: self.read(log_var).await? })
     }
