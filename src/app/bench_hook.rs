@@ -21,6 +21,8 @@
 //!   kernels and with burn's layers, on the page's thread, and resolves to `{kernel, maxAbsDiff,
 //!   reconstructMaxAbsDiff}` (`kernel`: whether the page has fused kernels for the variant).
 
+use std::rc::Rc;
+
 use js_sys::{Object, Reflect};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -74,42 +76,47 @@ fn variant(options: &JsValue) -> Result<Variant, String> {
     }
 }
 
+/// What both checks start from: the engine, the loaded variant and `batch` seeded random latents
+/// scaled by `scale` (options `variant`, `batch`, `seed`).
+fn check_setup(lab: Lab, options: &JsValue, scale: f32) -> Result<(Rc<Engine>, Variant, usize, Vec<f32>), String> {
+    let engine = engine().ok_or("the engine has not started yet")?;
+    let variant = variant(options)?;
+    let batch = number(options, "batch", 64)?;
+    let seed = number(options, "seed", 1)? as u64;
+    if !lab.ready_untracked(variant) {
+        return Err(format!("the {variant} model is not loaded yet"));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let z = (0..batch * variant.config().latent_dim).map(|_| scale * rng.sample::<f32, _>(StandardNormal)).collect();
+    Ok((engine, variant, batch, z))
+}
+
+/// The largest absolute difference between two images of the same size; `what` names the two
+/// sources in the error when the sizes differ.
+fn max_abs_diff(a: &[f32], b: &[f32], what: (&str, &str)) -> Result<f64, String> {
+    if a.len() != b.len() {
+        return Err(format!("{} pixels from {}, {} from {}", a.len(), what.0, b.len(), what.1));
+    }
+    Ok(a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max) as f64)
+}
+
 /// The decode workers against the page's thread on the same random latents: `{workers,
 /// maxAbsDiff}`.
 async fn check_decode_workers(lab: Lab, options: JsValue) -> Result<JsValue, String> {
-    let engine = engine().ok_or("the engine has not started yet")?;
-    let variant = variant(&options)?;
-    let batch = number(&options, "batch", 64)?;
-    let seed = number(&options, "seed", 1)? as u64;
-    if !lab.ready_untracked(variant) {
-        return Err(format!("the {variant} model is not loaded yet"));
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    let z: Vec<f32> = (0..batch * variant.config().latent_dim).map(|_| rng.sample(StandardNormal)).collect();
+    let (engine, variant, _, z) = check_setup(lab, &options, 1.0)?;
     let pooled = engine.decode(variant, &z).await.map_err(|e| e.to_string())?;
     let here = engine.decode_on_this_thread(variant, &z).await.map_err(|e| e.to_string())?;
-    if pooled.len() != here.len() {
-        return Err(format!("{} pixels from the workers, {} on the page", pooled.len(), here.len()));
-    }
-    let max_abs_diff = pooled.iter().zip(&here).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let diff = max_abs_diff(&pooled, &here, ("the workers", "the page"))?;
     let result = Object::new();
     let _ = Reflect::set(&result, &JsValue::from_str("workers"), &JsValue::from(engine.decode_workers() as u32));
-    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff as f64));
+    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(diff));
     Ok(result.into())
 }
 
-/// The fused CPU kernels against burn's layers on the same random latents and test digits: `{kernel,
-/// maxAbsDiff, reconstructMaxAbsDiff}`.
+/// The fused CPU kernels against burn's layers on the same random latents (N(0, 2²), to reach the
+/// sigmoid's flat ends) and test digits: `{kernel, maxAbsDiff, reconstructMaxAbsDiff}`.
 async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String> {
-    let engine = engine().ok_or("the engine has not started yet")?;
-    let variant = variant(&options)?;
-    let batch = number(&options, "batch", 64)?;
-    let seed = number(&options, "seed", 1)? as u64;
-    if !lab.ready_untracked(variant) {
-        return Err(format!("the {variant} model is not loaded yet"));
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    let z: Vec<f32> = (0..batch * variant.config().latent_dim).map(|_| 2.0 * rng.sample::<f32, _>(StandardNormal)).collect();
+    let (engine, variant, batch, z) = check_setup(lab, &options, 2.0)?;
     let digits: Vec<f32> = lab.gallery.with_untracked(|g| match g {
         Some(Ok(g)) => Ok((0..batch).flat_map(|k| g.digits.intensities(&[k % g.digits.len()])).collect()),
         _ => Err("the shipped digits are not loaded yet"),
@@ -123,16 +130,11 @@ async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String>
     let layers = run().await;
     engine.set_cpu_kernels(true);
     let (kernel, layers) = (kernel?, layers?);
-    let max_abs_diff = |a: &[f32], b: &[f32]| -> Result<f64, String> {
-        if a.len() != b.len() {
-            return Err(format!("{} pixels from the kernels, {} from burn's layers", a.len(), b.len()));
-        }
-        Ok(a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max) as f64)
-    };
+    let what = ("the kernels", "burn's layers");
     let result = Object::new();
     let _ = Reflect::set(&result, &JsValue::from_str("kernel"), &JsValue::from(engine.has_cpu_kernel(variant)));
-    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.0, &layers.0)?));
-    let _ = Reflect::set(&result, &JsValue::from_str("reconstructMaxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.1, &layers.1)?));
+    let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.0, &layers.0, what)?));
+    let _ = Reflect::set(&result, &JsValue::from_str("reconstructMaxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.1, &layers.1, what)?));
     Ok(result.into())
 }
 

@@ -73,8 +73,8 @@ pub struct Inpainting {
 
 /// A model's fused CPU kernels (either may be missing if a layer's shape is not covered).
 struct Fused {
-    encoder: Option<CpuEncoder>,
-    decoder: Option<CpuDecoder>,
+    encoder: Option<Rc<CpuEncoder>>,
+    decoder: Option<Rc<CpuDecoder>>,
 }
 
 /// Device, backend and loaded models.
@@ -131,7 +131,10 @@ impl Engine {
         let model = load_vae(variant, bytes, &self.device)?;
         // Read synchronously: only CPU tensors may be.
         if self.backend == BackendKind::Cpu {
-            let fused = Fused { encoder: model.encoder.cpu_kernel(SIDE), decoder: model.decoder.cpu_kernel() };
+            let fused = Fused {
+                encoder: model.encoder.cpu_kernel(SIDE).map(Rc::new),
+                decoder: model.decoder.cpu_kernel().map(Rc::new),
+            };
             self.kernels.borrow_mut().insert(variant, Rc::new(fused));
         }
         self.models.borrow_mut().insert(variant, model);
@@ -166,15 +169,20 @@ impl Engine {
         self.kernels.borrow().get(&variant).cloned()
     }
 
+    /// The fused encoder of `variant`, if in use.
+    fn encoder_kernel(&self, variant: Variant) -> Option<Rc<CpuEncoder>> {
+        self.fused(variant).and_then(|f| f.encoder.clone())
+    }
+
     /// The fused decoder of `variant`, if in use.
-    fn kernel(&self, variant: Variant) -> Option<Rc<Fused>> {
-        self.fused(variant).filter(|f| f.decoder.is_some())
+    fn decoder_kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
+        self.fused(variant).and_then(|f| f.decoder.clone())
     }
 
     /// Posterior means of `n × 784` images: the fused encoder where there is one, else burn's.
     async fn means(&self, variant: Variant, model: &Vae, images: &[f32]) -> Result<Vec<f32>, EngineError> {
         Self::count_images(images)?;
-        match self.fused(variant).as_ref().and_then(|f| f.encoder.as_ref()) {
+        match self.encoder_kernel(variant) {
             Some(encoder) => Ok(encoder.encode(images).0),
             None => self.read(model.encoder.forward(self.images(images)?).0).await,
         }
@@ -239,7 +247,7 @@ impl Engine {
 
     async fn decode_here(&self, variant: Variant, model: Vae, z: &[f32]) -> Result<Vec<f32>, EngineError> {
         let n = Self::count_latents(variant, z)?;
-        match self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+        match self.decoder_kernel(variant) {
             Some(decoder) => Ok(decoder.decode(z)),
             None => {
                 let latents = Tensor::from_data(TensorData::new(z.to_vec(), [n, z.len() / n]), &self.device);
@@ -260,7 +268,7 @@ impl Engine {
     /// Posterior means and log-variances of `n × 784` images.
     pub async fn encode(&self, variant: Variant, images: &[f32]) -> Result<Encoded, EngineError> {
         let model = self.model(variant)?;
-        if let Some(encoder) = self.fused(variant).as_ref().and_then(|f| f.encoder.as_ref()) {
+        if let Some(encoder) = self.encoder_kernel(variant) {
             Self::count_images(images)?;
             let (mean, log_var) = encoder.encode(images);
             return Ok(Encoded { mean, log_var });
@@ -272,7 +280,7 @@ impl Engine {
     /// Encodes to the posterior mean and decodes: `n × 784` in, `n × 784` out.
     pub async fn reconstruct(&self, variant: Variant, images: &[f32]) -> Result<Vec<f32>, EngineError> {
         let model = self.model(variant)?;
-        match self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+        match self.decoder_kernel(variant) {
             Some(decoder) => Ok(decoder.decode(&self.means(variant, &model, images).await?)),
             None => self.read(model.reconstruct(self.images(images)?)).await,
         }
@@ -282,7 +290,7 @@ impl Engine {
     /// `(n × 784 reconstructions, n × latent means)`, one encoder pass.
     pub async fn reconstruct_with_mean(&self, variant: Variant, images: &[f32]) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
         let model = self.model(variant)?;
-        if let Some(decoder) = self.kernel(variant).as_ref().and_then(|f| f.decoder.as_ref()) {
+        if let Some(decoder) = self.decoder_kernel(variant) {
             let mean = self.means(variant, &model, images).await?;
             return Ok((decoder.decode(&mean), mean));
         }
@@ -297,7 +305,7 @@ impl Engine {
         if image.len() != PIXELS || mask.len() != PIXELS {
             return Err(EngineError::BadInput("inpainting takes one 28×28 image and a 28×28 mask".into()));
         }
-        if self.kernel(variant).is_some() {
+        if self.decoder_kernel(variant).is_some() {
             return self.inpaint_on_cpu(variant, image, mask, steps).await;
         }
         let model = self.model(variant)?;

@@ -8,7 +8,7 @@ use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
 use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
-use super::values;
+use super::{bias_values, values};
 use super::encoder::dense;
 use super::init::{glorot_uniform, zeros};
 
@@ -158,10 +158,7 @@ fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: 
     let full = ((in_side - 1) * stride + 3).checked_sub(2 * padding)?;
     // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
     let weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
-    let bias = match &deconv.bias {
-        Some(b) => values(b.val())?,
-        None => vec![0.0; c_out],
-    };
+    let bias = bias_values(deconv.bias.as_ref().map(|b| b.val()), c_out)?;
     Some(Conv {
         kind: ConvKind::Transposed,
         c_in,
@@ -188,10 +185,7 @@ impl Decoder {
         // Dense units are reshaped channel-first, [c][y][x]; the kernel wants [y][x][c].
         let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
         let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
-        let dense_bias = match &self.dense.bias {
-            Some(b) => values(b.val().reshape([channels, side * side]).swap_dims(0, 1))?,
-            None => vec![0.0; units],
-        };
+        let dense_bias = bias_values(self.dense.bias.as_ref().map(|b| b.val().reshape([channels, side * side]).swap_dims(0, 1)), units)?;
         let mut layers = Vec::with_capacity(self.deconvs.len() + 1);
         let mut in_side = side;
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
@@ -209,19 +203,17 @@ impl Decoder {
 mod tests {
     use super::*;
     use crate::model::Variant;
-    use burn::module::Param;
-    use burn::tensor::Distribution;
+    use crate::model::seeded::Seeded;
 
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
-    fn random_decoder(variant: Variant, device: &Device) -> Decoder {
-        let random = |t: Param<Tensor<1>>| Param::from_tensor(t.val().random_like(Distribution::Uniform(-0.3, 0.3)));
+    fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
         let mut decoder = variant.config().init(device).decoder;
-        decoder.dense.bias = decoder.dense.bias.map(random);
-        decoder.dense.weight = Param::from_tensor(decoder.dense.weight.val().mul_scalar(3.0));
+        decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
+        decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
         for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {
-            deconv.bias = deconv.bias.take().map(random);
-            deconv.weight = Param::from_tensor(deconv.weight.val().mul_scalar(3.0));
+            deconv.bias = deconv.bias.take().map(|b| seeded.bias(&b, 0.3));
+            deconv.weight = seeded.weights(&deconv.weight, 3.0);
         }
         decoder
     }
@@ -229,13 +221,13 @@ mod tests {
     #[test]
     fn cpu_kernel_decodes_like_the_burn_layers() {
         let device = Device::flex();
-        device.seed(7);
+        let mut seeded = Seeded::new(7);
         for variant in Variant::ALL {
-            let decoder = random_decoder(variant, &device);
+            let decoder = random_decoder(variant, &mut seeded, &device);
             let kernel = decoder.cpu_kernel().expect("every variant's decoder has a CPU kernel");
             let latent = variant.config().latent_dim;
             // Wide latents: the outputs span the sigmoid, not only its flat ends.
-            let z = Tensor::<2>::random([9, latent], Distribution::Normal(0.0, 2.0), &device);
+            let z = seeded.normal([9, latent], 2.0, &device);
             let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
             let got = kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"));
             assert_eq!(got.len(), expected.len());

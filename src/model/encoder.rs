@@ -8,7 +8,7 @@ use burn::tensor::activation::relu;
 
 use super::config::VaeConfig;
 use super::cpu_fused::{Conv, ConvKind, CpuEncoder};
-use super::values;
+use super::{bias_values, values};
 use super::init::{glorot_uniform, zeros};
 
 /// A Keras-initialised dense layer.
@@ -108,10 +108,7 @@ impl Encoder {
             let (padding, out_side) = conv_padding(&conv.padding, side, conv.stride[0])?;
             // burn's [c_out][c_in][ky][kx] → the kernel's [ky][kx][c_in][c_out].
             let weights = values(conv.weight.val().permute([2, 3, 1, 0]))?;
-            let bias = match &conv.bias {
-                Some(b) => values(b.val())?,
-                None => vec![0.0; c_out],
-            };
+            let bias = bias_values(conv.bias.as_ref().map(|b| b.val()), c_out)?;
             convs.push(Conv { kind: ConvKind::Direct, c_in, c_out, in_side: side, out_side, stride: conv.stride[0], padding, weights, bias, relu: true });
             side = out_side;
         }
@@ -124,11 +121,7 @@ impl Encoder {
         let dense = self.dense.weight.val().reshape([channels, side * side, hidden]).swap_dims(0, 1);
         let linear = |l: &Linear| -> Option<(Vec<f32>, Vec<f32>)> {
             let [_, out] = l.weight.dims();
-            let bias = match &l.bias {
-                Some(b) => values(b.val())?,
-                None => vec![0.0; out],
-            };
-            Some((values(l.weight.val())?, bias))
+            Some((values(l.weight.val())?, bias_values(l.bias.as_ref().map(|b| b.val()), out)?))
         };
         let (_, dense_bias) = linear(&self.dense)?;
         CpuEncoder::new(image_side, convs, values(dense)?, dense_bias, linear(&self.z_mean)?, linear(&self.z_log_var)?)
@@ -157,21 +150,19 @@ impl Encoder {
 mod tests {
     use super::*;
     use crate::model::Variant;
-    use burn::module::Param;
-    use burn::tensor::Distribution;
+    use crate::model::seeded::Seeded;
 
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
-    fn random_encoder(variant: Variant, device: &Device) -> Encoder {
-        let random = |t: Param<Tensor<1>>| Param::from_tensor(t.val().random_like(Distribution::Uniform(-0.3, 0.3)));
+    fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
         let mut encoder = variant.config().init(device).encoder;
         for conv in encoder.convs.iter_mut() {
-            conv.bias = conv.bias.take().map(random);
-            conv.weight = Param::from_tensor(conv.weight.val().mul_scalar(3.0));
+            conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
+            conv.weight = seeded.weights(&conv.weight, 3.0);
         }
         for linear in [&mut encoder.dense, &mut encoder.z_mean, &mut encoder.z_log_var] {
-            linear.bias = linear.bias.take().map(random);
-            linear.weight = Param::from_tensor(linear.weight.val().mul_scalar(3.0));
+            linear.bias = linear.bias.take().map(|b| seeded.bias(&b, 0.3));
+            linear.weight = seeded.weights(&linear.weight, 3.0);
         }
         encoder
     }
@@ -179,11 +170,11 @@ mod tests {
     #[test]
     fn cpu_kernel_encodes_like_the_burn_layers() {
         let device = Device::flex();
-        device.seed(11);
+        let mut seeded = Seeded::new(11);
         for variant in Variant::ALL {
-            let encoder = random_encoder(variant, &device);
+            let encoder = random_encoder(variant, &mut seeded, &device);
             let kernel = encoder.cpu_kernel(28).expect("every variant's encoder has a CPU kernel");
-            let images = Tensor::<4>::random([7, 1, 28, 28], Distribution::Default, &device);
+            let images = seeded.uniform([7, 1, 28, 28], 0.0, 1.0, &device);
             let (mean, log_var) = encoder.forward(images.clone());
             let (got_mean, got_log_var) = kernel.encode(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
             for (name, got, expected) in [("mean", got_mean, mean), ("log_var", got_log_var, log_var)] {
