@@ -11,15 +11,16 @@
 //!   Every run ends in the asynchronous readback of its result. `backend` (`"webgpu"` | `"cpu"`),
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
 //!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
-//!   go to the decode workers). `kernel: false` decodes with burn's layers instead of the fused CPU
-//!   kernels (`model::cpu_fused`), on the page's thread. The individual times of the last call
+//!   go to the decode workers). `kernel: false` computes with burn's layers instead of the fast path (fused CPU kernels,
+//!   `model::cpu_fused`, on the page's thread; the sub-pixel decoder, `model::sub_pixel`, on WebGPU). The individual times of the last call
 //!   are in `vaeLab.lastSamples`.
 //! - `vaeLab.checkDecodeWorkers({batch, variant, seed})` decodes `batch` random N(0, I) latents
 //!   both in the workers and on the page's thread and resolves to `{workers, maxAbsDiff}`.
-//! - `vaeLab.checkCpuKernel({batch, variant, seed})` decodes `batch` random latents (N(0, 2²), to
-//!   reach the whole sigmoid) and reconstructs `batch` shipped test digits with the fused CPU
-//!   kernels and with burn's layers, on the page's thread, and resolves to `{kernel, maxAbsDiff,
-//!   reconstructMaxAbsDiff}` (`kernel`: whether the page has fused kernels for the variant).
+//! - `vaeLab.checkFastPath({batch, variant, seed})` decodes `batch` random latents (N(0, 2²), to
+//!   reach the whole sigmoid) and reconstructs `batch` shipped test digits with the page's fast
+//!   path and with burn's layers, on the page's thread, and resolves to `{path, maxAbsDiff,
+//!   reconstructMaxAbsDiff}` (`path`: `"fused CPU kernels"` on the CPU, `"sub-pixel decoder"` on
+//!   WebGPU, `null` when the variant has none).
 
 use std::rc::Rc;
 
@@ -113,9 +114,9 @@ async fn check_decode_workers(lab: Lab, options: JsValue) -> Result<JsValue, Str
     Ok(result.into())
 }
 
-/// The fused CPU kernels against burn's layers on the same random latents (N(0, 2²), to reach the
-/// sigmoid's flat ends) and test digits: `{kernel, maxAbsDiff, reconstructMaxAbsDiff}`.
-async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String> {
+/// The fast path against burn's layers on the same random latents (N(0, 2²), to reach the
+/// sigmoid's flat ends) and test digits: `{path, maxAbsDiff, reconstructMaxAbsDiff}`.
+async fn check_fast_path(lab: Lab, options: JsValue) -> Result<JsValue, String> {
     let (engine, variant, batch, z) = check_setup(lab, &options, 2.0)?;
     let digits: Vec<f32> = lab.gallery.with_untracked(|g| match g {
         Some(Ok(g)) => Ok((0..batch).flat_map(|k| g.digits.intensities(&[k % g.digits.len()])).collect()),
@@ -126,19 +127,19 @@ async fn check_cpu_kernel(lab: Lab, options: JsValue) -> Result<JsValue, String>
         Ok((decoded, engine.reconstruct(variant, &digits).await.map_err(|e| e.to_string())?))
     };
     let kernel = run().await;
-    engine.set_cpu_kernels(false);
+    engine.set_fast_paths(false);
     let layers = run().await;
-    engine.set_cpu_kernels(true);
+    engine.set_fast_paths(true);
     let (kernel, layers) = (kernel?, layers?);
-    let what = ("the kernels", "burn's layers");
+    let what = ("the fast path", "burn's layers");
     let result = Object::new();
-    let _ = Reflect::set(&result, &JsValue::from_str("kernel"), &JsValue::from(engine.has_cpu_kernel(variant)));
+    let _ = Reflect::set(&result, &JsValue::from_str("path"), &engine.fast_path(variant).map_or(JsValue::NULL, JsValue::from_str));
     let _ = Reflect::set(&result, &JsValue::from_str("maxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.0, &layers.0, what)?));
     let _ = Reflect::set(&result, &JsValue::from_str("reconstructMaxAbsDiff"), &JsValue::from_f64(max_abs_diff(&kernel.1, &layers.1, what)?));
     Ok(result.into())
 }
 
-/// Installs `window.vaeLab.bench`, `checkDecodeWorkers` and `checkCpuKernel`.
+/// Installs `window.vaeLab.bench`, `checkDecodeWorkers` and `checkFastPath`.
 pub fn install(lab: Lab) {
     let Some(hook) = hook() else { return };
     let bench = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
@@ -155,10 +156,10 @@ pub fn install(lab: Lab) {
     let _ = Reflect::set(&hook, &JsValue::from_str("checkDecodeWorkers"), check.as_ref());
     let check_kernel = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
         wasm_bindgen_futures::future_to_promise(async move {
-            check_cpu_kernel(lab, options).await.map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+            check_fast_path(lab, options).await.map_err(|e| JsValue::from(js_sys::Error::new(&e)))
         })
     });
-    let _ = Reflect::set(&hook, &JsValue::from_str("checkCpuKernel"), check_kernel.as_ref());
+    let _ = Reflect::set(&hook, &JsValue::from_str("checkFastPath"), check_kernel.as_ref());
     // The hook lives as long as the page.
     bench.forget();
     check.forget();
@@ -168,9 +169,9 @@ pub fn install(lab: Lab) {
 async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
     let engine = engine().ok_or("the engine has not started yet")?;
     let kernels = field(&options, "kernel").as_bool() != Some(false);
-    engine.set_cpu_kernels(kernels);
+    engine.set_fast_paths(kernels);
     let timed = time(lab, &engine, options, !kernels).await;
-    engine.set_cpu_kernels(true);
+    engine.set_fast_paths(true);
     timed
 }
 

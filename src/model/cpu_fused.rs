@@ -365,7 +365,7 @@ struct Spot<'a> {
 
 impl Conv {
     /// Input index that output `o` reads through kernel tap `k`, if any.
-    fn source(&self, o: usize, k: usize) -> Option<isize> {
+    pub(crate) fn source(&self, o: usize, k: usize) -> Option<isize> {
         let (o, k, s, p) = (o as isize, k as isize, self.stride as isize, self.padding as isize);
         match self.kind {
             ConvKind::Direct => Some(s * o + k - p),

@@ -1,6 +1,7 @@
 //! Decoder: z → image logits.
 
 use burn::config::Config;
+use burn::module::Param;
 use burn::nn::conv::{ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::Linear;
 use burn::prelude::*;
@@ -8,7 +9,8 @@ use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
 use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
-use super::{bias_values, values};
+use super::sub_pixel::SubPixelDecoder;
+use super::{bias_values, channel_last_storage, values};
 use super::encoder::dense;
 use super::init::{glorot_uniform, zeros};
 
@@ -174,6 +176,15 @@ fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: 
 }
 
 impl Decoder {
+    /// The same decoder with its transposed-convolution weights stored channel-last
+    /// ([`super::channel_last_storage`]).
+    pub fn with_channel_last_weights(mut self) -> Decoder {
+        for deconv in self.deconvs.iter_mut().chain(std::iter::once(&mut self.output)) {
+            deconv.weight = Param::from_tensor(channel_last_storage(deconv.weight.val()));
+        }
+        self
+    }
+
     /// The same decoder as a fused CPU kernel ([`CpuDecoder`]), or `None` if a layer's shape is
     /// one it does not cover. Reads the weights synchronously: for CPU devices only.
     pub fn cpu_kernel(&self) -> Option<CpuDecoder> {
@@ -186,8 +197,13 @@ impl Decoder {
         let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
         let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
         let dense_bias = bias_values(self.dense.bias.as_ref().map(|b| b.val().reshape([channels, side * side]).swap_dims(0, 1)), units)?;
+        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), self.transposed_convs()?)
+    }
+
+    /// The transposed convolutions, output layer last, as host-side descriptions.
+    fn transposed_convs(&self) -> Option<Vec<Conv>> {
         let mut layers = Vec::with_capacity(self.deconvs.len() + 1);
-        let mut in_side = side;
+        let mut in_side = self.start_side;
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
             let layer = transposed_conv(deconv, in_side, crop, true)?;
             in_side = layer.out_side;
@@ -195,7 +211,14 @@ impl Decoder {
         }
         let last_crop = self.crops.last().copied().unwrap_or(0);
         layers.push(transposed_conv(&self.output, in_side, last_crop, false)?);
-        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), layers)
+        Some(layers)
+    }
+
+    /// The same decoder as sub-pixel convolutions on `device` ([`SubPixelDecoder`]), or `None` if
+    /// a layer's shape is one it does not cover. Reads the weights synchronously: `self` must be
+    /// on a CPU device.
+    pub fn sub_pixel(&self, device: &Device) -> Option<SubPixelDecoder> {
+        SubPixelDecoder::new(self.dense.clone(), (self.start_channels, self.start_side), &self.transposed_convs()?, device)
     }
 }
 
@@ -237,6 +260,26 @@ mod tests {
             let (lowest, highest) = expected.iter().fold((1f32, 0f32), |(lo, hi), &p| (lo.min(p), hi.max(p)));
             eprintln!("{variant:?}: max abs diff {diff}; outputs {lowest}..{highest}, {spread} of {} in 0.05..0.95", expected.len());
             assert!(lowest < 0.2 && highest > 0.8, "{variant:?}: outputs only span {lowest}..{highest}");
+            assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
+        }
+    }
+
+    #[test]
+    fn sub_pixel_decodes_like_the_burn_layers() {
+        let device = Device::flex();
+        let mut seeded = Seeded::new(13);
+        for variant in Variant::ALL {
+            let decoder = random_decoder(variant, &mut seeded, &device);
+            let sub_pixel = decoder.sub_pixel(&device).expect("every variant's decoder has a sub-pixel form");
+            let z = seeded.normal([9, variant.config().latent_dim], 2.0, &device);
+            let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
+            let got = sub_pixel.decode(z);
+            assert_eq!(got.dims(), [9, 1, 28, 28]);
+            let got = got.into_data().try_into_vec::<f32>().expect("f32 pixels");
+            let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let spread = expected.iter().filter(|&&p| (0.05..0.95).contains(&p)).count();
+            eprintln!("{variant:?}: sub-pixel max abs diff {diff}, {spread} of {} pixels in 0.05..0.95", expected.len());
+            assert!(diff <= 1e-4, "{variant:?}: max abs diff {diff}");
             assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
         }
     }

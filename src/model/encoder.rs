@@ -1,6 +1,7 @@
 //! Encoder: image → (z_mean, z_log_var).
 
 use burn::config::Config;
+use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
@@ -8,7 +9,7 @@ use burn::tensor::activation::relu;
 
 use super::config::VaeConfig;
 use super::cpu_fused::{Conv, ConvKind, CpuEncoder};
-use super::{bias_values, values};
+use super::{bias_values, channel_last_storage, values};
 use super::init::{glorot_uniform, zeros};
 
 /// A Keras-initialised dense layer.
@@ -94,6 +95,15 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// The same encoder with its convolution weights stored channel-last
+    /// ([`super::channel_last_storage`]).
+    pub fn with_channel_last_weights(mut self) -> Encoder {
+        for conv in self.convs.iter_mut() {
+            conv.weight = Param::from_tensor(channel_last_storage(conv.weight.val()));
+        }
+        self
+    }
+
     /// The same encoder as a fused CPU kernel ([`CpuEncoder`]), or `None` if a layer's shape is
     /// one it does not cover. Reads the weights synchronously: for CPU devices only.
     pub fn cpu_kernel(&self, image_side: usize) -> Option<CpuEncoder> {

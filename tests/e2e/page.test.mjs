@@ -124,6 +124,16 @@ for (const backend of BACKENDS) {
       const webgpuBuild = page.wasmFiles.filter((f) => f === 'vae-lab-webgpu_bg.wasm').length;
       assert.equal(webgpuBuild, backend.name === 'cpu' ? 0 : 1, `wasm fetched: ${page.wasmFiles}`);
 
+      if (backend.name === 'webgpu') {
+        await t.test('the sub-pixel decoder gives burn\'s layers\' pixels on WebGPU', async () => {
+          const check = await page.evaluate((o) => window.vaeLab.checkFastPath(o), { variant: 'baseline', batch: 16, seed: 5 });
+          console.log(`webgpu: sub-pixel decoder, baseline × 16: ${JSON.stringify(check)}`);
+          assert.equal(check.path, 'sub-pixel decoder');
+          assert.ok(check.maxAbsDiff <= 1e-4, `decode: max abs diff ${check.maxAbsDiff}`);
+          assert.ok(check.reconstructMaxAbsDiff <= 1e-4, `reconstruct: max abs diff ${check.reconstructMaxAbsDiff}`);
+        });
+      }
+
       await t.test('a drawn 0 and 1 are reconstructed', async () => {
         for (const [name, points] of [['0', ZERO], ['1', ONE]]) {
           const [input, recon] = await reconstructionOf(page, points);
@@ -284,9 +294,9 @@ test('the CPU decode workers and the fused CPU kernels give the page thread\'s a
     for (const variant of ['latent10', 'deeper', 'baseline']) {
       await page.getByTestId('variant-picker').selectOption(variant);
       await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
-      const check = await page.evaluate((o) => window.vaeLab.checkCpuKernel(o), { variant, batch: 50, seed: 3 });
+      const check = await page.evaluate((o) => window.vaeLab.checkFastPath(o), { variant, batch: 50, seed: 3 });
       console.log(`fused CPU kernels, ${variant} × 50: ${JSON.stringify(check)}`);
-      assert.equal(check.kernel, true, `${variant} has no fused CPU kernels`);
+      assert.equal(check.path, 'fused CPU kernels', `${variant} has no fused CPU kernels`);
       assert.ok(check.maxAbsDiff <= 1e-4, `decode: max abs diff ${check.maxAbsDiff}`);
       assert.ok(check.reconstructMaxAbsDiff <= 1e-4, `reconstruct: max abs diff ${check.reconstructMaxAbsDiff}`);
     }
