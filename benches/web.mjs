@@ -57,10 +57,13 @@ try {
         files: first.files,
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1, repeat: backend.repeat }),
         reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
-        // The same on the CPU with burn's layers instead of the fused kernels (model::cpu_fused).
-        reconstruct1_burn_layers_ms: backend.name === 'cpu'
-          ? await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }) : null,
+        // The same with burn's layers instead of the fast path (CPU: the fused kernels,
+        // model::cpu_fused; WebGPU: the sub-pixel decoder, model::sub_pixel).
+        reconstruct1_burn_layers_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }),
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),
+        // WebGPU: the grid through burn's transposed-convolution kernels.
+        decode900_burn_layers_ms: backend.name === 'webgpu'
+          ? await bench({ op: 'decode', batch: 900, iters: 1, kernel: false }) : null,
         // The same grid without the decode workers (the CPU page's thread alone).
         decode900_one_thread_ms: backend.name === 'cpu'
           ? await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900, workers: false }) : null,
@@ -93,9 +96,9 @@ fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
 
 const ms = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 console.log(`Browser benchmark, ${report.date.slice(0, 10)}, ${report.machine}, Chromium ${report.chromium} (medians of warm runs, ms)\n`);
-console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | reconstruct-1, burn layers | decode-900 | decode-900, page thread only | inpaint 20 steps |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | reconstruct-1, burn layers | decode-900 | decode-900, burn layers | decode-900, page thread only | inpaint 20 steps |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
+  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
 }
 console.log(`\nwasm: ${wasm.map((w) => `${w.file} ${(w.bytes / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);
