@@ -241,47 +241,43 @@ mod tests {
         decoder
     }
 
-    #[test]
-    fn cpu_kernel_decodes_like_the_burn_layers() {
+    /// `decode` (another form of the decoder given, as pixels) against burn's layers, all five
+    /// variants with random weights and wide latents (outputs over the whole sigmoid).
+    fn assert_decodes_like_the_burn_layers(seed: u64, form: &str, decode: impl Fn(&Decoder, Tensor<2>) -> Vec<f32>) {
         let device = Device::flex();
-        let mut seeded = Seeded::new(7);
+        let mut seeded = Seeded::new(seed);
         for variant in Variant::ALL {
             let decoder = random_decoder(variant, &mut seeded, &device);
-            let kernel = decoder.cpu_kernel().expect("every variant's decoder has a CPU kernel");
-            let latent = variant.config().latent_dim;
-            // Wide latents: the outputs span the sigmoid, not only its flat ends.
-            let z = seeded.normal([9, latent], 2.0, &device);
+            let z = seeded.normal([9, variant.config().latent_dim], 2.0, &device);
             let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
-            let got = kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"));
-            assert_eq!(got.len(), expected.len());
+            let got = decode(&decoder, z);
+            assert_eq!(got.len(), expected.len(), "{form}, {variant:?}");
             let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             let spread = expected.iter().filter(|&&p| (0.05..0.95).contains(&p)).count();
-            assert!(diff <= 1e-4, "{variant:?}: max abs diff {diff}");
             let (lowest, highest) = expected.iter().fold((1f32, 0f32), |(lo, hi), &p| (lo.min(p), hi.max(p)));
-            eprintln!("{variant:?}: max abs diff {diff}; outputs {lowest}..{highest}, {spread} of {} in 0.05..0.95", expected.len());
+            eprintln!("{form}, {variant:?}: max abs diff {diff}; outputs {lowest}..{highest}, {spread} of {} in 0.05..0.95", expected.len());
+            assert!(diff <= 1e-4, "{form}, {variant:?}: max abs diff {diff}");
             assert!(lowest < 0.2 && highest > 0.8, "{variant:?}: outputs only span {lowest}..{highest}");
             assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
         }
     }
 
     #[test]
+    fn cpu_kernel_decodes_like_the_burn_layers() {
+        assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |decoder, z| {
+            let kernel = decoder.cpu_kernel().expect("every variant's decoder has a CPU kernel");
+            kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"))
+        });
+    }
+
+    #[test]
     fn sub_pixel_decodes_like_the_burn_layers() {
-        let device = Device::flex();
-        let mut seeded = Seeded::new(13);
-        for variant in Variant::ALL {
-            let decoder = random_decoder(variant, &mut seeded, &device);
-            let sub_pixel = decoder.sub_pixel(&device).expect("every variant's decoder has a sub-pixel form");
-            let z = seeded.normal([9, variant.config().latent_dim], 2.0, &device);
-            let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
-            let got = sub_pixel.decode(z);
-            assert_eq!(got.dims(), [9, 1, 28, 28]);
-            let got = got.into_data().try_into_vec::<f32>().expect("f32 pixels");
-            let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            let spread = expected.iter().filter(|&&p| (0.05..0.95).contains(&p)).count();
-            eprintln!("{variant:?}: sub-pixel max abs diff {diff}, {spread} of {} pixels in 0.05..0.95", expected.len());
-            assert!(diff <= 1e-4, "{variant:?}: max abs diff {diff}");
-            assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
-        }
+        assert_decodes_like_the_burn_layers(13, "sub-pixel", |decoder, z| {
+            let sub_pixel = decoder.sub_pixel(&z.device()).expect("every variant's decoder has a sub-pixel form");
+            let pixels = sub_pixel.decode(z);
+            assert_eq!(pixels.dims()[1..], [1, 28, 28]);
+            pixels.into_data().try_into_vec::<f32>().expect("f32 pixels")
+        });
     }
 
     #[test]
