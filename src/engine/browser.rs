@@ -22,13 +22,13 @@ pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
 
 async fn start_device(prefer_gpu: bool) -> (Engine, Option<String>) {
     if !prefer_gpu {
-        return (Engine::cpu(), None);
+        return on_cpu(None).await;
     }
     let has_webgpu = web_sys::window()
         .map(|w| Reflect::get(&w.navigator(), &JsValue::from_str("gpu")).map(|g| !g.is_undefined()).unwrap_or(false))
         .unwrap_or(false);
     if !has_webgpu {
-        return (Engine::cpu(), Some("This browser has no WebGPU, so the models run on the CPU.".into()));
+        return on_cpu(Some("This browser has no WebGPU, so the models run on the CPU.".into())).await;
     }
     start_webgpu().await
 }
@@ -40,7 +40,7 @@ async fn start_webgpu() -> (Engine, Option<String>) {
             let adapter = setup.adapter.get_info().name;
             (Engine::on(device, super::BackendKind::WebGpu(adapter)), None)
         }
-        Err(e) => (Engine::cpu(), Some(format!("WebGPU did not start ({e:?}), so the models run on the CPU."))),
+        Err(e) => on_cpu(Some(format!("WebGPU did not start ({e:?}), so the models run on the CPU."))).await,
     }
 }
 
@@ -54,7 +54,30 @@ async fn start_webgpu() -> (Engine, Option<String>) {
     } else {
         "WebGPU found no usable adapter in this browser, so the models run on the CPU."
     };
-    (Engine::cpu(), Some(notice.into()))
+    on_cpu(Some(notice.into())).await
+}
+
+/// The CPU engine, and why it is in use.
+#[cfg(feature = "cpu")]
+async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
+    (Engine::cpu(), notice)
+}
+
+/// The WebGPU build has no CPU backend (no flex, to keep it small and quick to build): it reloads
+/// the page as the CPU build (`?backend=cpu`, which the loader maps to it) and never returns.
+#[cfg(not(feature = "cpu"))]
+async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
+    if let Some(notice) = &notice {
+        web_sys::console::warn_1(&notice.into());
+    }
+    if let Some(window) = web_sys::window() {
+        let location = window.location();
+        if let Some(url) = location.href().ok().and_then(|href| web_sys::Url::new(&href).ok()) {
+            url.search_params().set("backend", "cpu");
+            let _ = location.replace(&url.href());
+        }
+    }
+    std::future::pending().await
 }
 
 fn js_error(context: &str, value: JsValue) -> String {

@@ -97,7 +97,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine on burn's CPU backend.
+    /// An engine on burn's CPU backend (not in the page's WebGPU build, which has no flex).
+    #[cfg(feature = "cpu")]
     pub fn cpu() -> Engine {
         Engine::on(Device::flex(), BackendKind::Cpu)
     }
@@ -133,18 +134,16 @@ impl Engine {
         // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
         let for_pool = self.pool.is_some().then(|| bytes.clone());
+        let model = load_vae(variant, bytes, &self.device)?;
         let model = match self.backend {
             BackendKind::WebGpu(_) => {
-                // The sub-pixel decoder's weights are re-laid on the host: from a CPU copy, since a
-                // WebGPU tensor cannot be read synchronously.
-                let on_cpu = load_vae(variant, bytes.clone(), &Device::flex())?;
-                if let Some(decoder) = on_cpu.decoder.sub_pixel(&self.device) {
+                if let Some(decoder) = model.decoder.sub_pixel() {
                     self.sub_pixel.borrow_mut().insert(variant, Rc::new(decoder));
                 }
                 // Weights in the order burn-cubecl's convolutions read (no copy per call).
-                load_vae(variant, bytes, &self.device)?.with_channel_last_weights()
+                model.with_channel_last_weights()
             }
-            BackendKind::Cpu => load_vae(variant, bytes, &self.device)?,
+            BackendKind::Cpu => model,
         };
         // Read synchronously: only CPU tensors may be.
         if self.backend == BackendKind::Cpu {

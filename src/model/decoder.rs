@@ -9,7 +9,7 @@ use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
 use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
-use super::sub_pixel::SubPixelDecoder;
+use super::sub_pixel::{PhaseConv, SubPixelDecoder};
 use super::{bias_values, channel_last_storage, values};
 use super::encoder::dense;
 use super::init::{glorot_uniform, zeros};
@@ -145,7 +145,9 @@ impl Decoder {
     }
 }
 
-fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
+/// A transposed convolution's shape as a [`Conv`] without its weights (`weights` and `bias`
+/// empty): what the sub-pixel form needs, with no read of the weights.
+fn transposed_geometry(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
     let [c_in, c_out, kh, kw] = deconv.weight.dims();
     let plain = deconv.stride[0] == deconv.stride[1]
         && deconv.padding[0] == deconv.padding[1]
@@ -158,9 +160,6 @@ fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: 
     }
     let (stride, padding) = (deconv.stride[0], deconv.padding[0]);
     let full = ((in_side - 1) * stride + 3).checked_sub(2 * padding)?;
-    // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
-    let weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
-    let bias = bias_values(deconv.bias.as_ref().map(|b| b.val()), c_out)?;
     Some(Conv {
         kind: ConvKind::Transposed,
         c_in,
@@ -169,10 +168,19 @@ fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: 
         out_side: if crop == 0 { full } else { crop },
         stride,
         padding,
-        weights,
-        bias,
+        weights: Vec::new(),
+        bias: Vec::new(),
         relu,
     })
+}
+
+/// [`transposed_geometry`] with the weights read (synchronously: CPU tensors only).
+fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
+    let mut conv = transposed_geometry(deconv, in_side, crop, relu)?;
+    // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
+    conv.weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
+    conv.bias = bias_values(deconv.bias.as_ref().map(|b| b.val()), conv.c_out)?;
+    Some(conv)
 }
 
 impl Decoder {
@@ -197,28 +205,32 @@ impl Decoder {
         let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
         let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
         let dense_bias = bias_values(self.dense.bias.as_ref().map(|b| b.val().reshape([channels, side * side]).swap_dims(0, 1)), units)?;
-        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), self.transposed_convs()?)
+        let layers = self.layers().map(|(deconv, in_side, crop, relu)| transposed_conv(deconv, in_side, crop, relu));
+        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), layers.collect::<Option<_>>()?)
     }
 
-    /// The transposed convolutions, output layer last, as host-side descriptions.
-    fn transposed_convs(&self) -> Option<Vec<Conv>> {
-        let mut layers = Vec::with_capacity(self.deconvs.len() + 1);
-        let mut in_side = self.start_side;
-        for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
-            let layer = transposed_conv(deconv, in_side, crop, true)?;
-            in_side = layer.out_side;
-            layers.push(layer);
-        }
+    /// The transposed convolutions, output layer last: `(layer, input side, crop, ReLU after)`.
+    fn layers(&self) -> impl Iterator<Item = (&ConvTranspose2d, usize, usize, bool)> {
         let last_crop = self.crops.last().copied().unwrap_or(0);
-        layers.push(transposed_conv(&self.output, in_side, last_crop, false)?);
-        Some(layers)
+        let all = self.deconvs.iter().zip(self.crops.iter().copied()).map(|(d, crop)| (d, crop, true));
+        let mut in_side = self.start_side;
+        all.chain(std::iter::once((&self.output, last_crop, false))).map(move |(deconv, crop, relu)| {
+            let side = in_side;
+            in_side = transposed_geometry(deconv, side, crop, relu).map_or(0, |g| g.out_side);
+            (deconv, side, crop, relu)
+        })
     }
 
-    /// The same decoder as sub-pixel convolutions on `device` ([`SubPixelDecoder`]), or `None` if
-    /// a layer's shape is one it does not cover. Reads the weights synchronously: `self` must be
-    /// on a CPU device.
-    pub fn sub_pixel(&self, device: &Device) -> Option<SubPixelDecoder> {
-        SubPixelDecoder::new(self.dense.clone(), (self.start_channels, self.start_side), &self.transposed_convs()?, device)
+    /// The same decoder as sub-pixel convolutions ([`SubPixelDecoder`]), on the decoder's device
+    /// and without reading its weights (device ops only), or `None` if a layer's shape is one it
+    /// does not cover.
+    pub fn sub_pixel(&self) -> Option<SubPixelDecoder> {
+        let layers = self.layers().map(|(deconv, in_side, crop, relu)| {
+            let geometry = transposed_geometry(deconv, in_side, crop, relu)?;
+            let bias = deconv.bias.as_ref().map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([geometry.c_out], &deconv.weight.device()));
+            PhaseConv::new(&geometry, deconv.weight.val(), bias)
+        });
+        Some(SubPixelDecoder::new(self.dense.clone(), (self.start_channels, self.start_side), layers.collect::<Option<_>>()?))
     }
 }
 
@@ -273,7 +285,7 @@ mod tests {
     #[test]
     fn sub_pixel_decodes_like_the_burn_layers() {
         assert_decodes_like_the_burn_layers(13, "sub-pixel", |decoder, z| {
-            let sub_pixel = decoder.sub_pixel(&z.device()).expect("every variant's decoder has a sub-pixel form");
+            let sub_pixel = decoder.sub_pixel().expect("every variant's decoder has a sub-pixel form");
             let pixels = sub_pixel.decode(z);
             assert_eq!(pixels.dims()[1..], [1, 28, 28]);
             pixels.into_data().try_into_vec::<f32>().expect("f32 pixels")

@@ -27,7 +27,7 @@ struct Phase {
 
 /// One transposed convolution as its phases.
 #[derive(Debug, Clone)]
-struct PhaseConv {
+pub(crate) struct PhaseConv {
     /// Row-major over (row phase, column phase).
     phases: Vec<Phase>,
     bias: Tensor<1>,
@@ -55,42 +55,32 @@ fn padding_and_offset(in_side: usize, phase_side: usize, first: isize, taps: usi
 }
 
 impl PhaseConv {
-    /// From a transposed [`Conv`] (host values), on `device`; `None` if a phase has no taps or
-    /// its taps are not consecutive input pixels.
-    fn new(conv: &Conv, device: &Device) -> Option<PhaseConv> {
+    /// From a transposed convolution's geometry ([`Conv`], weights unused), its `weight`
+    /// (`[c_in, c_out, 3, 3]`, burn's layout) and `bias`, by device ops (slices, concatenation):
+    /// no read of the weights, so it works on WebGPU. `None` if a phase has no taps or its taps
+    /// are not consecutive input pixels.
+    pub(crate) fn new(conv: &Conv, weight: Tensor<4>, bias: Tensor<1>) -> Option<PhaseConv> {
         let s = conv.stride;
         let phase_side = conv.out_side.div_ceil(s);
         let axes: Vec<Vec<(usize, isize)>> = (0..s).map(|r| phase_taps(conv, r)).collect();
         let consecutive = |t: &Vec<(usize, isize)>| !t.is_empty() && t.windows(2).all(|w| w[1].1 == w[0].1 + 1);
-        if !axes.iter().all(consecutive) {
+        if !axes.iter().all(consecutive) || weight.dims()[2..] != [3, 3] {
             return None;
         }
-        let (c_in, c_out) = (conv.c_in, conv.c_out);
+        // The kernel indices `taps` picks along `dim`, in order.
+        let pick = |w: Tensor<4>, dim: usize, taps: &[(usize, isize)]| -> Tensor<4> {
+            Tensor::cat(taps.iter().map(|&(k, _)| w.clone().narrow(dim, k, 1)).collect(), dim)
+        };
         let mut phases = Vec::with_capacity(s * s);
         for rows in &axes {
             for columns in &axes {
-                // Conv's weights are [ky][kx][c_in][c_out]; conv2d's are [c_out][c_in][ty][tx].
-                let mut weight = Vec::with_capacity(c_out * c_in * rows.len() * columns.len());
-                for co in 0..c_out {
-                    for ci in 0..c_in {
-                        for &(ky, _) in rows {
-                            for &(kx, _) in columns {
-                                weight.push(*conv.weights.get(((ky * 3 + kx) * c_in + ci) * c_out + co)?);
-                            }
-                        }
-                    }
-                }
+                // burn's transposed [c_in, c_out, ky, kx] → conv2d's [c_out, c_in, ty, tx].
+                let phase_weight = pick(pick(weight.clone(), 2, rows), 3, columns).swap_dims(0, 1);
                 let (pad_y, off_y) = padding_and_offset(conv.in_side, phase_side, rows[0].1, rows.len());
                 let (pad_x, off_x) = padding_and_offset(conv.in_side, phase_side, columns[0].1, columns.len());
-                let shape = [c_out, c_in, rows.len(), columns.len()];
-                phases.push(Phase {
-                    weight: Tensor::from_data(TensorData::new(weight, shape), device),
-                    padding: [pad_y, pad_x],
-                    offset: [off_y, off_x],
-                });
+                phases.push(Phase { weight: phase_weight, padding: [pad_y, pad_x], offset: [off_y, off_x] });
             }
         }
-        let bias = Tensor::from_data(TensorData::new(conv.bias.clone(), [c_out]), device);
         Some(PhaseConv { phases, bias, stride: s, phase_side, out_side: conv.out_side, relu: conv.relu })
     }
 
@@ -137,9 +127,8 @@ pub struct SubPixelDecoder {
 }
 
 impl SubPixelDecoder {
-    pub(crate) fn new(dense: Linear, (start_channels, start_side): (usize, usize), layers: &[Conv], device: &Device) -> Option<SubPixelDecoder> {
-        let layers = layers.iter().map(|l| PhaseConv::new(l, device)).collect::<Option<Vec<_>>>()?;
-        Some(SubPixelDecoder { dense: dense.to_device(device), start_channels, start_side, layers })
+    pub(crate) fn new(dense: Linear, (start_channels, start_side): (usize, usize), layers: Vec<PhaseConv>) -> SubPixelDecoder {
+        SubPixelDecoder { dense, start_channels, start_side, layers }
     }
 
     /// Decodes latent vectors into pixel intensities in 0..1.
