@@ -1,4 +1,4 @@
-//! The page with WebGPU (burn-wgpu) as well as the CPU. Four times the bytes of the CPU-only build
+//! The page on WebGPU (burn-wgpu; no CPU backend). Several times the bytes of the CPU-only build
 //! (`vae-lab`), so the page's loader fetches it only where the browser has a WebGPU adapter.
 
 #[cfg(target_arch = "wasm32")]
