@@ -90,7 +90,7 @@ pub struct Engine {
     sub_pixel: RefCell<HashMap<Variant, Rc<SubPixelDecoder>>>,
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist
     /// (benchmark, checks).
-    use_kernels: Cell<bool>,
+    use_fast_paths: Cell<bool>,
     /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
     pool: Option<super::decode_pool::DecodePool>,
@@ -111,7 +111,7 @@ impl Engine {
             models: RefCell::new(HashMap::new()),
             kernels: RefCell::new(HashMap::new()),
             sub_pixel: RefCell::new(HashMap::new()),
-            use_kernels: Cell::new(true),
+            use_fast_paths: Cell::new(true),
             #[cfg(target_arch = "wasm32")]
             pool: None,
         }
@@ -143,16 +143,16 @@ impl Engine {
                 // Weights in the order burn-cubecl's convolutions read (no copy per call).
                 model.with_channel_last_weights()
             }
-            BackendKind::Cpu => model,
+            BackendKind::Cpu => {
+                // Read synchronously: only CPU tensors may be.
+                let fused = Fused {
+                    encoder: model.encoder.cpu_kernel(SIDE).map(Rc::new),
+                    decoder: model.decoder.cpu_kernel().map(Rc::new),
+                };
+                self.kernels.borrow_mut().insert(variant, Rc::new(fused));
+                model
+            }
         };
-        // Read synchronously: only CPU tensors may be.
-        if self.backend == BackendKind::Cpu {
-            let fused = Fused {
-                encoder: model.encoder.cpu_kernel(SIDE).map(Rc::new),
-                decoder: model.decoder.cpu_kernel().map(Rc::new),
-            };
-            self.kernels.borrow_mut().insert(variant, Rc::new(fused));
-        }
         self.models.borrow_mut().insert(variant, model);
         #[cfg(target_arch = "wasm32")]
         if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
@@ -169,7 +169,7 @@ impl Engine {
     /// Whether inference takes the fast paths (the default: fused kernels on the CPU, the sub-pixel
     /// decoder on WebGPU) or burn's layers; the benchmark and the in-page check compare the two.
     pub fn set_fast_paths(&self, on: bool) {
-        self.use_kernels.set(on);
+        self.use_fast_paths.set(on);
     }
 
     /// The fast path `variant` runs on, once loaded: fused CPU kernels (encoder and decoder) on
@@ -186,7 +186,7 @@ impl Engine {
 
     /// The fused kernels of `variant`, when the engine runs on the CPU and uses them.
     fn fused(&self, variant: Variant) -> Option<Rc<Fused>> {
-        if !self.use_kernels.get() {
+        if !self.use_fast_paths.get() {
             return None;
         }
         self.kernels.borrow().get(&variant).cloned()
@@ -200,7 +200,7 @@ impl Engine {
     /// Decodes on the device: the sub-pixel decoder where there is one (and it is in use), else
     /// burn's layers. `[n, latent]` → `[n, 1, 28, 28]` intensities.
     fn decode_tensor(&self, variant: Variant, model: &Vae, z: Tensor<2>) -> Tensor<4> {
-        let sub_pixel = self.use_kernels.get().then(|| self.sub_pixel.borrow().get(&variant).cloned()).flatten();
+        let sub_pixel = self.use_fast_paths.get().then(|| self.sub_pixel.borrow().get(&variant).cloned()).flatten();
         match sub_pixel {
             Some(decoder) => decoder.decode(z),
             None => model.decoder.decode(z),

@@ -174,9 +174,8 @@ fn transposed_geometry(deconv: &ConvTranspose2d, in_side: usize, crop: usize, re
     })
 }
 
-/// [`transposed_geometry`] with the weights read (synchronously: CPU tensors only).
-fn transposed_conv(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
-    let mut conv = transposed_geometry(deconv, in_side, crop, relu)?;
+/// `deconv`'s [`transposed_geometry`] with its weights read (synchronously: CPU tensors only).
+fn with_weights(deconv: &ConvTranspose2d, mut conv: Conv) -> Option<Conv> {
     // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
     conv.weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
     conv.bias = bias_values(deconv.bias.as_ref().map(|b| b.val()), conv.c_out)?;
@@ -205,19 +204,20 @@ impl Decoder {
         let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
         let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
         let dense_bias = bias_values(self.dense.bias.as_ref().map(|b| b.val().reshape([channels, side * side]).swap_dims(0, 1)), units)?;
-        let layers = self.layers().map(|(deconv, in_side, crop, relu)| transposed_conv(deconv, in_side, crop, relu));
+        let layers = self.layers().map(|layer| layer.and_then(|(deconv, geometry)| with_weights(deconv, geometry)));
         CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), layers.collect::<Option<_>>()?)
     }
 
-    /// The transposed convolutions, output layer last: `(layer, input side, crop, ReLU after)`.
-    fn layers(&self) -> impl Iterator<Item = (&ConvTranspose2d, usize, usize, bool)> {
+    /// The transposed convolutions, output layer last, each with its [`transposed_geometry`]
+    /// (`None` for a layer whose shape the fast forms do not cover).
+    fn layers(&self) -> impl Iterator<Item = Option<(&ConvTranspose2d, Conv)>> {
         let last_crop = self.crops.last().copied().unwrap_or(0);
         let all = self.deconvs.iter().zip(self.crops.iter().copied()).map(|(d, crop)| (d, crop, true));
         let mut in_side = self.start_side;
         all.chain(std::iter::once((&self.output, last_crop, false))).map(move |(deconv, crop, relu)| {
-            let side = in_side;
-            in_side = transposed_geometry(deconv, side, crop, relu).map_or(0, |g| g.out_side);
-            (deconv, side, crop, relu)
+            let geometry = transposed_geometry(deconv, in_side, crop, relu)?;
+            in_side = geometry.out_side;
+            Some((deconv, geometry))
         })
     }
 
@@ -225,8 +225,8 @@ impl Decoder {
     /// and without reading its weights (device ops only), or `None` if a layer's shape is one it
     /// does not cover.
     pub fn sub_pixel(&self) -> Option<SubPixelDecoder> {
-        let layers = self.layers().map(|(deconv, in_side, crop, relu)| {
-            let geometry = transposed_geometry(deconv, in_side, crop, relu)?;
+        let layers = self.layers().map(|layer| {
+            let (deconv, geometry) = layer?;
             let bias = deconv.bias.as_ref().map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([geometry.c_out], &deconv.weight.device()));
             PhaseConv::new(&geometry, deconv.weight.val(), bias)
         });

@@ -5,7 +5,7 @@
 //! Why: burn-cubecl's direct transposed-convolution kernel (no autotune on the page) vectorises
 //! only over output channels and tests every tap per output pixel; its direct convolution also
 //! vectorises over input channels. Over SwiftShader (WebGPU on the CPU) the transposed kernels
-//! were ~90 % of a decode.
+//! were 98 % of a 900-latent decode.
 
 use burn::nn::Linear;
 use burn::prelude::*;
