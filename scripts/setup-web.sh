@@ -17,6 +17,10 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
     cargo install wasm-bindgen-cli --version "$bindgen"
 fi
 
+# Trunk runs cargo --offline (Trunk.toml), and the native build never fetches the page's crates
+# (burn-wgpu's, for wasm32): fetch every crate in Cargo.lock first. A no-op when they are cached.
+cargo fetch --locked
+
 [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 
 if [ "${1:-}" = "--browser" ] && ! [ -x /usr/bin/chromium ]; then
