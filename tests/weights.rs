@@ -50,6 +50,37 @@ fn corrupt_or_mismatched_weights_give_errors_not_panics() {
 }
 
 #[test]
+fn weights_with_non_finite_values_are_refused() {
+    let device = Device::flex();
+    for (dtype_half, poison) in [(false, f32::NAN), (false, f32::INFINITY), (true, f32::NAN)] {
+        let model = Variant::Baseline.config().init(&device);
+        // Poison one bias value of the decoder's output layer: a valid record otherwise.
+        struct Poison(f32, bool);
+        impl burn::module::ModuleMapper for Poison {
+            fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+                if !self.1 || D != 1 {
+                    return param;
+                }
+                self.1 = false;
+                let value = self.0;
+                param.map(|t| {
+                    let mut values: Vec<f32> = t.to_data().try_to_vec().unwrap();
+                    values[0] = value;
+                    Tensor::from_data(TensorData::new(values, t.shape()), &t.device())
+                })
+            }
+        }
+        let model = model.map(&mut Poison(poison, true));
+        let model = if dtype_half { vae_lab::train::export::to_half(model) } else { model };
+        let bytes = model.into_record().into_bytes().unwrap().to_vec();
+        match load_vae(Variant::Baseline, bytes, &device) {
+            Err(WeightsError::NotFinite { count, .. }) => assert_eq!(count, 1),
+            other => panic!("{poison} (f16 {dtype_half}): {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
 fn every_committed_model_loads_and_matches_its_metrics() {
     let dir = common::root().join("www/models");
     let manifest: Manifest =
@@ -155,5 +186,22 @@ fn every_committed_points_file_matches_its_model_and_the_sample() {
             }
             None => assert!(points.latent_dim <= 2, "{variant}: no map of its {}-D means", points.latent_dim),
         }
+    }
+}
+
+#[test]
+fn the_committed_sample_is_what_the_sample_command_writes_from_mnist() {
+    let mnist_dir = common::root().join("../shared/data/mnist");
+    if !mnist_dir.is_dir() {
+        println!("no {}: the committed sample is not compared with MNIST", mnist_dir.display());
+        return;
+    }
+    let mnist = vae_lab::train::load_mnist(&mnist_dir).expect("MNIST loads");
+    let dir = tempfile::tempdir().unwrap();
+    vae_lab::train::sample::write_sample(dir.path(), &mnist.test, 1000, 42).expect("sample written");
+    for name in ["test-sample-images-idx3-ubyte.gz", "test-sample-labels-idx1-ubyte.gz", "test-sample.json"] {
+        let committed = std::fs::read(common::root().join("www/data").join(name)).expect("committed sample file");
+        let written = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(committed == written, "www/data/{name} differs from what `vae-lab sample` writes");
     }
 }

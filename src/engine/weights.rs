@@ -18,6 +18,16 @@ pub enum WeightsError {
         /// What burn said.
         detail: String,
     },
+    /// A readable record holding NaN or infinite values (a damaged or diverged file).
+    #[error("the weights file for `{variant}` holds {count} values that are not finite numbers (in `{tensor}`)")]
+    NotFinite {
+        /// Variant being loaded.
+        variant: String,
+        /// The first tensor with such values.
+        tensor: String,
+        /// How many values are not finite, in all.
+        count: usize,
+    },
     /// A valid record, but of another architecture.
     #[error("the weights file does not fit the `{variant}` model ({detail})")]
     Mismatch {
@@ -32,6 +42,7 @@ pub enum WeightsError {
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
     let name = variant.name().to_string();
+    check_finite(&name, &bytes)?;
     // burn's reader indexes into the buffer it is given; a malformed file must not take the
     // page down, so a panic inside it is turned into an error like any other.
     let record = std::panic::catch_unwind(|| ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)))
@@ -41,4 +52,49 @@ pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae
     model
         .try_load_record(record.with_dtype_policy(DTypePolicy::CastToModule))
         .map_err(|e| WeightsError::Mismatch { variant: name, detail: e.to_string() })
+}
+
+/// Checks that every float in a burnpack file is finite: a NaN weight loads without complaint and
+/// turns every output into garbage, and once on a WebGPU device it could only be read back
+/// asynchronously.
+fn check_finite(variant: &str, bytes: &[u8]) -> Result<(), WeightsError> {
+    let corrupt = |detail: String| WeightsError::Corrupt { variant: variant.into(), detail };
+    let tensors = std::panic::catch_unwind(|| {
+        burn_pack::Reader::from_bytes(burn_pack::Bytes::from_bytes_vec(bytes.to_vec()))
+            .and_then(|reader| reader.into_tensors())
+    })
+    .map_err(|_| corrupt("unreadable".into()))?
+    .map_err(|e| corrupt(e.to_string()))?;
+    let mut first = None;
+    let mut count = 0;
+    for tensor in tensors {
+        let (path, dtype, _, _, data) = tensor.into_parts().map_err(|e| corrupt(e.to_string()))?;
+        let bad = non_finite(dtype, &data);
+        if bad > 0 && first.is_none() {
+            first = Some(path);
+        }
+        count += bad;
+    }
+    match first {
+        Some(tensor) => Err(WeightsError::NotFinite { variant: variant.into(), tensor, count }),
+        None => Ok(()),
+    }
+}
+
+/// How many of the little-endian floats in `data` are NaN or infinite (0 for non-float types).
+fn non_finite(dtype: burn_pack::DType, data: &[u8]) -> usize {
+    match dtype {
+        burn_pack::DType::F32 | burn_pack::DType::Flex32 => data
+            .chunks_exact(4)
+            .filter(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite())
+            .count(),
+        burn_pack::DType::F64 => data
+            .chunks_exact(8)
+            .filter(|c| !f64::from_le_bytes(<[u8; 8]>::try_from(*c).unwrap_or([0; 8])).is_finite())
+            .count(),
+        // Half precision (IEEE and bfloat16): all exponent bits set means NaN or infinity.
+        burn_pack::DType::F16 => data.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00).count(),
+        burn_pack::DType::BF16 => data.chunks_exact(2).filter(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7f80 == 0x7f80).count(),
+        _ => 0,
+    }
 }
