@@ -39,9 +39,10 @@ enum Command {
         /// Checkpoints directory [default: checkpoints/<variant>].
         #[arg(long)]
         checkpoint_dir: Option<PathBuf>,
-        /// Where the page's models live.
-        #[arg(long, default_value = "www/models")]
-        out: PathBuf,
+        /// Where the weights, metrics and manifest go [default: www/models, the page's models;
+        /// with --limit, target/smoke-models, so a smoke run never replaces a shipped model].
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Backend::Flex)]
         backend: Backend,
         /// Train on only the first N training images (smoke runs).
@@ -67,6 +68,23 @@ enum Command {
         /// The sample's index (written by `sample`).
         #[arg(long, default_value = "www/data/test-sample.json")]
         sample: PathBuf,
+    },
+    /// Download the four MNIST files from a mirror, keeping each only if its MD5 is the
+    /// published one (files already there and intact are not fetched again).
+    DownloadMnist {
+        /// Where to put them.
+        #[arg(long, default_value = "data/mnist")]
+        dir: PathBuf,
+        /// Base URL serving the original file names.
+        #[arg(long, default_value = train::download::DEFAULT_MIRROR)]
+        mirror: String,
+    },
+    /// Draw the page's icons and link-preview image (www/icons/) from the shipped baseline model.
+    Card {
+        #[arg(long, default_value = "www/models")]
+        models: PathBuf,
+        #[arg(long, default_value = "www/icons")]
+        out: PathBuf,
     },
     /// Write the small set of real test digits the repository ships (www/data/).
     Sample {
@@ -135,6 +153,24 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Card { models, out } => {
+            let path = models.join("baseline.bpk");
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let device = burn::prelude::Device::flex();
+            let model = vae_lab::engine::load_vae(Variant::Baseline, bytes, &device).map_err(|e| e.to_string())?;
+            for name in train::card::write_cards(&model, &out, &device)? {
+                println!("wrote {}", out.join(name).display());
+            }
+            Ok(())
+        }
+        Command::DownloadMnist { dir, mirror } => {
+            train::download::download(&mirror, &dir, &train::download::MNIST_FILES, |name, fetched| match fetched {
+                train::download::Fetched::Present => println!("{name}: already there, checksum good"),
+                train::download::Fetched::Downloaded { bytes } => println!("{name}: {bytes} bytes, MD5 checked"),
+            })?;
+            println!("MNIST is in {}; train with --data {}", dir.display(), dir.display());
+            Ok(())
+        }
         Command::Sample { data, out, count, seed } => {
             let mnist = train::load_mnist(&data)?;
             let index = train::sample::write_sample(&out, &mnist.test, count, seed)?;
@@ -177,7 +213,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 resume,
                 checkpoint_dir: checkpoint_dir
                     .unwrap_or_else(|| PathBuf::from("checkpoints").join(variant.name())),
-                out_dir: out,
+                out_dir: out.unwrap_or_else(|| {
+                    PathBuf::from(if limit.is_some() { "target/smoke-models" } else { "www/models" })
+                }),
                 backend,
                 stop_after: None,
             };

@@ -103,3 +103,61 @@ fn resuming_another_runs_checkpoint_is_refused() {
     };
     assert!(err.contains("another run"), "{err}");
 }
+
+fn train_err(options: &TrainOptions, data: &Mnist) -> String {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    train(options, data, "shipped sample", |_| {}).expect_err("the run is refused")
+}
+
+#[test]
+fn bad_flags_are_refused_before_anything_is_written() {
+    let data = tiny_mnist(64);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(TrainOptions, Mnist, &str)> = Vec::new();
+    let mut zero_batch = options(dir.path(), 1);
+    zero_batch.batch = 0;
+    cases.push((zero_batch, data.clone(), "--batch"));
+    cases.push((options(dir.path(), 0), data.clone(), "--epochs"));
+    let mut bad_lr = options(dir.path(), 1);
+    bad_lr.lr = f64::NAN;
+    cases.push((bad_lr, data.clone(), "--lr"));
+    // --limit 0: no training images at all.
+    let empty = Mnist { train: take(&data.train, 0), test: data.test.clone() };
+    cases.push((options(dir.path(), 1), empty, "--limit"));
+    for (options, data, flag) in cases {
+        let err = train_err(&options, &data);
+        assert!(err.contains(flag), "{flag}: {err}");
+    }
+    assert!(!dir.path().join("models").exists() && !dir.path().join("checkpoints").exists());
+}
+
+#[test]
+fn a_damaged_checkpoint_is_refused_and_a_stale_manifest_is_mended() {
+    let data = tiny_mnist(64);
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = options(dir.path(), 2);
+    first.stop_after = Some(1);
+    run(&first, &data);
+
+    // A run killed after writing its weights but before the manifest: the next run lists the
+    // files as they are.
+    let manifest_path = dir.path().join("models/manifest.json");
+    let good_manifest = std::fs::read(&manifest_path).unwrap();
+    let stale = String::from_utf8(good_manifest.clone()).unwrap().replace("\"bytes\": ", "\"bytes\": 1");
+    std::fs::write(&manifest_path, stale).unwrap();
+
+    // One flipped bit in the checkpoint's model: refused, naming the file.
+    let model = dir.path().join("checkpoints/model-e1.bpk");
+    let mut bytes = std::fs::read(&model).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x10;
+    std::fs::write(&model, &bytes).unwrap();
+    let err = train_err(&options(dir.path(), 2), &data);
+    assert!(err.contains("model-e1.bpk") && err.contains("damaged"), "{err}");
+    assert_eq!(std::fs::read(&manifest_path).unwrap(), good_manifest, "the manifest was not mended");
+
+    // Restored, it resumes.
+    bytes[middle] ^= 0x10;
+    std::fs::write(&model, &bytes).unwrap();
+    assert_eq!(run(&options(dir.path(), 2), &data).epochs_done, 2);
+}

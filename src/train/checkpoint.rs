@@ -22,6 +22,19 @@ pub struct Progress {
     pub epochs_done: usize,
     /// Their records.
     pub history: Vec<EpochRecord>,
+    /// SHA-256 of the model and optimizer files of this checkpoint, so a damaged file is refused
+    /// instead of resuming from flipped weights. `None` only in files of older trainers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<CheckpointHashes>,
+}
+
+/// Lower-case hex SHA-256 of a checkpoint's two record files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointHashes {
+    /// `model-e<N>.bpk`.
+    pub model: String,
+    /// `optimizer-e<N>.bpk`.
+    pub optimizer: String,
 }
 
 /// The files of a checkpoint directory.
@@ -63,6 +76,30 @@ impl CheckpointDir {
         serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| format!("{} is corrupt ({e}); delete it to start over", path.display()))
+    }
+
+    /// Checks the files of the checkpoint described by `progress` against its checksums.
+    pub fn verify(&self, progress: &Progress) -> Result<(), String> {
+        let epoch = progress.epochs_done;
+        let Some(hashes) = &progress.sha256 else {
+            return Err(format!(
+                "{} has no checksums (an older trainer wrote it), so its files cannot be trusted; \
+                 delete the folder to start over",
+                self.progress().display()
+            ));
+        };
+        for (path, expected) in [(self.model(epoch), &hashes.model), (self.optimizer(epoch), &hashes.optimizer)] {
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if &super::export::sha256_hex(&bytes) != expected {
+                return Err(format!(
+                    "{} is damaged (its SHA-256 does not match {}); delete {} to start over",
+                    path.display(),
+                    self.progress().display(),
+                    self.dir.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The directory itself.

@@ -1,6 +1,8 @@
 //! Native training: the loop, checkpoints, metrics and the exported weights. Not built for wasm.
 
+pub mod card;
 pub mod checkpoint;
+pub mod download;
 pub mod evaluate;
 pub mod export;
 pub mod points;
@@ -81,6 +83,28 @@ pub struct TrainOptions {
     pub stop_after: Option<usize>,
 }
 
+impl TrainOptions {
+    /// Refuses options that cannot make a model, before anything is written.
+    pub fn check(&self, data: &Mnist) -> Result<(), String> {
+        if self.batch == 0 {
+            return Err("--batch must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return Err("--epochs must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("--lr must be a positive number, not {}", self.lr));
+        }
+        if data.train.is_empty() {
+            return Err("there are no training images (--limit must be at least 1)".into());
+        }
+        if data.test.is_empty() {
+            return Err("there are no test images to evaluate on".into());
+        }
+        Ok(())
+    }
+}
+
 /// What the loop reports as it goes.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -109,10 +133,16 @@ pub fn train(
     data_name: &str,
     mut report: impl FnMut(Event),
 ) -> Result<Metrics, String> {
+    options.check(data)?;
     let device = options.backend.device()?;
     let variant = options.variant;
     let config = variant.config();
     let checkpoints = CheckpointDir::new(&options.checkpoint_dir);
+    // A run killed between writing its files and the manifest left the manifest out of step:
+    // every run starts by listing what is really there.
+    if options.out_dir.join("manifest.json").is_file() {
+        export::write_manifest(&options.out_dir)?;
+    }
 
     device.seed(options.seed);
     let mut model: Vae = config.init(&device);
@@ -124,6 +154,7 @@ pub fn train(
         train_images: data.train.len(),
         epochs_done: 0,
         history: Vec::new(),
+        sha256: None,
     };
 
     if options.resume {
@@ -143,6 +174,7 @@ pub fn train(
                     saved.train_images
                 ));
             }
+            checkpoints.verify(&saved)?;
             let epoch = saved.epochs_done;
             model = model
                 .try_load_file(checkpoints.model(epoch))
@@ -245,7 +277,12 @@ fn save_checkpoint(
     write_atomic(&checkpoints.model(epoch), &model_bytes).map_err(io)?;
     let optimizer_bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
     write_atomic(&checkpoints.optimizer(epoch), &optimizer_bytes).map_err(io)?;
-    let json = serde_json::to_vec_pretty(progress).map_err(|e| e.to_string())?;
+    let hashes = checkpoint::CheckpointHashes {
+        model: export::sha256_hex(&model_bytes),
+        optimizer: export::sha256_hex(&optimizer_bytes),
+    };
+    let progress = Progress { sha256: Some(hashes), ..progress.clone() };
+    let json = serde_json::to_vec_pretty(&progress).map_err(|e| e.to_string())?;
     write_atomic(&checkpoints.progress(), &json).map_err(io)?;
     // Only now is the previous checkpoint superseded.
     if epoch > 0 {
