@@ -4,8 +4,5 @@
 #   usage: scripts/bench-web.sh [webgpu|cpu]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-web.sh --browser
-bash scripts/make-sample.sh
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-trunk build --release
+bash scripts/build-page.sh --browser
 node benches/web.mjs "$@"

@@ -3,9 +3,5 @@
 # and the CPU path). Installs the tools it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-web.sh --browser
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-SECONDS=0
-trunk build --release
-echo "release build of the page: ${SECONDS} s"
-node --test --test-reporter=spec tests/e2e/
+bash scripts/build-page.sh --browser
+node --test --test-concurrency=1 --test-reporter=spec tests/e2e/

@@ -3,6 +3,5 @@
 # built with Trunk and driven in Chromium on WebGPU (SwiftShader) and on the CPU path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/make-sample.sh
 cargo test --release --locked
 bash scripts/test-web.sh

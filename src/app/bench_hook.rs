@@ -21,6 +21,9 @@
 //!   path and with burn's layers, on the page's thread, and resolves to `{path, maxAbsDiff,
 //!   reconstructMaxAbsDiff}` (`path`: `"fused CPU kernels"` on the CPU, `"sub-pixel decoder"` on
 //!   WebGPU, `null` when the variant has none).
+//! - `vaeLab.simulateDeviceLoss()` makes every later GPU readback fail as after a lost device
+//!   (returns `false` before the engine is up); the page's next inference then falls back to the
+//!   CPU build with the same view.
 
 use std::rc::Rc;
 
@@ -160,7 +163,14 @@ pub fn install(lab: Lab) {
         })
     });
     let _ = Reflect::set(&hook, &JsValue::from_str("checkFastPath"), check_kernel.as_ref());
+    let lose_device = Closure::<dyn Fn() -> bool>::new(move || {
+        let Some(engine) = engine() else { return false };
+        engine.simulate_device_loss();
+        true
+    });
+    let _ = Reflect::set(&hook, &JsValue::from_str("simulateDeviceLoss"), lose_device.as_ref());
     // The hook lives as long as the page.
+    lose_device.forget();
     bench.forget();
     check.forget();
     check_kernel.forget();

@@ -232,7 +232,7 @@ async fn reconstruct_drawing(
         paint_digit(&canvas, &input);
     }
     if !lab.ready_untracked(variant) {
-        message.try_set(Some("The model is still loading…".into()));
+        message.try_set(Some(lab.not_ready_message(variant)));
         return;
     }
     let result = timed(lab, async |engine| {

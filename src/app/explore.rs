@@ -191,7 +191,9 @@ fn Manifold() -> impl IntoView {
             <p class="hint" data-testid="manifold-progress" data-done=move || (progress.get() == MANIFOLD * MANIFOLD).to_string()>
                 {move || {
                     let p = progress.get();
-                    if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point.".into() }
+                    if let Some(failure) = lab.failure(variant.get()) {
+                        failure
+                    } else if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point.".into() }
                 }}
             </p>
         </div>

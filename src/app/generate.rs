@@ -14,7 +14,7 @@ use crate::data::PIXELS;
 use crate::model::Variant;
 
 /// Samples per row and column of the grid.
-pub const GRID: usize = 8;
+pub const GRID: usize = super::state::GENERATE_GRID;
 
 /// The prior samples of a seed: `GRID² × latent` values, the same on every backend.
 pub fn prior_samples(variant: Variant, seed: u64, temperature: f32) -> Vec<f32> {

@@ -50,8 +50,8 @@ pub fn InpaintMode() -> impl IntoView {
         let Some(ctx) = context(&canvas) else { return };
         let cell = canvas.width() as f64 / 28.0;
         for i in 0..PIXELS {
-            let v = (image[i].clamp(0.0, 1.0) * 255.0) as u8;
-            let color = if mask[i] { format!("rgb({},{},{})", 120 + v / 3, 40, 60) } else { format!("rgb({v},{v},{v})") };
+            let v = (image.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0) * 255.0) as u8;
+            let color = if mask.get(i).copied().unwrap_or(false) { format!("rgb({},{},{})", 120 + v / 3, 40, 60) } else { format!("rgb({v},{v},{v})") };
             ctx.set_fill_style_str(&color);
             ctx.fill_rect((i % 28) as f64 * cell, (i / 28) as f64 * cell, cell, cell);
         }
@@ -62,7 +62,7 @@ pub fn InpaintMode() -> impl IntoView {
         let (mask, steps, variant) = lab.state.with(|s| (s.mask.clone(), s.steps, s.variant()));
         let image = source_image(lab);
         if !lab.ready(variant) {
-            message.try_set(Some("Waiting for the model…".into()));
+            message.try_set(Some(lab.not_ready_message(variant)));
             return;
         }
         let Some(image) = image else {

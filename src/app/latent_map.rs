@@ -11,14 +11,14 @@ use crate::metrics::LatentPoints;
 
 /// Half-widths of the plotted rectangle: the largest |coordinate| on each axis, so the cloud fills it.
 pub fn extent(plane: &[f32]) -> (f32, f32) {
-    let axis = |k: usize| plane.chunks(2).fold(0.5f32, |a, v| a.max(v[k].abs())) * 1.08;
+    let axis = |k: usize| plane.chunks_exact(2).fold(0.5f32, |a, v| a.max(v[k].abs())) * 1.08;
     (axis(0), axis(1))
 }
 
 /// The index of the point of `plane` nearest to (`x`, `y`).
 pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
     plane
-        .chunks(2)
+        .chunks_exact(2)
         .enumerate()
         .map(|(k, p)| (k, (p[0] - x).powi(2) + (p[1] - y).powi(2)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
@@ -77,7 +77,7 @@ pub fn LatentMap(
         points.with(|p| {
             let Some(p) = p else { return };
             let Some(plane) = p.plane() else { return };
-            for (xy, &label) in plane.chunks(2).zip(&p.labels) {
+            for (xy, &label) in plane.chunks_exact(2).zip(&p.labels) {
                 let (px, py) = to_px(xy[0], xy[1]);
                 ctx.set_fill_style_str(label_color(label));
                 ctx.fill_rect(px - dot / 2.0, py - dot / 2.0, dot, dot);
@@ -108,6 +108,6 @@ pub fn LatentMap(
         <canvas class="scatter" data-testid=testid node_ref=canvas_ref width=size height=size aria-label=label
             data-points=move || points.with(|p| p.as_ref().map_or(0, |p| p.len()))
             on:pointermove=on_move on:pointerdown=on_move></canvas>
-        <p class="legend">{(0..10u8).map(|l| view! { <span style=format!("color:{}", label_color(l))>{format!("■ {l} ")}</span> }).collect_view()}</p>
+        <p class="legend">{(0..10u8).map(|l| view! { <span style:color=label_color(l)>{format!("■ {l} ")}</span> }).collect_view()}</p>
     }
 }

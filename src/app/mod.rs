@@ -1,6 +1,7 @@
 //! The page (Leptos, client-side rendering). One file per mode; this one holds the shell, the
 //! shared context and model loading. Components talk to the engine, never to burn.
 
+pub mod link;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]

@@ -107,7 +107,7 @@ fn LossCurves() -> impl IntoView {
                     view! {
                         <polyline points=line(train) fill="none" stroke=color stroke-width="2"/>
                         <polyline points=line(test) fill="none" stroke=color stroke-width="2" stroke-dasharray="5 4"/>
-                        <text x=w - pad + 8.0 y=pad + 14.0 * k as f64 style=format!("fill:{color}") class="tick">{v.name()}</text>
+                        <text x=w - pad + 8.0 y=pad + 14.0 * k as f64 style:fill=color class="tick">{v.name()}</text>
                     }
                 }).collect_view()}
             </svg>

@@ -13,7 +13,7 @@ use super::state::{InpaintSource, Mode, PriorSample, ViewState};
 use crate::data::{Digits, PIXELS};
 use crate::engine::browser::{fetch_bytes, now_ms, start, verify};
 use crate::engine::{Engine, EngineError};
-use crate::metrics::{LatentPoints, Manifest, Metrics};
+use crate::metrics::{self, LatentPoints, Manifest, Metrics};
 use crate::model::Variant;
 
 thread_local! {
@@ -81,6 +81,8 @@ pub struct Lab {
     pub generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
     /// Each variant's latent points file: `None` while it loads.
     pub points: RwSignal<HashMap<String, Option<Result<LatentPoints, String>>>>,
+    /// Files that could not be used (damaged, missing), each once, in words for the visitor.
+    pub file_problems: RwSignal<Vec<String>>,
 }
 
 impl Lab {
@@ -92,6 +94,31 @@ impl Lab {
     /// Whether `variant` can run now, without subscribing (for async work).
     pub fn ready_untracked(&self, variant: Variant) -> bool {
         self.status.with_untracked(|s| matches!(s.get(variant.name()), Some(ModelStatus::Ready)))
+    }
+
+    /// Why `variant` cannot run, once its load has failed (tracks the status signal).
+    pub fn failure(&self, variant: Variant) -> Option<String> {
+        self.status.with(|s| match s.get(variant.name()) {
+            Some(ModelStatus::Failed(e)) => Some(e.clone()),
+            _ => None,
+        })
+    }
+
+    /// What to say instead of a result while `variant` is not ready, without subscribing.
+    pub fn not_ready_message(&self, variant: Variant) -> String {
+        self.status.with_untracked(|s| match s.get(variant.name()) {
+            Some(ModelStatus::Failed(e)) => e.clone(),
+            _ => format!("The {} model is still loading…", variant.label()),
+        })
+    }
+
+    /// Reports a file that could not be used (once per message).
+    pub fn file_problem(&self, message: String) {
+        self.file_problems.update(|p| {
+            if !p.contains(&message) {
+                p.push(message);
+            }
+        });
     }
 
     /// Records how long an inference took.
@@ -115,7 +142,8 @@ impl Lab {
         };
         lab.set_status(&name, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
         spawn_local(async move {
-            let url = format!("models/{}", entry.weights.file);
+            let file = format!("models/{}", entry.weights.file);
+            let url = hashed_url(&entry.weights);
             let total = entry.weights.bytes;
             let result = fetch_bytes(&url, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
                 .await
@@ -131,7 +159,13 @@ impl Lab {
             }
             match result {
                 Ok(()) => lab.set_status(&name, ModelStatus::Ready),
-                Err(e) => lab.set_status(&name, ModelStatus::Failed(format!("Could not load the {} model: {e}", variant.label()))),
+                Err(e) => lab.set_status(
+                    &name,
+                    ModelStatus::Failed(format!(
+                        "The {} model could not be loaded from {file}: {e}. Reload the page to try again; the other models still work.",
+                        variant.label()
+                    )),
+                ),
             }
         });
     }
@@ -154,10 +188,17 @@ impl Lab {
             p.insert(name.clone(), None);
         });
         spawn_local(async move {
-            let result = fetch_bytes(&format!("models/{}", file.file), |_| {})
+            let result = fetch_bytes(&hashed_url(&file), |_| {})
                 .await
                 .and_then(|bytes| verify(&file.file, &bytes, file.bytes, &file.sha256).map(|_| bytes))
-                .and_then(|bytes| serde_json::from_slice::<LatentPoints>(&bytes).map_err(|e| format!("{} is invalid: {e}", file.file)));
+                .and_then(|bytes| {
+                    let latent = variant.config().latent_dim;
+                    metrics::parse::points(&bytes, &format!("models/{}", file.file), variant.name(), latent)
+                })
+                .map_err(|e| format!("The latent map of the {} model is unavailable: {e}.", variant.label()));
+            if let Err(e) = &result {
+                lab.file_problem(e.clone());
+            }
             lab.points.try_update(|p| {
                 p.insert(name, Some(result));
             });
@@ -179,10 +220,24 @@ impl Lab {
 /// Runs an engine call, timing it; `None` when the engine is not up yet.
 pub async fn timed<T>(lab: Lab, call: impl AsyncFnOnce(Rc<Engine>) -> Result<T, EngineError>) -> Option<Result<T, EngineError>> {
     let engine = engine()?;
+    let on_gpu = matches!(engine.backend(), crate::engine::BackendKind::WebGpu(_));
     let started = now_ms();
     let out = call(engine).await;
     lab.record_time(started);
+    // A WebGPU failure (most often a lost device) is not the visitor's doing: carry on on the
+    // CPU with the same view rather than showing an error.
+    if let (true, Err(EngineError::Device { detail, .. })) = (on_gpu, &out) {
+        let view = lab.state.with_untracked(|s| serde_json::to_string(s).ok());
+        crate::engine::browser::fall_back_to_cpu(detail, view);
+    }
     Some(out)
+}
+
+/// A models file's link with its manifest hash in the query: static hosts ignore it, and the
+/// service worker (www/sw.js) caches the file under it, so a new deploy's file is never confused
+/// with the old one.
+fn hashed_url(file: &metrics::ManifestFile) -> String {
+    format!("models/{}?sha256={}", file.file, file.sha256)
 }
 
 /// The context, from any component.
@@ -235,8 +290,10 @@ async fn load_gallery() -> Result<Gallery, String> {
 
 #[component]
 fn App() -> impl IntoView {
+    // A view saved before a WebGPU failure reloaded the page on the CPU.
+    let restored = crate::engine::browser::take_saved_view().and_then(|json| serde_json::from_str::<ViewState>(&json).ok());
     let lab = Lab {
-        state: RwSignal::new(ViewState::default()),
+        state: RwSignal::new(restored.unwrap_or_default()),
         backend: RwSignal::new(None),
         notice: RwSignal::new(None),
         last_ms: RwSignal::new(None),
@@ -246,6 +303,7 @@ fn App() -> impl IntoView {
         gallery: RwSignal::new(None),
         points: RwSignal::new(HashMap::new()),
         generated: RwSignal::new(None),
+        file_problems: RwSignal::new(Vec::new()),
     };
     provide_context(lab);
     super::bench_hook::install(lab);
@@ -256,19 +314,34 @@ fn App() -> impl IntoView {
         lab.backend.set(Some(engine.backend().label()));
         lab.notice.set(notice);
         ENGINE.with(|e| *e.borrow_mut() = Some(Rc::new(engine)));
+        let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
         let manifest = fetch_bytes("models/manifest.json", |_| {})
             .await
-            .and_then(|b| serde_json::from_slice::<Manifest>(&b).map_err(|e| format!("models/manifest.json is invalid: {e}")));
+            .and_then(|b| metrics::parse::manifest(&b, "models/manifest.json", &known));
         lab.manifest.set(Some(manifest.clone()));
         lab.ensure_model(lab.state.get_untracked().variant());
-        lab.gallery.set(Some(load_gallery().await));
+        let gallery = load_gallery().await.map_err(|e| format!("The test digits could not be loaded: {e}. Reload the page to try again."));
+        if let Err(e) = &gallery {
+            lab.file_problem(e.clone());
+        }
+        lab.gallery.set(Some(gallery));
         if let Ok(manifest) = manifest {
             for entry in manifest.variants {
+                let Some(variant) = Variant::from_name(&entry.variant) else { continue };
                 let url = format!("models/{}", entry.metrics.file);
-                if let Ok(metrics) = fetch_bytes(&url, |_| {}).await.and_then(|b| serde_json::from_slice::<Metrics>(&b).map_err(|e| e.to_string())) {
-                    lab.metrics.update(|m| {
+                let latent = variant.config().latent_dim;
+                let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
+                    .await
+                    .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
+                    .and_then(|b| metrics::parse::metrics(&b, &url, variant.name(), latent));
+                match loaded {
+                    Ok(metrics) => lab.metrics.update(|m| {
                         m.insert(entry.variant.clone(), metrics);
-                    });
+                    }),
+                    Err(e) => lab.file_problem(format!(
+                        "The training record of the {} model is unavailable, so the Report lacks it: {e}.",
+                        variant.label()
+                    )),
                 }
             }
         }
@@ -338,6 +411,15 @@ fn App() -> impl IntoView {
             </div>
         </nav>
         <ModelStatusLine/>
+        {move || {
+            let problems = lab.file_problems.get();
+            (!problems.is_empty()).then(|| view! {
+                <div class="error problems" role="alert" data-testid="file-problems">
+                    <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    <button class="link" on:click=move |_| lab.file_problems.set(Vec::new())>"Dismiss"</button>
+                </div>
+            })
+        }}
         <main>
             {move || match mode.get() {
                 Mode::Draw => view! { <super::draw::DrawMode/> }.into_any(),
@@ -370,7 +452,7 @@ fn VariantPicker() -> impl IntoView {
         <label class="picker">
             <span>"Model"</span>
             <select data-testid="variant-picker"
-                prop:value=move || lab.state.with(|s| s.variant.clone())
+                prop:value=move || lab.state.with(|s| s.variant.name())
                 on:change=move |ev| {
                     if let Some(v) = Variant::from_name(&event_target_value(&ev)) {
                         lab.update(|s| s.set_variant(v));

@@ -45,9 +45,14 @@ async fn start_webgpu() -> (Engine, Option<String>) {
 }
 
 /// The CPU-only build: the page's loader picks it when the browser offers no WebGPU adapter, or
-/// only a software one (then it sets `window.vaeLabSoftwareAdapter`).
+/// only a software one (then it sets `window.vaeLabSoftwareAdapter`), or when WebGPU failed in
+/// this tab before (then [`fall_back_to_cpu`] left the reason in session storage).
 #[cfg(not(feature = "webgpu"))]
 async fn start_webgpu() -> (Engine, Option<String>) {
+    if let Some(reason) = session_get(WEBGPU_FAILED) {
+        let notice = format!("WebGPU stopped working in this tab ({reason}), so the models now run on the CPU; what you had on screen was kept.");
+        return on_cpu(Some(notice)).await;
+    }
     let software = web_sys::window().is_some_and(|w| field(&w, "vaeLabSoftwareAdapter").is_truthy());
     let notice = if software {
         "This browser's WebGPU adapter is a software renderer, slower than the CPU path, so the models run on the CPU (add ?backend=webgpu to the link to use it anyway)."
@@ -63,21 +68,50 @@ async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
     (Engine::cpu(), notice)
 }
 
-/// The WebGPU build has no CPU backend (no flex, to keep it small and quick to build): it reloads
-/// the page as the CPU build (`?backend=cpu`, which the loader maps to it) and never returns.
+/// The WebGPU build has no CPU backend (no flex, to keep it small and quick to build): WebGPU
+/// failed to start, so it reloads the page as the CPU build and never returns.
 #[cfg(not(feature = "cpu"))]
 async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
-    if let Some(notice) = &notice {
-        web_sys::console::warn_1(&notice.into());
-    }
-    if let Some(window) = web_sys::window() {
-        let location = window.location();
-        if let Some(url) = location.href().ok().and_then(|href| web_sys::Url::new(&href).ok()) {
-            url.search_params().set("backend", "cpu");
-            let _ = location.replace(&url.href());
+    fall_back_to_cpu(notice.as_deref().unwrap_or("it did not start"), None);
+    std::future::pending().await
+}
+
+/// Session-storage key: why WebGPU failed in this tab. The loader (Trunk.toml) then fetches the
+/// CPU build, whatever the link asks for; the CPU build says why.
+const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
+/// Session-storage key: the view to restore after that reload.
+const SAVED_VIEW: &str = "vaeLab.savedView";
+
+fn session() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn session_get(key: &str) -> Option<String> {
+    session()?.get_item(key).ok().flatten()
+}
+
+/// WebGPU failed (did not start, or its device was lost): remembers why and the view (JSON) for
+/// this tab, and reloads the page, which then runs the CPU build with the same view. The link
+/// itself is not changed, so it still opens WebGPU elsewhere.
+pub fn fall_back_to_cpu(reason: &str, view: Option<String>) {
+    web_sys::console::warn_1(&format!("WebGPU failed ({reason}); reloading on the CPU").into());
+    if let Some(storage) = session() {
+        let _ = storage.set_item(WEBGPU_FAILED, reason);
+        if let Some(view) = view {
+            let _ = storage.set_item(SAVED_VIEW, &view);
         }
     }
-    std::future::pending().await
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// The view saved by [`fall_back_to_cpu`], once (it is removed).
+pub fn take_saved_view() -> Option<String> {
+    let storage = session()?;
+    let view = storage.get_item(SAVED_VIEW).ok().flatten();
+    let _ = storage.remove_item(SAVED_VIEW);
+    view
 }
 
 fn js_error(context: &str, value: JsValue) -> String {

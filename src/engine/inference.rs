@@ -91,6 +91,8 @@ pub struct Engine {
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist
     /// (benchmark, checks).
     use_fast_paths: Cell<bool>,
+    /// Set by [`Engine::simulate_device_loss`]: every later readback fails as after a lost GPU.
+    lost: Cell<bool>,
     /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
     pool: Option<super::decode_pool::DecodePool>,
@@ -112,6 +114,7 @@ impl Engine {
             kernels: RefCell::new(HashMap::new()),
             sub_pixel: RefCell::new(HashMap::new()),
             use_fast_paths: Cell::new(true),
+            lost: Cell::new(false),
             #[cfg(target_arch = "wasm32")]
             pool: None,
         }
@@ -256,8 +259,17 @@ impl Engine {
         Ok(z.len() / latent)
     }
 
+    /// Makes every later readback fail the way it does once the browser has lost the GPU device
+    /// (the page's tests check the fallback to the CPU with it).
+    pub fn simulate_device_loss(&self) {
+        self.lost.set(true);
+    }
+
     async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
         let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
+        if self.lost.get() {
+            return Err(failed("the device was lost".into()));
+        }
         let data = tensor.into_data_async().await.map_err(|e| failed(format!("{e:?}")))?;
         data.try_to_vec::<f32>().map_err(|e| failed(format!("{e:?}")))
     }

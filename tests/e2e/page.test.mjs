@@ -4,22 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { serve } from './server.mjs';
+import {
+  ARTIFACTS, BACKENDS, DIST, MANIFEST, ONE, SWIFTSHADER, TIMEOUT, ZERO, open, pearson, pixels,
+  reconstructionOf, stroke, waitForInk, ready as readyAt,
+} from './harness.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const DIST = path.join(ROOT, 'dist');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-// What the page serves: the models copied into dist/ when it was built.
-const MANIFEST = JSON.parse(fs.readFileSync(path.join(DIST, 'models/manifest.json'), 'utf8'));
-const SWIFTSHADER = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'];
-const BACKENDS = [
-  { name: 'webgpu', query: '?backend=webgpu', flags: SWIFTSHADER },
-  { name: 'cpu', query: '?backend=cpu', flags: [] },
-];
-const TIMEOUT = 180_000;
 // Hidden-pixel errors of the study's inpainting, per backend, to compare the two.
 const INPAINT_ERRORS = {};
 // Digits in each variant's latent points file.
@@ -34,83 +25,15 @@ before(async () => {
 });
 after(() => server?.close());
 
-async function open(backend) {
-  // A fresh profile every time (persistent context is how Playwright takes --user-data-dir).
-  const browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', ...backend.flags],
-  });
-  const page = browser.pages()[0] ?? await browser.newPage();
-  const errors = [];
-  // Which build of the page the loader fetched (the WebGPU one is `vae-lab-webgpu_bg.wasm`).
-  page.wasmFiles = [];
-  page.on('request', (r) => { if (r.url().endsWith('.wasm')) page.wasmFiles.push(path.basename(new URL(r.url()).pathname)); });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  return { browser, page, errors };
-}
-
-async function ready(page, backend) {
-  await page.goto(server.url + backend.query);
-  await page.getByTestId('backend-badge').filter({ hasNotText: 'Starting' }).waitFor({ timeout: TIMEOUT });
-  await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
-}
-
-// Pixel intensities (0..1) of a 28×28 canvas.
-async function pixels(page, testId) {
-  return page.getByTestId(testId).evaluate((c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const out = [];
-    for (let i = 0; i < d.length; i += 4) out.push(d[i] / 255);
-    return out;
-  });
-}
-
-// Waits until a canvas shows ink: some pixel's red channel above `level` (0..255).
-async function waitForInk(page, testId, level) {
-  await page.waitForFunction(([id, min]) => {
-    const c = document.querySelector(`[data-testid=${id}]`);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 0; i < d.length; i += 4) if (d[i] > min) return true;
-    return false;
-  }, [testId, level], { timeout: TIMEOUT });
-}
-
-function pearson(a, b) {
-  const n = a.length, ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; }
-  return sab / Math.sqrt(saa * sbb || 1);
-}
-
-async function stroke(page, points) {
-  const box = await page.getByTestId('draw-canvas').boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 2 });
-  await page.mouse.up();
-}
-
-async function reconstructionOf(page, points) {
-  await page.getByTestId('draw-clear').click();
-  await stroke(page, points);
-  // Wait until the reconstruction on screen is of the whole stroke (it updates within frames).
-  await page.waitForFunction(() => {
-    const [input, recon] = ['model-input', 'reconstruction'].map((id) => document.querySelector(`[data-testid=${id}]`).dataset.points);
-    return Number(input) > 0 && input === recon;
-  }, null, { timeout: TIMEOUT });
-  return [await pixels(page, 'model-input'), await pixels(page, 'reconstruction')];
-}
-
-const ZERO = Array.from({ length: 41 }, (_, k) => {
-  const t = (k / 40) * 2 * Math.PI;
-  return [0.5 + 0.22 * Math.sin(t), 0.5 - 0.32 * Math.cos(t)];
+let server;
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'build the page first: trunk build --release');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve(DIST);
 });
-const ONE = [[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]];
+after(() => server?.close());
+
+const ready = (page, backend) => readyAt(page, server.url + backend.query);
 
 for (const backend of BACKENDS) {
   test(`the page works on ${backend.name}`, { timeout: 900_000 }, async (t) => {
@@ -331,10 +254,10 @@ for (const [label, flags, says] of [
 test('a corrupted weights file gives a clear message, not a crash', { timeout: 600_000 }, async () => {
   const { browser, page } = await open(BACKENDS[1]);
   try {
-    await page.route('**/models/baseline.bpk', (route) => route.fulfill({ status: 200, body: Buffer.from('corrupted!'.repeat(100)) }));
+    await page.route('**/models/baseline.bpk?*', (route) => route.fulfill({ status: 200, body: Buffer.from('corrupted!'.repeat(100)) }));
     await page.goto(server.url + '?backend=cpu');
     const message = await page.getByTestId('model-error').textContent({ timeout: TIMEOUT });
-    assert.match(message, /Could not load the .* model/);
+    assert.match(message, /model could not be loaded from models\/baseline\.bpk/);
     // The page keeps working: the tabs still switch.
     await page.getByTestId('tab-report').click();
     await page.getByTestId('report-table').waitFor({ timeout: TIMEOUT });

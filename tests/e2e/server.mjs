@@ -9,21 +9,32 @@ import zlib from 'node:zlib';
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
   '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
 };
 // Already compressed: sent as they are.
 const STORED = new Set(['.gz', '.png']);
 
-export async function serve(root) {
+// `base`: the sub-path dist/ is served under ('/vae-lab/': like a project page of a static host);
+// anything outside it is a 404. `files`: a Map from paths inside dist/ ('models/manifest.json') to
+// the bytes to serve instead (a damaged file, a new deploy) or null (a 404), changeable while serving.
+export async function serve(root, { base = '/', files = new Map() } = {}) {
   const gzipped = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
-    let file = path.join(root, decodeURIComponent(url.pathname));
+    if (!url.pathname.startsWith(base)) { res.writeHead(404).end('not found'); return; }
+    const inside = decodeURIComponent(url.pathname.slice(base.length));
+    let file = path.join(root, inside);
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    fs.readFile(file, (err, data) => {
+    const rel = path.relative(root, file);
+    // null: the file is gone from the host.
+    if (files.has(rel) && files.get(rel) === null) { res.writeHead(404).end('not found'); return; }
+    const replaced = files.get(rel);
+    const read = replaced ? (done) => done(null, replaced) : (done) => fs.readFile(file, done);
+    read((err, data) => {
       if (err) { res.writeHead(404).end('not found'); return; }
       const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
-      if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && !STORED.has(path.extname(file))) {
+      if (!replaced && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && !STORED.has(path.extname(file))) {
         if (!gzipped.has(file)) gzipped.set(file, zlib.gzipSync(data, { level: 6 }));
         data = gzipped.get(file);
         headers['content-encoding'] = 'gzip';
@@ -34,5 +45,5 @@ export async function serve(root) {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}${base}`, files, close: () => server.close() };
 }
