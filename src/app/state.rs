@@ -41,6 +41,11 @@ impl Mode {
         }
     }
 
+    /// The mode with identifier `id`.
+    pub fn from_id(id: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.id() == id)
+    }
+
     /// Tab label.
     pub fn label(&self) -> &'static str {
         match self {
@@ -53,6 +58,11 @@ impl Mode {
         }
     }
 }
+
+/// Digits in the Generate grid (8 × 8).
+pub const GENERATE_GRID: usize = 8;
+/// Tiles of the Generate grid.
+pub const GENERATE_TILES: usize = GENERATE_GRID * GENERATE_GRID;
 
 /// One pen stroke, as points in 0..1 canvas coordinates.
 pub type Stroke = Vec<(f32, f32)>;
@@ -87,8 +97,8 @@ pub enum InpaintSource {
 pub struct ViewState {
     /// Current mode.
     pub mode: Mode,
-    /// Current variant (by its stable name).
-    pub variant: String,
+    /// Current variant.
+    pub variant: Variant,
     /// The explored latent point (length = the variant's latent size).
     pub latent: Vec<f32>,
     /// Seed of the Generate grid.
@@ -101,15 +111,19 @@ pub struct ViewState {
     pub source: InpaintSource,
     /// Rounds of iterative projection.
     pub steps: usize,
-    /// The drawing.
+    /// The drawing, its points on the [`quantize`] grid (so a link carries them exactly).
     pub strokes: Vec<Stroke>,
+    /// The tile picked in the Generate grid of (`variant`, `seed`, `temperature`).
+    pub picked: Option<usize>,
+    /// Explore's interpolation: from and to these MNIST test digits.
+    pub ends: (usize, usize),
 }
 
 impl Default for ViewState {
     fn default() -> Self {
         ViewState {
             mode: Mode::Draw,
-            variant: Variant::Baseline.name().into(),
+            variant: Variant::Baseline,
             latent: vec![0.0, 0.0],
             seed: 1,
             temperature: 1.0,
@@ -117,21 +131,38 @@ impl Default for ViewState {
             source: InpaintSource::Test(4865),
             steps: 20,
             strokes: Vec::new(),
+            picked: None,
+            ends: (1098, 7584),
         }
     }
 }
 
 impl ViewState {
-    /// The current variant, falling back to the baseline for an unknown name.
+    /// The current variant.
     pub fn variant(&self) -> Variant {
-        Variant::from_name(&self.variant).unwrap_or(Variant::Baseline)
+        self.variant
     }
 
-    /// Switches variant, resizing the latent point to its latent size.
+    /// Switches variant, resizing the latent point to its latent size (a picked Generate tile
+    /// belongs to the old variant's grid).
     pub fn set_variant(&mut self, variant: Variant) {
-        self.variant = variant.name().into();
+        if self.variant != variant {
+            self.picked = None;
+        }
+        self.variant = variant;
         self.latent.resize(variant.config().latent_dim, 0.0);
     }
+}
+
+/// Steps a pen coordinate in 0..1 onto the 1/255 grid links encode in one byte: the drawing on
+/// screen is then exactly the drawing a link opens.
+pub fn quantize(v: f32) -> f32 {
+    f32::from(pen_byte(v)) / 255.0
+}
+
+/// The byte of a pen coordinate in 0..1 (what [`quantize`] keeps).
+pub fn pen_byte(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
 /// A latent vector as people read it: `(+0.12, -1.50)`.
@@ -171,7 +202,6 @@ mod tests {
         state.source = InpaintSource::Generated(PriorSample { variant: Variant::Latent10, seed: 3, temperature: 0.8, tile: 5 });
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<ViewState>(&json).unwrap(), state);
-        state.variant = "nonsense".into();
-        assert_eq!(state.variant(), Variant::Baseline);
+        assert!(serde_json::from_str::<ViewState>(&json.replace("latent10", "nonsense")).is_err());
     }
 }
