@@ -4,6 +4,42 @@
 
 use super::{PIXELS, SIDE};
 
+/// Draws pen strokes (points in 0..1 of a `side × side` pad) as an ink map: round pen of
+/// diameter `pen` pixels, round caps and joins, edges anti-aliased by pixel coverage. Done here,
+/// not by the browser's canvas, so a drawing gives the same model input in every browser and on
+/// every GPU (canvases anti-alias differently), and so the same pixels from a shared link.
+pub fn rasterize_strokes(strokes: &[Vec<(f32, f32)>], side: usize, pen: f32) -> Vec<f32> {
+    let mut ink = vec![0.0f32; side * side];
+    let r = pen / 2.0;
+    let s = side as f32;
+    for stroke in strokes {
+        let points: Vec<(f32, f32)> = stroke.iter().map(|&(x, y)| (x * s, y * s)).collect();
+        let segments: Vec<((f32, f32), (f32, f32))> = match points.len() {
+            0 => continue,
+            1 => vec![(points[0], points[0])],
+            _ => points.windows(2).map(|w| (w[0], w[1])).collect(),
+        };
+        for (a, b) in segments {
+            // Only the pixels within reach of this segment.
+            let lo = |u: f32, v: f32| ((u.min(v) - r - 1.0).floor().max(0.0) as usize).min(side);
+            let hi = |u: f32, v: f32| ((u.max(v) + r + 1.0).ceil().max(0.0) as usize).min(side);
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len2 = dx * dx + dy * dy;
+            for y in lo(a.1, b.1)..hi(a.1, b.1) {
+                for x in lo(a.0, b.0)..hi(a.0, b.0) {
+                    let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+                    let t = if len2 > 0.0 { (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+                    let d = ((px - a.0 - t * dx).powi(2) + (py - a.1 - t * dy).powi(2)).sqrt();
+                    let coverage = (r + 0.5 - d).clamp(0.0, 1.0);
+                    let cell = &mut ink[y * side + x];
+                    *cell = cell.max(coverage);
+                }
+            }
+        }
+    }
+    ink
+}
+
 /// Ink below this (0..1) counts as background when cropping.
 const INK_THRESHOLD: f32 = 0.05;
 /// Side of the box the digit is fitted into.
@@ -88,6 +124,26 @@ fn area_resample(src: &[f32], stride: usize, region: (usize, usize, usize, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strokes_rasterize_as_a_round_pen() {
+        // One point: a disc of the pen's area.
+        let dot = rasterize_strokes(&[vec![(0.5, 0.5)]], 100, 20.0);
+        let area: f32 = dot.iter().sum();
+        assert!((area - std::f32::consts::PI * 100.0).abs() < 3.0, "{area}");
+        assert_eq!(dot[50 * 100 + 50], 1.0);
+        assert_eq!(dot[50 * 100 + 75], 0.0);
+        // A horizontal line: full ink along it, none a pen's width away, its caps round.
+        let line = rasterize_strokes(&[vec![(0.2, 0.5), (0.8, 0.5)]], 100, 20.0);
+        assert!((20..80).all(|x| line[50 * 100 + x] == 1.0));
+        assert!((0..100).all(|x| line[25 * 100 + x] == 0.0));
+        assert_eq!(line[50 * 100 + 5], 0.0);
+        let band: f32 = line.iter().sum();
+        assert!((band - (60.0 * 20.0 + std::f32::consts::PI * 100.0)).abs() < 5.0, "{band}");
+        // Through to_mnist, a stroke becomes a centred digit.
+        let input = to_mnist(&line, 100, 100).expect("ink");
+        assert!(input.iter().any(|&v| v > 0.9));
+    }
 
     fn canvas_with_rect(w: usize, h: usize, rect: (usize, usize, usize, usize)) -> Vec<f32> {
         let mut ink = vec![0.0; w * h];
