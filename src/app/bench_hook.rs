@@ -35,8 +35,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::explore::{MANIFOLD, manifold_latents};
-use super::generate::prior_samples;
-use super::shell::{Lab, engine};
+use super::lab::Lab;
+use super::sources::prior_samples;
 use super::state::study_mask;
 use crate::data::PIXELS;
 use crate::engine::{BackendKind, Engine};
@@ -83,7 +83,7 @@ fn variant(options: &JsValue) -> Result<Variant, String> {
 /// What both checks start from: the engine, the loaded variant and `batch` seeded random latents
 /// scaled by `scale` (options `variant`, `batch`, `seed`).
 fn check_setup(lab: Lab, options: &JsValue, scale: f32) -> Result<(Rc<Engine>, Variant, usize, Vec<f32>), String> {
-    let engine = engine().ok_or("the engine has not started yet")?;
+    let engine = lab.engine().ok_or("the engine has not started yet")?;
     let variant = variant(options)?;
     let batch = number(options, "batch", 64)?;
     let seed = number(options, "seed", 1)? as u64;
@@ -164,7 +164,7 @@ pub fn install(lab: Lab) {
     });
     let _ = Reflect::set(&hook, &JsValue::from_str("checkFastPath"), check_kernel.as_ref());
     let lose_device = Closure::<dyn Fn() -> bool>::new(move || {
-        let Some(engine) = engine() else { return false };
+        let Some(engine) = lab.engine() else { return false };
         engine.simulate_device_loss();
         true
     });
@@ -177,7 +177,7 @@ pub fn install(lab: Lab) {
 }
 
 async fn run(lab: Lab, options: JsValue) -> Result<f64, String> {
-    let engine = engine().ok_or("the engine has not started yet")?;
+    let engine = lab.engine().ok_or("the engine has not started yet")?;
     let kernels = field(&options, "kernel").as_bool() != Some(false);
     engine.set_fast_paths(kernels);
     let timed = time(lab, &engine, options, !kernels).await;

@@ -4,9 +4,9 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::inpaint::{GeneratedSourceButton, source_image};
+use super::sources::{GeneratedSourceButton, source_image};
 use super::paint::paint_digit;
-use super::shell::{ModelStatus, timed, use_lab};
+use super::lab::{ModelStatus, timed, use_lab};
 use super::state::InpaintSource;
 use crate::data::masked_error;
 use crate::model::Variant;
@@ -18,9 +18,14 @@ pub fn CompareMode() -> impl IntoView {
     let refs: [NodeRef<html::Canvas>; 5] = std::array::from_fn(|_| NodeRef::new());
     let errors = RwSignal::new([None::<f32>; 5]);
     let message = RwSignal::new(None::<String>);
-    for variant in Variant::ALL {
-        lab.ensure_model(variant);
-    }
+    // Every model, once the manifest says which there are (a link may open Compare first thing).
+    Effect::new(move |_| {
+        if lab.manifest.with(|m| m.is_some()) {
+            for variant in Variant::ALL {
+                lab.ensure_model(variant);
+            }
+        }
+    });
     Effect::new(move |_| {
         let image = source_image(lab);
         let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
@@ -52,9 +57,9 @@ pub fn CompareMode() -> impl IntoView {
             <div class="panel">
                 <div class="gallery">
                     {[1098usize, 4865, 7584].into_iter().map(|index| view! {
-                        <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Test(index))>{format!("Test #{index}")}</button>
+                        <button on:click=move |_| lab.view.source.set(InpaintSource::Test(index))>{format!("Test #{index}")}</button>
                     }).collect_view()}
-                    <button on:click=move |_| lab.update(|s| s.source = InpaintSource::Drawing)>"My drawing"</button>
+                    <button on:click=move |_| lab.view.source.set(InpaintSource::Drawing)>"My drawing"</button>
                     <GeneratedSourceButton/>
                 </div>
                 <figure>

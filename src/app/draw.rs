@@ -1,69 +1,18 @@
 //! Draw: a digit drawn with pointer events, turned into an MNIST-style input and reconstructed
 //! live (at most once per animation frame, never a queue of stale work).
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
+use super::frame_runner::FrameRunner;
+use super::lab::{Lab, timed, use_lab};
 use super::latent_map::{LatentMap, current_points};
-use super::paint::{clear, context, paint_digit};
-use super::shell::{Lab, timed, use_lab};
-use super::state::{Stroke, latent_label};
-use crate::data::canvas::to_mnist;
-
-/// Side of the drawing canvas in canvas pixels.
-const SIDE: u32 = 280;
-/// Pen width: MNIST strokes are ~2.5 px of a 20 px digit, so ~1/10 of a digit drawn large.
-const PEN: f64 = 22.0;
-
-/// Draws the strokes, white on black.
-pub fn render_strokes(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
-    clear(canvas);
-    let Some(ctx) = context(canvas) else { return };
-    let side = canvas.width() as f64;
-    ctx.set_stroke_style_str("#fff");
-    ctx.set_fill_style_str("#fff");
-    ctx.set_line_width(PEN * side / SIDE as f64);
-    ctx.set_line_cap("round");
-    ctx.set_line_join("round");
-    for stroke in strokes {
-        let Some(&(x0, y0)) = stroke.first() else { continue };
-        if stroke.len() == 1 {
-            ctx.begin_path();
-            let _ = ctx.arc(x0 as f64 * side, y0 as f64 * side, PEN * side / SIDE as f64 / 2.0, 0.0, std::f64::consts::TAU);
-            ctx.fill();
-            continue;
-        }
-        ctx.begin_path();
-        ctx.move_to(x0 as f64 * side, y0 as f64 * side);
-        for &(x, y) in &stroke[1..] {
-            ctx.line_to(x as f64 * side, y as f64 * side);
-        }
-        ctx.stroke();
-    }
-}
-
-/// The ink of a drawing canvas (red channel, 0..1), for [`to_mnist`].
-pub fn read_ink(canvas: &HtmlCanvasElement) -> Option<Vec<f32>> {
-    let ctx = context(canvas)?;
-    let (w, h) = (canvas.width(), canvas.height());
-    let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).ok()?.data();
-    Some(data.chunks(4).map(|p| p[0] as f32 / 255.0).collect())
-}
-
-/// The model input of a set of strokes, drawn off-screen; `None` when there is no ink.
-pub fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
-    let document = web_sys::window()?.document()?;
-    let canvas: HtmlCanvasElement = wasm_bindgen::JsCast::dyn_into(document.create_element("canvas").ok()?).ok()?;
-    canvas.set_width(SIDE);
-    canvas.set_height(SIDE);
-    render_strokes(&canvas, strokes);
-    to_mnist(&read_ink(&canvas)?, SIDE as usize, SIDE as usize)
-}
+use super::paint::{clear, paint_digit};
+use super::sources::{SIDE, render_strokes, strokes_to_input};
+use super::state::{Stroke, latent_label, quantize};
 
 fn pen_points(strokes: &[Stroke]) -> usize {
     strokes.iter().map(Vec::len).sum()
@@ -73,35 +22,8 @@ fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
     let rect = canvas.get_bounding_client_rect();
     let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
     let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0);
-    (x.clamp(0.0, 1.0) as f32, y.clamp(0.0, 1.0) as f32)
-}
-
-/// Runs the latest request once per animation frame; requests made while one runs collapse into
-/// a single rerun with the newest input.
-#[derive(Clone, Default)]
-pub struct FrameRunner {
-    pending: Rc<Cell<bool>>,
-    running: Rc<Cell<bool>>,
-}
-
-impl FrameRunner {
-    /// Asks for `work` to run with the newest state.
-    pub fn request(&self, work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>) {
-        self.pending.set(true);
-        if self.running.get() {
-            return;
-        }
-        self.running.set(true);
-        let this = self.clone();
-        request_animation_frame(move || {
-            spawn_local(async move {
-                while this.pending.replace(false) {
-                    work().await;
-                }
-                this.running.set(false);
-            });
-        });
-    }
+    // On the grid a link encodes, so the link of this drawing opens exactly this drawing.
+    (quantize(x as f32), quantize(y as f32))
 }
 
 #[component]
@@ -122,16 +44,15 @@ pub fn DrawMode() -> impl IntoView {
     });
 
     // Redraw and re-run whenever the strokes or the model change.
-    let strokes = Memo::new(move |_| lab.state.with(|s| s.strokes.clone()));
+    let strokes = lab.view.strokes;
     {
         let runner = runner.clone();
         let work = work.clone();
         Effect::new(move |_| {
-            let strokes = strokes.get();
-            let variant = lab.state.with(|s| s.variant());
+            let variant = lab.view.variant.get();
             let _ready = lab.ready(variant);
             if let Some(canvas) = canvas_ref.get() {
-                render_strokes(&canvas, &strokes);
+                strokes.with(|s| render_strokes(&canvas, s));
             }
             runner.request(work.clone());
         });
@@ -143,7 +64,7 @@ pub fn DrawMode() -> impl IntoView {
         let _ = canvas.set_pointer_capture(ev.pointer_id());
         drawing.set_value(true);
         let p = point(&canvas, &ev);
-        lab.update(|s| s.strokes.push(vec![p]));
+        lab.view.strokes.update(|s| s.push(vec![p]));
     };
     let on_move = move |ev: PointerEvent| {
         if !drawing.get_value() {
@@ -151,8 +72,8 @@ pub fn DrawMode() -> impl IntoView {
         }
         let Some(canvas) = canvas_ref.get() else { return };
         let p = point(&canvas, &ev);
-        lab.update(|s| {
-            if let Some(stroke) = s.strokes.last_mut() {
+        lab.view.strokes.update(|s| {
+            if let Some(stroke) = s.last_mut() {
                 stroke.push(p);
             }
         });
@@ -167,14 +88,14 @@ pub fn DrawMode() -> impl IntoView {
                     on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
                     on:pointerleave=on_up></canvas>
                 <div class="buttons">
-                    <button data-testid="draw-undo" on:click=move |_| lab.update(|s| { s.strokes.pop(); })>"Undo"</button>
-                    <button data-testid="draw-clear" on:click=move |_| lab.update(|s| s.strokes.clear())>"Clear"</button>
+                    <button data-testid="draw-undo" on:click=move |_| lab.view.strokes.update(|s| { s.pop(); })>"Undo"</button>
+                    <button data-testid="draw-clear" on:click=move |_| lab.view.strokes.update(|s| s.clear())>"Clear"</button>
                 </div>
             </div>
             <div class="panel">
                 <figure>
                     <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"
-                        data-points=move || lab.state.with(|s| pen_points(&s.strokes))></canvas>
+                        data-points=move || lab.view.strokes.with(|s| pen_points(s))></canvas>
                     <figcaption>"Model input (28×28)"</figcaption>
                 </figure>
                 <figure>
@@ -185,7 +106,7 @@ pub fn DrawMode() -> impl IntoView {
                 <p class="hint" data-testid="draw-message">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
-            {move || (lab.state.with(|s| s.variant()).config().latent_dim == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
+            {move || (lab.view.variant.get().config().latent_dim == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
         </section>
     }
 }
@@ -217,7 +138,7 @@ async fn reconstruct_drawing(
     latent: RwSignal<Option<Vec<f32>>>,
     shown_points: RwSignal<usize>,
 ) {
-    let (strokes, variant) = lab.state.with_untracked(|s| (s.strokes.clone(), s.variant()));
+    let (strokes, variant) = (lab.view.strokes.get_untracked(), lab.view.variant.get_untracked());
     let points = pen_points(&strokes);
     let Some(input) = strokes_to_input(&strokes) else {
         for canvas in [input_ref.try_get_untracked().flatten(), recon_ref.try_get_untracked().flatten()].into_iter().flatten() {
@@ -225,7 +146,12 @@ async fn reconstruct_drawing(
         }
         latent.try_set(None);
         shown_points.try_set(0);
-        message.try_set(Some("Draw a digit in the black square.".into()));
+        // A model that failed to load says so at once, not only after a stroke.
+        let text = match lab.failure_untracked(variant) {
+            Some(failure) => failure,
+            None => "Draw a digit in the black square.".into(),
+        };
+        message.try_set(Some(text));
         return;
     };
     if let Some(canvas) = input_ref.try_get_untracked().flatten() {
@@ -246,7 +172,7 @@ async fn reconstruct_drawing(
             }
             // The drawing's point is the one the latent map marks (and Explore starts from).
             if mean.len() == 2 {
-                lab.update(|s| s.latent = mean.clone());
+                lab.view.latent.set(mean.clone());
             }
             latent.try_set(Some(mean));
             shown_points.try_set(points);

@@ -9,10 +9,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
-use super::draw::FrameRunner;
+use super::frame_runner::FrameRunner;
 use super::latent_map::{LatentMap, nearest, current_points};
 use super::paint::{clear, paint_digit, paint_grid};
-use super::shell::{Lab, timed, use_lab};
+use super::lab::{Lab, timed, use_lab};
 use super::state::latent_label;
 use crate::engine::browser::yield_to_browser;
 use crate::metrics::LatentPoints;
@@ -47,7 +47,7 @@ fn rel(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
 #[component]
 pub fn ExploreMode() -> impl IntoView {
     let lab = use_lab();
-    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
+    let variant = lab.view.variant;
     view! {
         <section class="mode explore">
             {move || match variant.get().config().latent_dim {
@@ -69,12 +69,19 @@ const STEPS: usize = 10;
 fn Interpolate() -> impl IntoView {
     let lab = use_lab();
     let strip_ref = NodeRef::<html::Canvas>::new();
-    let ends = RwSignal::new((1098usize, 7584usize));
+    let ends = lab.view.ends;
     let choices = move || {
         lab.gallery.with(|g| match g {
             Some(Ok(g)) => {
                 let mut c = vec![1098, 4865, 7584];
                 c.extend(g.test_indices.iter().take(20));
+                // The digits a link named, if they are others.
+                let (a, b) = ends.get();
+                for i in [a, b] {
+                    if !c.contains(&i) && g.test_indices.contains(&i) {
+                        c.push(i);
+                    }
+                }
                 c
             }
             _ => Vec::new(),
@@ -82,7 +89,7 @@ fn Interpolate() -> impl IntoView {
     };
     Effect::new(move |_| {
         let (a, b) = ends.get();
-        let variant = lab.state.with(|s| s.variant());
+        let variant = lab.view.variant.get();
         let images = lab.gallery.with(|g| match g {
             Some(Ok(g)) => g.by_test_index(a).zip(g.by_test_index(b)),
             _ => None,
@@ -108,6 +115,7 @@ fn Interpolate() -> impl IntoView {
     });
     let picker = move |which: usize| view! {
         <select data-testid=format!("interpolate-{}", if which == 0 { "from" } else { "to" })
+            prop:value=move || { let (a, b) = ends.get(); (if which == 0 { a } else { b }).to_string() }
             on:change=move |ev| {
                 if let Ok(i) = event_target_value(&ev).parse::<usize>() {
                     ends.update(|e| if which == 0 { e.0 = i } else { e.1 = i });
@@ -136,7 +144,7 @@ fn Probe() -> impl IntoView {
     let runner = FrameRunner::default();
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
         Box::pin(async move {
-            let (variant, z) = lab.state.with_untracked(|s| (s.variant(), s.latent.clone()));
+            let (variant, z) = (lab.view.variant.get_untracked(), lab.view.latent.get_untracked());
             if z.len() != variant.config().latent_dim || !lab.ready_untracked(variant) {
                 return;
             }
@@ -148,14 +156,15 @@ fn Probe() -> impl IntoView {
         })
     });
     Effect::new(move |_| {
-        let _ = lab.state.with(|s| (s.latent.clone(), s.variant()));
-        let _ = lab.ready(lab.state.with_untracked(|s| s.variant()));
+        lab.view.latent.track();
+        lab.view.variant.track();
+        let _ = lab.ready(lab.view.variant.get_untracked());
         runner.request(work.clone());
     });
     view! {
         <div class="panel probe">
             <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"></canvas>
-            <p class="latent">{move || format!("z = {}", lab.state.with(|s| latent_label(&s.latent)))}</p>
+            <p class="latent">{move || format!("z = {}", lab.view.latent.with(|z| latent_label(z)))}</p>
         </div>
     }
 }
@@ -165,7 +174,7 @@ fn Manifold() -> impl IntoView {
     let lab = use_lab();
     let grid_ref = NodeRef::<html::Canvas>::new();
     let progress = RwSignal::new(0usize);
-    let variant = Memo::new(move |_| lab.state.with(|s| s.variant()));
+    let variant = lab.view.variant;
     Effect::new(move |_| {
         let variant = variant.get();
         if !lab.ready(variant) {
@@ -180,7 +189,7 @@ fn Manifold() -> impl IntoView {
         }
         let Some(canvas) = grid_ref.get() else { return };
         let (x, y) = rel(&canvas, &ev);
-        lab.update(|s| s.latent = vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
+        lab.view.latent.set(vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
     };
     view! {
         <div class="panel">
@@ -209,10 +218,10 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
     let started = crate::engine::browser::now_ms();
     for (k, chunk) in z.chunks(SLICE * 2).enumerate() {
         // Stop if the visitor moved on to another model.
-        if lab.state.with_untracked(|s| s.variant()) != variant {
+        if lab.view.variant.get_untracked() != variant {
             return;
         }
-        let Some(engine) = super::shell::engine() else { return };
+        let Some(engine) = lab.engine() else { return };
         match engine.decode(variant, chunk).await {
             Ok(pixels) => {
                 if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
@@ -232,8 +241,8 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
 fn Scatter() -> impl IntoView {
     let lab = use_lab();
     let (loaded, points) = current_points(lab);
-    let marker = Signal::derive(move || lab.state.with(|s| (s.latent.len() == 2).then(|| (s.latent[0], s.latent[1]))));
-    let pick = Callback::new(move |(x, y): (f32, f32)| lab.update(|s| s.latent = vec![x, y]));
+    let marker = Signal::derive(move || lab.view.latent.with(|z| (z.len() == 2).then(|| (z[0], z[1]))));
+    let pick = Callback::new(move |(x, y): (f32, f32)| lab.view.latent.set(vec![x, y]));
     view! {
         <div class="panel">
             <h2>"Test digits in latent space"</h2>
@@ -269,7 +278,7 @@ fn Projection() -> impl IntoView {
         if let Some(mean) = p.mean(k) {
             let mean = mean.to_vec();
             picked.set(Some(k));
-            lab.update(|s| s.latent = mean);
+            lab.view.latent.set(mean);
         }
     });
     let method = move || points.with(|p| p.as_ref().and_then(|p| p.projection.as_ref().map(|m| (p, m))).map(|(p, m)| {
@@ -309,7 +318,7 @@ fn Strip() -> impl IntoView {
     let on_move = move |ev: PointerEvent| {
         let Some(canvas) = strip_ref.get() else { return };
         let (x, _) = rel(&canvas, &ev);
-        lab.update(|s| s.latent = vec![-SPAN + 2.0 * SPAN * x]);
+        lab.view.latent.set(vec![-SPAN + 2.0 * SPAN * x]);
     };
     view! {
         <div class="panel wide">
@@ -326,7 +335,7 @@ fn Sliders() -> impl IntoView {
     let lab = use_lab();
     // Most-used dimensions (highest mean KL on the test set) first.
     let order = Memo::new(move |_| {
-        let variant = lab.state.with(|s| s.variant());
+        let variant = lab.view.variant.get();
         let latent = variant.config().latent_dim;
         let kl = lab.metrics.with(|m| m.get(variant.name()).map(|m| m.kl_per_dim.clone()));
         let mut dims: Vec<(usize, f64)> = (0..latent).map(|d| (d, kl.as_ref().and_then(|k| k.get(d).copied()).unwrap_or(0.0))).collect();
@@ -337,16 +346,16 @@ fn Sliders() -> impl IntoView {
         <div class="panel">
             <h2>"Latent dimensions"</h2>
             <p class="hint">"Ordered by how much information each carries (KL on the test set)."</p>
-            <button on:click=move |_| lab.update(|s| s.latent.iter_mut().for_each(|v| *v = 0.0))>"Reset to 0"</button>
+            <button on:click=move |_| lab.view.latent.update(|z| z.iter_mut().for_each(|v| *v = 0.0))>"Reset to 0"</button>
             <div class="sliders">
                 {move || order.get().into_iter().map(|(d, kl)| view! {
                     <label>
                         <span>{format!("z{d} · KL {kl:.2}")}</span>
                         <input type="range" min="-3" max="3" step="0.05" data-testid=format!("latent-slider-{d}")
-                            prop:value=move || lab.state.with(|s| s.latent.get(d).copied().unwrap_or(0.0).to_string())
+                            prop:value=move || lab.view.latent.with(|z| z.get(d).copied().unwrap_or(0.0).to_string())
                             on:input=move |ev| {
                                 if let Ok(v) = event_target_value(&ev).parse::<f32>() {
-                                    lab.update(|s| if let Some(x) = s.latent.get_mut(d) { *x = v });
+                                    lab.view.latent.update(|z| if let Some(x) = z.get_mut(d) { *x = v });
                                 }
                             }/>
                     </label>

@@ -3,12 +3,9 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand_distr::{Distribution, StandardNormal};
-
 use super::paint::{paint_digit, paint_grid};
-use super::shell::{timed, use_lab};
+use super::sources::prior_samples;
+use super::lab::{timed, use_lab};
 use super::state::{InpaintSource, Mode, PriorSample};
 use crate::data::PIXELS;
 use crate::model::Variant;
@@ -16,28 +13,35 @@ use crate::model::Variant;
 /// Samples per row and column of the grid.
 pub const GRID: usize = super::state::GENERATE_GRID;
 
-/// The prior samples of a seed: `GRID² × latent` values, the same on every backend.
-pub fn prior_samples(variant: Variant, seed: u64, temperature: f32) -> Vec<f32> {
-    let latent = variant.config().latent_dim;
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..GRID * GRID * latent)
-        .map(|_| {
-            let v: f32 = StandardNormal.sample(&mut rng);
-            v * temperature
-        })
-        .collect()
-}
-
 #[component]
 pub fn GenerateMode() -> impl IntoView {
     let lab = use_lab();
     let grid_ref = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(None::<String>);
-    let settings = Memo::new(move |_| lab.state.with(|s| (s.variant(), s.seed, s.temperature)));
-    // The grid on screen and which tile was clicked.
+    let settings = Memo::new(move |_| (lab.view.variant.get(), lab.view.seed.get(), lab.view.temperature.get()));
+    // The grid on screen; the picked tile is the view's (a link names it).
     let shown = StoredValue::new(None::<(Variant, u64, f32, Vec<f32>)>);
-    let picked = RwSignal::new(None::<PriorSample>);
+    let grid_version = RwSignal::new(0u64);
     let picked_ref = NodeRef::<html::Canvas>::new();
+    let picked = Memo::new(move |_| {
+        let tile = lab.view.picked.get()?;
+        let (variant, seed, temperature) = settings.get();
+        Some(PriorSample { variant, seed, temperature, tile })
+    });
+    // The picked digit, once its grid is on screen.
+    Effect::new(move |_| {
+        grid_version.track();
+        let Some(sample) = picked.get() else { return };
+        let Some((variant, seed, temperature, pixels)) = shown.get_value() else { return };
+        if (variant, seed, temperature) != (sample.variant, sample.seed, sample.temperature) {
+            return;
+        }
+        let Some(digit) = pixels.get(sample.tile * PIXELS..(sample.tile + 1) * PIXELS) else { return };
+        lab.generated.set(Some((sample, digit.to_vec())));
+        if let Some(canvas) = picked_ref.get_untracked() {
+            paint_digit(&canvas, digit);
+        }
+    });
 
     Effect::new(move |_| {
         let (variant, seed, temperature) = settings.get();
@@ -53,7 +57,7 @@ pub fn GenerateMode() -> impl IntoView {
                         paint_grid(&canvas, &pixels, GRID, 0);
                     }
                     shown.try_set_value(Some((variant, seed, temperature, pixels)));
-                    picked.try_set(None);
+                    grid_version.try_update(|v| *v += 1);
                     message.try_set(None);
                 }
                 Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
@@ -70,22 +74,14 @@ pub fn GenerateMode() -> impl IntoView {
         if !(0.0..GRID as f64).contains(&col) || !(0.0..GRID as f64).contains(&row) {
             return;
         }
-        let tile = row as usize * GRID + col as usize;
-        let Some((variant, seed, temperature, pixels)) = shown.get_value() else { return };
-        let Some(digit) = pixels.get(tile * PIXELS..(tile + 1) * PIXELS) else { return };
-        let sample = PriorSample { variant, seed, temperature, tile };
-        lab.generated.set(Some((sample, digit.to_vec())));
-        picked.set(Some(sample));
-        if let Some(canvas) = picked_ref.get() {
-            paint_digit(&canvas, digit);
+        if shown.with_value(|s| s.is_some()) {
+            lab.view.picked.set(Some(row as usize * GRID + col as usize));
         }
     };
     let open = move |mode: Mode| {
         if let Some(sample) = picked.get_untracked() {
-            lab.update(|s| {
-                s.source = InpaintSource::Generated(sample);
-                s.mode = mode;
-            });
+            lab.view.source.set(InpaintSource::Generated(sample));
+            lab.view.mode.set(mode);
         }
     };
 
@@ -108,16 +104,16 @@ pub fn GenerateMode() -> impl IntoView {
                 <p>"Each tile decodes a latent code drawn from the prior N(0, T²·I). The study generated with the latent-10 model."</p>
                 <label>"Seed "
                     <input type="number" min="0" data-testid="generate-seed"
-                        prop:value=move || lab.state.with(|s| s.seed.to_string())
-                        on:change=move |ev| { if let Ok(seed) = event_target_value(&ev).trim().parse::<u64>() { lab.update(|s| s.seed = seed) } }/>
+                        prop:value=move || lab.view.seed.get().to_string()
+                        on:change=move |ev| { if let Ok(seed) = event_target_value(&ev).trim().parse::<u64>() { { lab.view.seed.set(seed); lab.view.picked.set(None); } } }/>
                 </label>
-                <button data-testid="generate-new" on:click=move |_| lab.update(|s| s.seed = s.seed.wrapping_add(1))>"New samples"</button>
-                <label>{move || format!("Temperature T = {:.2} ", lab.state.with(|s| s.temperature))}
+                <button data-testid="generate-new" on:click=move |_| { lab.view.seed.update(|s| *s = s.wrapping_add(1)); lab.view.picked.set(None); }>"New samples"</button>
+                <label>{move || format!("Temperature T = {:.2} ", lab.view.temperature.get())}
                     <input type="range" min="0.1" max="2" step="0.05" data-testid="generate-temperature"
-                        prop:value=move || lab.state.with(|s| s.temperature.to_string())
-                        on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f32>() { lab.update(|s| s.temperature = t) } }/>
+                        prop:value=move || lab.view.temperature.get().to_string()
+                        on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f32>() { { lab.view.temperature.set(t.clamp(0.1, 2.0)); lab.view.picked.set(None); } } }/>
                 </label>
-                <button on:click=move |_| lab.update(|s| s.set_variant(Variant::Latent10))>"Use the latent-10 model"</button>
+                <button on:click=move |_| lab.view.set_variant(Variant::Latent10)>"Use the latent-10 model"</button>
             </div>
         </section>
     }

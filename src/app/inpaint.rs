@@ -6,31 +6,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::PointerEvent;
 
-use super::draw::strokes_to_input;
 use super::paint::{context, paint_digit};
-use super::shell::{Lab, timed, use_lab};
+use super::lab::{timed, use_lab};
+use super::sources::{GeneratedSourceButton, source_image};
 use super::state::{InpaintSource, rect_mask, study_mask};
 use crate::data::PIXELS;
 use crate::data::masked_error;
 
 /// The study's three examples.
 const STUDY: [usize; 3] = [1098, 4865, 7584];
-
-/// The image the view's source names (a shipped test digit, the drawing or a generated digit);
-/// `None` until the gallery (or the generated digit) is loaded, or when the drawing is empty.
-pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
-    let (source, strokes) = lab.state.with(|s| (s.source, s.strokes.clone()));
-    match source {
-        InpaintSource::Drawing => strokes_to_input(&strokes),
-        InpaintSource::Test(index) => lab.gallery.with(|g| match g {
-            Some(Ok(g)) => g.by_test_index(index),
-            _ => None,
-        }),
-        InpaintSource::Generated(sample) => {
-            lab.generated.with(|g| g.as_ref().filter(|(k, _)| *k == sample).map(|(_, pixels)| pixels.clone()))
-        }
-    }
-}
 
 #[component]
 pub fn InpaintMode() -> impl IntoView {
@@ -44,7 +28,7 @@ pub fn InpaintMode() -> impl IntoView {
 
     // The mask editor shows the digit with the hidden cells tinted.
     Effect::new(move |_| {
-        let mask = lab.state.with(|s| s.mask.clone());
+        let mask = lab.view.mask.get();
         let image = source_image(lab).unwrap_or_else(|| vec![0.0; PIXELS]);
         let Some(canvas) = editor_ref.get() else { return };
         let Some(ctx) = context(&canvas) else { return };
@@ -59,7 +43,7 @@ pub fn InpaintMode() -> impl IntoView {
 
     // Re-run the inpainting whenever the image, mask, steps or model change.
     Effect::new(move |_| {
-        let (mask, steps, variant) = lab.state.with(|s| (s.mask.clone(), s.steps, s.variant()));
+        let (mask, steps, variant) = (lab.view.mask.get(), lab.view.steps.get(), lab.view.variant.get());
         let image = source_image(lab);
         if !lab.ready(variant) {
             message.try_set(Some(lab.not_ready_message(variant)));
@@ -99,12 +83,14 @@ pub fn InpaintMode() -> impl IntoView {
         Some((x.clamp(0.0, 27.0) as usize, y.clamp(0.0, 27.0) as usize))
     };
     let brush = move |(x, y): (usize, usize)| {
-        lab.update(|s| {
+        lab.view.mask.update(|mask| {
             for dy in -1i32..=1 {
                 for dx in -1i32..=1 {
                     let (cx, cy) = (x as i32 + dx, y as i32 + dy);
-                    if (0..28).contains(&cx) && (0..28).contains(&cy) {
-                        s.mask[cy as usize * 28 + cx as usize] = true;
+                    if let Some(cell) = ((0..28).contains(&cx) && (0..28).contains(&cy)).then(|| cy as usize * 28 + cx as usize)
+                        && let Some(hidden) = mask.get_mut(cell)
+                    {
+                        *hidden = true;
                     }
                 }
             }
@@ -124,7 +110,7 @@ pub fn InpaintMode() -> impl IntoView {
         let Some(start) = drag_start.get_value() else { return };
         let Some(c) = cell_of(&ev) else { return };
         if tool_box.get_untracked() {
-            lab.update(|s| s.mask = rect_mask(start.0.min(c.0), start.1.min(c.1), start.0.max(c.0) + 1, start.1.max(c.1) + 1));
+            lab.view.mask.set(rect_mask(start.0.min(c.0), start.1.min(c.1), start.0.max(c.0) + 1, start.1.max(c.1) + 1));
         } else {
             brush(c);
         }
@@ -140,8 +126,8 @@ pub fn InpaintMode() -> impl IntoView {
         });
         picks.into_iter().map(|index| view! {
             <button class:study=STUDY.contains(&index) data-testid=format!("inpaint-test-{index}")
-                class:active=move || lab.state.with(|s| s.source == InpaintSource::Test(index))
-                on:click=move |_| lab.update(|s| s.source = InpaintSource::Test(index))>
+                class:active=move || lab.view.source.get() == InpaintSource::Test(index)
+                on:click=move |_| lab.view.source.set(InpaintSource::Test(index))>
                 {format!("Test #{index}")}
             </button>
         }).collect_view()
@@ -153,19 +139,19 @@ pub fn InpaintMode() -> impl IntoView {
         <section class="mode inpaint">
             <div class="panel">
                 <div class="gallery">{gallery_buttons}
-                    <button data-testid="inpaint-from-drawing" on:click=move |_| lab.update(|s| s.source = InpaintSource::Drawing)>"My drawing"</button>
+                    <button data-testid="inpaint-from-drawing" on:click=move |_| lab.view.source.set(InpaintSource::Drawing)>"My drawing"</button>
                     <GeneratedSourceButton/>
                 </div>
                 <canvas class="pad" data-testid="inpaint-mask-canvas" node_ref=editor_ref width="280" height="280"
                     aria-label="Paint here to hide pixels" on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up></canvas>
                 <div class="buttons">
-                    <button data-testid="inpaint-preset" on:click=move |_| lab.update(|s| s.mask = study_mask())>"Study preset (rows/cols 10–20)"</button>
+                    <button data-testid="inpaint-preset" on:click=move |_| lab.view.mask.set(study_mask())>"Study preset (rows/cols 10–20)"</button>
                     <button on:click=move |_| tool_box.update(|b| *b = !*b)>{move || if tool_box.get() { "Tool: box (drag)" } else { "Tool: brush" }}</button>
-                    <button data-testid="inpaint-clear" on:click=move |_| lab.update(|s| s.mask = vec![false; PIXELS])>"Clear mask"</button>
+                    <button data-testid="inpaint-clear" on:click=move |_| lab.view.mask.set(vec![false; PIXELS])>"Clear mask"</button>
                 </div>
-                <label>{move || format!("Iterative steps: {} ", lab.state.with(|s| s.steps))}
-                    <input type="range" min="1" max="50" step="1" prop:value=move || lab.state.with(|s| s.steps.to_string())
-                        on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<usize>() { lab.update(|s| s.steps = n) } }/>
+                <label>{move || format!("Iterative steps: {} ", lab.view.steps.get())}
+                    <input type="range" min="1" max="50" step="1" prop:value=move || lab.view.steps.get().to_string()
+                        on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<usize>() { lab.view.steps.set(n.clamp(1, 50)) } }/>
                 </label>
             </div>
             <div class="panel">
@@ -189,22 +175,4 @@ pub fn InpaintMode() -> impl IntoView {
             </div>
         </section>
     }
-}
-
-/// Selects the digit last picked in Generate (shown only once one was picked, or when the view
-/// names one).
-#[component]
-pub fn GeneratedSourceButton() -> impl IntoView {
-    let lab = use_lab();
-    let sample = move || match lab.state.with(|s| s.source) {
-        InpaintSource::Generated(sample) => Some(sample),
-        _ => lab.generated.with(|g| g.as_ref().map(|(k, _)| *k)),
-    };
-    move || sample().map(|sample| view! {
-        <button data-testid="source-generated"
-            class:active=move || lab.state.with(|s| s.source == InpaintSource::Generated(sample))
-            on:click=move |_| lab.update(|s| s.source = InpaintSource::Generated(sample))>
-            "Generated digit"
-        </button>
-    })
 }

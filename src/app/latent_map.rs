@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use web_sys::PointerEvent;
 
 use super::paint::{context, label_color};
-use super::shell::Lab;
+use super::lab::Lab;
 use crate::metrics::LatentPoints;
 
 /// Half-widths of the plotted rectangle: the largest |coordinate| on each axis, so the cloud fills it.
@@ -29,7 +29,7 @@ pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
 /// and the points themselves once loaded.
 pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, Signal<Option<LatentPoints>>) {
     let loaded = Memo::new(move |_| {
-        let variant = lab.state.with(|s| s.variant());
+        let variant = lab.view.variant.get();
         // The file can only be fetched once the manifest is in.
         lab.manifest.track();
         lab.ensure_points(variant);

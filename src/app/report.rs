@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::paint::label_color;
-use super::shell::use_lab;
+use super::lab::use_lab;
 use crate::metrics::Metrics;
 use crate::model::Variant;
 

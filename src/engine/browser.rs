@@ -72,46 +72,35 @@ async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
 /// failed to start, so it reloads the page as the CPU build and never returns.
 #[cfg(not(feature = "cpu"))]
 async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
-    fall_back_to_cpu(notice.as_deref().unwrap_or("it did not start"), None);
+    fall_back_to_cpu(notice.as_deref().unwrap_or("it did not start"));
     std::future::pending().await
 }
 
 /// Session-storage key: why WebGPU failed in this tab. The loader (Trunk.toml) then fetches the
 /// CPU build, whatever the link asks for; the CPU build says why.
 const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
-/// Session-storage key: the view to restore after that reload.
-const SAVED_VIEW: &str = "vaeLab.savedView";
-
 fn session() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
+// Read by the CPU build only (it says why WebGPU is not in use).
+#[cfg(not(feature = "webgpu"))]
 fn session_get(key: &str) -> Option<String> {
     session()?.get_item(key).ok().flatten()
 }
 
-/// WebGPU failed (did not start, or its device was lost): remembers why and the view (JSON) for
-/// this tab, and reloads the page, which then runs the CPU build with the same view. The link
-/// itself is not changed, so it still opens WebGPU elsewhere.
-pub fn fall_back_to_cpu(reason: &str, view: Option<String>) {
+/// WebGPU failed (did not start, or its device was lost): remembers why for this tab and
+/// reloads the page, which then runs the CPU build. The page's link holds the view, so the
+/// reload shows the same view; the link itself says nothing of it, so it still opens WebGPU
+/// elsewhere.
+pub fn fall_back_to_cpu(reason: &str) {
     web_sys::console::warn_1(&format!("WebGPU failed ({reason}); reloading on the CPU").into());
     if let Some(storage) = session() {
         let _ = storage.set_item(WEBGPU_FAILED, reason);
-        if let Some(view) = view {
-            let _ = storage.set_item(SAVED_VIEW, &view);
-        }
     }
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
     }
-}
-
-/// The view saved by [`fall_back_to_cpu`], once (it is removed).
-pub fn take_saved_view() -> Option<String> {
-    let storage = session()?;
-    let view = storage.get_item(SAVED_VIEW).ok().flatten();
-    let _ = storage.remove_item(SAVED_VIEW);
-    view
 }
 
 fn js_error(context: &str, value: JsValue) -> String {

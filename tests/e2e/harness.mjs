@@ -3,7 +3,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const DIST = path.join(ROOT, 'dist');
@@ -17,7 +20,20 @@ export const BACKENDS = [
 ];
 export const TIMEOUT = 180_000;
 
-export async function open(backend, { serviceWorkers = 'block' } = {}) {
+// dist/ served for the tests of one file (options: see server.mjs); its `url` is set once the
+// file's tests start.
+export function servedDist(options) {
+  const served = {};
+  before(async () => {
+    assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'build the page first: bash scripts/build-page.sh');
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    Object.assign(served, await serve(DIST, options));
+  });
+  after(() => served.close?.());
+  return served;
+}
+
+export async function open(backend, { serviceWorkers = 'block', ...options } = {}) {
   // A fresh profile every time (persistent context is how Playwright takes --user-data-dir).
   const browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-')), {
     executablePath: '/usr/bin/chromium',
@@ -26,6 +42,7 @@ export async function open(backend, { serviceWorkers = 'block' } = {}) {
     // Playwright's routes do not see requests a service worker answers: tests that damage files
     // block it; the offline tests allow it.
     serviceWorkers,
+    ...options,
     args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', ...backend.flags],
   });

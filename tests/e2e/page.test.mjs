@@ -1,14 +1,13 @@
 // The page in Debian's Chromium, on both paths: WebGPU (SwiftShader, which the page only uses
 // when the link says ?backend=webgpu) and ?backend=cpu.
 // Screenshots of every mode go to test-artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serve } from './server.mjs';
 import {
   ARTIFACTS, BACKENDS, DIST, MANIFEST, ONE, SWIFTSHADER, TIMEOUT, ZERO, open, pearson, pixels,
-  reconstructionOf, stroke, waitForInk, ready as readyAt,
+  reconstructionOf, stroke, waitForInk, ready as readyAt, servedDist,
 } from './harness.mjs';
 
 // Hidden-pixel errors of the study's inpainting, per backend, to compare the two.
@@ -17,21 +16,7 @@ const INPAINT_ERRORS = {};
 const POINTS = Object.fromEntries(MANIFEST.variants.map((e) => [e.variant,
   JSON.parse(fs.readFileSync(path.join(DIST, 'models', e.points.file), 'utf8')).labels.length]));
 
-let server;
-before(async () => {
-  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'build the page first: trunk build --release');
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve(DIST);
-});
-after(() => server?.close());
-
-let server;
-before(async () => {
-  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'build the page first: trunk build --release');
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve(DIST);
-});
-after(() => server?.close());
+const server = servedDist();
 
 const ready = (page, backend) => readyAt(page, server.url + backend.query);
 

@@ -1,0 +1,154 @@
+//! Page start-up: the constructors, the app's context, the engine, and the files every mode
+//! needs (manifest, test digits, metrics), then the shell.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::lab::{Gallery, Lab, hashed_url, timed};
+use super::link::ForcedBackend;
+use super::share;
+use super::sources::prior_samples;
+use super::state::InpaintSource;
+use super::view::View;
+use crate::data::Digits;
+use crate::engine::browser::{fetch_bytes, start, verify};
+use crate::metrics;
+use crate::model::Variant;
+
+unsafe extern "C" {
+    /// Runs the static constructors (cubecl registers its IR dialects through `inventory`).
+    fn __wasm_call_ctors();
+}
+
+/// Starts the page: runs the constructors once, then mounts the app on `<body>`. Each page binary
+/// (`vae-lab`, the CPU build; `vae-lab-webgpu`) has only this in its `main`.
+pub fn mount() {
+    // Called once, explicitly: otherwise wasm-ld treats the binary as a one-shot "command" and
+    // wraps every export — each call from JavaScript, each resolved future — in a rerun of all
+    // constructors, which took ~30 % of a warm decode (profiled in Chromium).
+    unsafe { __wasm_call_ctors() };
+    console_error_panic_hook::set_once();
+    // The same build runs in the decode workers, which have no page to mount.
+    if crate::engine::decode_pool::serve_if_worker() {
+        return;
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+async fn load_gallery() -> Result<Gallery, String> {
+    let images = fetch_bytes("data/test-sample-images-idx3-ubyte.gz", |_| {}).await?;
+    let labels = fetch_bytes("data/test-sample-labels-idx1-ubyte.gz", |_| {}).await?;
+    let index = fetch_bytes("data/test-sample.json", |_| {}).await?;
+    let digits = Digits::from_idx(&images, &labels).map_err(|e| e.to_string())?;
+    let index: serde_json::Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
+    let test_indices: Vec<usize> = index["test_indices"]
+        .as_array()
+        .ok_or("test-sample.json has no test_indices")?
+        .iter()
+        .filter_map(|v| v.as_u64().map(|v| v as usize))
+        .collect();
+    if test_indices.len() != digits.len() {
+        return Err("test-sample.json does not match the shipped digits".into());
+    }
+    Ok(Gallery { digits, test_indices })
+}
+
+#[component]
+fn App() -> impl IntoView {
+    // The link is the view: what it names, checked, and a note for whatever it could not use.
+    let link = share::current_link();
+    let lab = Lab {
+        view: View::new(link.state.clone()),
+        engine: StoredValue::new_local(None),
+        link: share::LinkState::new(),
+        backend: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        last_ms: RwSignal::new(None),
+        manifest: RwSignal::new(None),
+        metrics: RwSignal::new(HashMap::new()),
+        status: RwSignal::new(HashMap::new()),
+        gallery: RwSignal::new(None),
+        points: RwSignal::new(HashMap::new()),
+        generated: RwSignal::new(None),
+        file_problems: RwSignal::new(Vec::new()),
+    };
+    provide_context(lab);
+    super::bench_hook::install(lab);
+    share::keep_link_in_step(lab, link.backend);
+    let link_notice = share::dropped_notice(&link.dropped);
+
+    spawn_local(async move {
+        let (engine, notice) = start(link.backend != Some(ForcedBackend::Cpu)).await;
+        lab.backend.set(Some(engine.backend().label()));
+        let notices: Vec<String> = [link_notice, notice].into_iter().flatten().collect();
+        lab.notice.set((!notices.is_empty()).then(|| notices.join(" ")));
+        lab.engine.set_value(Some(Rc::new(engine)));
+        let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+        let manifest = fetch_bytes("models/manifest.json", |_| {})
+            .await
+            .and_then(|b| metrics::parse::manifest(&b, "models/manifest.json", &known));
+        lab.manifest.set(Some(manifest.clone()));
+        lab.ensure_model(lab.view.variant.get_untracked());
+        let gallery = load_gallery().await.map_err(|e| format!("The test digits could not be loaded: {e}. Reload the page to try again."));
+        match &gallery {
+            Ok(gallery) => share::check_test_digits(lab, gallery),
+            Err(e) => lab.file_problem(e.clone()),
+        }
+        lab.gallery.set(Some(gallery));
+        if let Ok(manifest) = manifest {
+            for entry in manifest.variants {
+                let Some(variant) = Variant::from_name(&entry.variant) else { continue };
+                let url = format!("models/{}", entry.metrics.file);
+                let latent = variant.config().latent_dim;
+                let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
+                    .await
+                    .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
+                    .and_then(|b| metrics::parse::metrics(&b, &url, variant.name(), latent));
+                match loaded {
+                    Ok(metrics) => lab.metrics.update(|m| {
+                        m.insert(entry.variant.clone(), metrics);
+                    }),
+                    Err(e) => lab.file_problem(format!(
+                        "The training record of the {} model is unavailable, so the Report lacks it: {e}.",
+                        variant.label()
+                    )),
+                }
+            }
+        }
+    });
+
+    // Load the variant when it is picked.
+    Effect::new(move |_| {
+        let variant = lab.view.variant.get();
+        if lab.manifest.with(|m| m.is_some()) {
+            lab.ensure_model(variant);
+        }
+    });
+
+    // A generated digit named by the view (e.g. opened from a link) is decoded again.
+    Effect::new(move |_| {
+        let InpaintSource::Generated(sample) = lab.view.source.get() else { return };
+        if lab.generated.with(|g| g.as_ref().is_some_and(|(k, _)| *k == sample)) {
+            return;
+        }
+        // Its model may be another than the current one, and can load once the manifest is in.
+        lab.manifest.track();
+        lab.ensure_model(sample.variant);
+        if !lab.ready(sample.variant) {
+            return;
+        }
+        spawn_local(async move {
+            let latent = sample.variant.config().latent_dim;
+            let z = prior_samples(sample.variant, sample.seed, sample.temperature);
+            let Some(z) = z.get(sample.tile * latent..(sample.tile + 1) * latent) else { return };
+            if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(sample.variant, z).await).await {
+                lab.generated.try_set(Some((sample, pixels)));
+            }
+        });
+    });
+
+    view! { <super::shell::Shell/> }
+}
