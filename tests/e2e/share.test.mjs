@@ -250,3 +250,22 @@ test('on a phone (390 × 844, touch) the reconstruction stays in view while draw
     await browser.close();
   }
 });
+
+test('where the browser refuses the clipboard, the link is shown to copy by hand', { timeout: 300_000 }, async () => {
+  const { browser, page, errors } = await open(CPU);
+  try {
+    await page.addInitScript(() => {
+      navigator.clipboard.writeText = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'));
+    });
+    await ready(page, `${server.url}?backend=cpu&m=generate&seed=5`);
+    await page.getByTestId('copy-link').click();
+    const field = page.getByTestId('copy-link-fallback');
+    await field.waitFor({ timeout: TIMEOUT });
+    assert.equal(await field.inputValue(), page.url());
+    assert.match(page.url(), /m=generate/);
+    assert.match(page.url(), /seed=5/);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
