@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-web.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # wasm-opt for Trunk
-exec trunk serve --release
+# No auto-reload: its script is injected by the server, and the page's CSP allows no inline
+# script but the loader (scripts/finish-dist.mjs), so the page served is exactly dist/.
+exec trunk serve --release --no-autoreload
