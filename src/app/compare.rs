@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 
 use super::sources::{GeneratedSourceButton, source_image};
 use super::paint::paint_digit;
+use super::frame_runner::Latest;
 use super::lab::{ModelStatus, timed, use_lab};
 use super::state::InpaintSource;
 use crate::data::masked_error;
@@ -26,6 +27,7 @@ pub fn CompareMode() -> impl IntoView {
             }
         }
     });
+    let latest = Latest::new();
     Effect::new(move |_| {
         let image = source_image(lab);
         let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
@@ -37,12 +39,17 @@ pub fn CompareMode() -> impl IntoView {
         if let Some(canvas) = input_ref.get() {
             paint_digit(&canvas, &image);
         }
+        let run = latest.begin();
         spawn_local(async move {
             for (k, variant) in Variant::ALL.into_iter().enumerate() {
                 if !ready[k] {
                     continue;
                 }
-                if let Some(Ok(out)) = timed(lab, async |engine| engine.reconstruct(variant, &image).await).await {
+                let result = timed(lab, async |engine| engine.reconstruct(variant, &image).await).await;
+                if !latest.is_current(run) {
+                    return;
+                }
+                if let Some(Ok(out)) = result {
                     if let Some(canvas) = refs[k].try_get_untracked().flatten() {
                         paint_digit(&canvas, &out);
                     }

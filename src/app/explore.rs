@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{HtmlCanvasElement, PointerEvent};
 
-use super::frame_runner::FrameRunner;
+use super::frame_runner::{FrameRunner, Latest};
 use super::latent_map::{LatentMap, nearest, current_points};
 use super::paint::{clear, paint_digit, paint_grid};
 use super::lab::{Lab, timed, use_lab};
@@ -87,6 +87,7 @@ fn Interpolate() -> impl IntoView {
             _ => Vec::new(),
         })
     };
+    let latest = Latest::new();
     Effect::new(move |_| {
         let (a, b) = ends.get();
         let variant = lab.view.variant.get();
@@ -95,6 +96,7 @@ fn Interpolate() -> impl IntoView {
             _ => None,
         });
         let (Some((a, b)), true) = (images, lab.ready(variant)) else { return };
+        let run = latest.begin();
         spawn_local(async move {
             let result = timed(lab, async |engine| {
                 let both: Vec<f32> = a.iter().chain(&b).copied().collect();
@@ -108,7 +110,7 @@ fn Interpolate() -> impl IntoView {
                 engine.decode(variant, &z).await
             })
             .await;
-            if let (Some(Ok(pixels)), Some(canvas)) = (result, strip_ref.try_get_untracked().flatten()) {
+            if let (true, Some(Ok(pixels)), Some(canvas)) = (latest.is_current(run), result, strip_ref.try_get_untracked().flatten()) {
                 paint_grid(&canvas, &pixels, STEPS, 0);
             }
         });

@@ -33,3 +33,32 @@ impl FrameRunner {
         });
     }
 }
+
+/// Which run of an effect is the newest: runs started for older inputs may finish after it (a
+/// slow backend, overlapping awaits), and must then not paint over the newer result.
+#[derive(Clone, Copy)]
+pub struct Latest(StoredValue<u64>);
+
+impl Latest {
+    /// No run yet.
+    pub fn new() -> Latest {
+        Latest(StoredValue::new(0))
+    }
+
+    /// Starts a run; its number is current until the next [`Latest::begin`].
+    pub fn begin(&self) -> u64 {
+        self.0.update_value(|n| *n += 1);
+        self.0.get_value()
+    }
+
+    /// Whether run `run` is still the newest (`false` too once the component is gone).
+    pub fn is_current(&self, run: u64) -> bool {
+        self.0.try_get_value() == Some(run)
+    }
+}
+
+impl Default for Latest {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use super::paint::{paint_digit, paint_grid};
 use super::sources::prior_samples;
+use super::frame_runner::Latest;
 use super::lab::{timed, use_lab};
 use super::state::{InpaintSource, Mode, PriorSample};
 use crate::data::PIXELS;
@@ -43,15 +44,21 @@ pub fn GenerateMode() -> impl IntoView {
         }
     });
 
+    let latest = Latest::new();
     Effect::new(move |_| {
         let (variant, seed, temperature) = settings.get();
         if !lab.ready(variant) {
             message.try_set(Some("Waiting for the model…".into()));
             return;
         }
+        let run = latest.begin();
         spawn_local(async move {
             let z = prior_samples(variant, seed, temperature);
-            match timed(lab, async |engine| engine.decode(variant, &z).await).await {
+            let result = timed(lab, async |engine| engine.decode(variant, &z).await).await;
+            if !latest.is_current(run) {
+                return;
+            }
+            match result {
                 Some(Ok(pixels)) => {
                     if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
                         paint_grid(&canvas, &pixels, GRID, 0);

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use web_sys::PointerEvent;
 
 use super::paint::{context, paint_digit};
+use super::frame_runner::Latest;
 use super::lab::{timed, use_lab};
 use super::sources::{GeneratedSourceButton, source_image};
 use super::state::{InpaintSource, rect_mask, study_mask};
@@ -41,7 +42,9 @@ pub fn InpaintMode() -> impl IntoView {
         }
     });
 
-    // Re-run the inpainting whenever the image, mask, steps or model change.
+    // Re-run the inpainting whenever the image, mask, steps or model change; only the newest
+    // run paints.
+    let latest = Latest::new();
     Effect::new(move |_| {
         let (mask, steps, variant) = (lab.view.mask.get(), lab.view.steps.get(), lab.view.variant.get());
         let image = source_image(lab);
@@ -53,9 +56,14 @@ pub fn InpaintMode() -> impl IntoView {
             message.try_set(Some("Pick a test digit, or draw one in the Draw tab first.".into()));
             return;
         };
+        let run = latest.begin();
         spawn_local(async move {
             let masked: Vec<f32> = image.iter().zip(&mask).map(|(&v, &m)| if m { 0.0 } else { v }).collect();
-            match timed(lab, async |engine| engine.inpaint(variant, &image, &mask, steps).await).await {
+            let result = timed(lab, async |engine| engine.inpaint(variant, &image, &mask, steps).await).await;
+            if !latest.is_current(run) {
+                return;
+            }
+            match result {
                 Some(Ok(result)) => {
                     for (r, pixels) in refs.iter().zip([&image, &masked, &result.one_pass, &result.iterative]) {
                         if let Some(canvas) = r.try_get_untracked().flatten() {
