@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Train (or resume) one variant; writes www/models/<variant>.{bpk,json} after every epoch.
     Train {
-        /// baseline, deeper, latent1, latent10 or mse.
+        /// baseline, deeper, latent1, latent10, mse (the study's), latent3, latent4 or latent16.
         #[arg(long)]
         variant: Variant,
         /// Directory with the four MNIST IDX files (.gz or raw).
@@ -261,10 +261,10 @@ fn run(cli: Cli) -> Result<(), String> {
             })?;
             bar.finish_and_clear();
             println!(
-                "{variant}: {} epochs, final train loss {:.2} (study {:.2}), test loss {:.2}, {:.0} img/s",
+                "{variant}: {} epochs, final train loss {:.2} (study {}), test loss {:.2}, {:.0} img/s",
                 metrics.epochs_done,
                 metrics.final_train_loss,
-                metrics.study_final_loss,
+                variant.study().map_or("–".to_string(), |s| format!("{:.2}", s.final_loss)),
                 metrics.final_test_loss,
                 metrics.images_per_second
             );

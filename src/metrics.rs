@@ -47,7 +47,7 @@ pub struct EpochRecord {
 /// Everything known about one trained variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
-    /// `baseline`, `deeper`, `latent1`, `latent10` or `mse`.
+    /// The variant's name (`model::Variant::name`).
     pub variant: String,
     /// Size of z.
     pub latent_dim: usize,
@@ -73,8 +73,10 @@ pub struct Metrics {
     pub final_test_loss: f64,
     /// Mean KL of each latent dimension on the test set after the last epoch.
     pub kl_per_dim: Vec<f64>,
-    /// The study's reported final loss for this variant, for comparison.
-    pub study_final_loss: f64,
+    /// The study's reported final loss for this variant, for comparison (none for the latent
+    /// sizes the study did not train).
+    #[serde(default)]
+    pub study_final_loss: Option<f64>,
     /// Weights file name, relative to this file.
     pub weights: String,
     /// Numeric precision of the weights file (`"f32"` or `"f16"`).

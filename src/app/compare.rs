@@ -22,7 +22,7 @@ pub fn CompareMode() -> impl IntoView {
     // Every model, once the manifest says which there are (a link may open Compare first thing).
     Effect::new(move |_| {
         if lab.manifest.with(|m| m.is_some()) {
-            for variant in Variant::ALL {
+            for variant in Variant::STUDY {
                 lab.ensure_model(variant);
             }
         }
@@ -30,7 +30,7 @@ pub fn CompareMode() -> impl IntoView {
     let latest = Latest::new();
     Effect::new(move |_| {
         let image = source_image(lab);
-        let ready: Vec<bool> = Variant::ALL.iter().map(|&v| lab.ready(v)).collect();
+        let ready: Vec<bool> = Variant::STUDY.iter().map(|&v| lab.ready(v)).collect();
         let Some(image) = image else {
             message.try_set(Some("Pick a test digit or draw one in the Draw tab.".into()));
             return;
@@ -41,7 +41,7 @@ pub fn CompareMode() -> impl IntoView {
         }
         let run = latest.begin();
         spawn_local(async move {
-            for (k, variant) in Variant::ALL.into_iter().enumerate() {
+            for (k, variant) in Variant::STUDY.into_iter().enumerate() {
                 if !ready[k] {
                     continue;
                 }
@@ -76,7 +76,7 @@ pub fn CompareMode() -> impl IntoView {
                 <p class="hint">{move || message.get()}</p>
             </div>
             <div class="panel row">
-                {Variant::ALL.into_iter().enumerate().map(|(k, variant)| view! {
+                {Variant::STUDY.into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"></canvas>
                         <figcaption>

@@ -80,6 +80,20 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The study's five variants, then any other the manifest lists (the report's latent sizes):
+    /// a variant the deploy does not ship is not offered.
+    pub fn pickable_variants(&self) -> Vec<Variant> {
+        let listed: Vec<Variant> = self.manifest.with(|m| match m {
+            Some(Ok(m)) => m.variants.iter().filter_map(|e| Variant::from_name(&e.variant)).collect(),
+            _ => Vec::new(),
+        });
+        let current = self.view.variant.get();
+        Variant::ALL
+            .into_iter()
+            .filter(|v| Variant::STUDY.contains(v) || listed.contains(v) || *v == current)
+            .collect()
+    }
+
     /// Whether `variant` can run now (tracks the status signal).
     pub fn ready(&self, variant: Variant) -> bool {
         matches!(self.status.get().get(variant.name()), Some(ModelStatus::Ready))

@@ -437,7 +437,7 @@ mod tests {
             any::<u64>(),
             prop::option::of(0..GENERATE_TILES),
             (0..TEST_DIGITS, 0..TEST_DIGITS),
-            prop::collection::vec(-3.0f32..3.0, 10),
+            prop::collection::vec(-3.0f32..3.0, 16),
             prop_oneof![
                 (0..TEST_DIGITS).prop_map(InpaintSource::Test),
                 Just(InpaintSource::Drawing),

@@ -8,13 +8,9 @@ use super::lab::use_lab;
 use crate::metrics::Metrics;
 use crate::model::Variant;
 
-/// The study's reported training time on its GPU, where it gave one.
-fn study_time(variant: Variant) -> &'static str {
-    match variant {
-        Variant::Baseline => "2m41s",
-        Variant::Deeper => "3m48s",
-        _ => "–",
-    }
+/// The study's reported training time on its GPU and final loss; dashes for the sizes it did not train.
+fn study_cells(variant: Variant) -> (String, String) {
+    variant.study().map_or(("–".into(), "–".into()), |s| (format!("{}m{:04.1}s", (s.seconds / 60.0) as u64, s.seconds % 60.0), format!("{:.2}", s.final_loss)))
 }
 
 fn minutes(seconds: f64) -> String {
@@ -45,11 +41,12 @@ pub fn ReportMode() -> impl IntoView {
                     <tbody>
                         {move || rows().into_iter().map(|(v, m)| {
                             let last = m.history.last().cloned();
+                            let (study_time, study_loss) = study_cells(v);
                             view! {
                                 <tr data-testid=format!("report-row-{}", v.name())>
                                     <td>{v.label()}</td>
-                                    <td>{study_time(v)}</td>
-                                    <td>{format!("{:.2}", m.study_final_loss)}</td>
+                                    <td>{study_time}</td>
+                                    <td>{study_loss}</td>
                                     // Every variant uses seed 42 unless its run says otherwise (deeper: see README).
                                     <td>{format!("{}/{}", m.epochs_done, m.protocol.epochs)}{(m.protocol.seed != 42).then(|| format!(" (seed {})", m.protocol.seed))}</td>
                                     <td>{format!("{:.2}", m.final_train_loss)}</td>

@@ -96,8 +96,8 @@ fn VariantPicker() -> impl IntoView {
                         lab.view.set_variant(v);
                     }
                 }>
-                {Variant::ALL.into_iter().map(|v| view! {
-                    <option value=v.name()>{v.label()}</option>
+                {move || lab.pickable_variants().into_iter().map(|v| view! {
+                    <option value=v.name() selected=move || lab.view.variant.get() == v>{v.label()}</option>
                 }).collect_view()}
             </select>
         </label>

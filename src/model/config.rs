@@ -70,7 +70,8 @@ impl VaeConfig {
     }
 }
 
-/// The five variants of the study. Their names are used everywhere: CLI, files, page, links.
+/// The five variants of the study, and the latent sizes the report adds to answer the study's
+/// "start with 3 or 4" (§3.1). Their names are used everywhere: CLI, files, page, links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
@@ -84,11 +85,38 @@ pub enum Variant {
     Latent10,
     /// Latent 2, summed squared error.
     Mse,
+    /// Latent 3, BCE (the report's latent-size curve; not in the study).
+    Latent3,
+    /// Latent 4, BCE (the report's latent-size curve; not in the study).
+    Latent4,
+    /// Latent 16, BCE (the report's latent-size curve; not in the study).
+    Latent16,
+}
+
+/// What the study reported for one of its variants (Keras on a GPU, train+test, 30 epochs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StudyResult {
+    /// Final training loss.
+    pub final_loss: f64,
+    /// Training time in seconds.
+    pub seconds: f64,
 }
 
 impl Variant {
-    /// All variants, in the study's order.
-    pub const ALL: [Variant; 5] = [
+    /// All variants: the study's, in its order, then the added latent sizes.
+    pub const ALL: [Variant; 8] = [
+        Variant::Baseline,
+        Variant::Deeper,
+        Variant::Latent1,
+        Variant::Latent10,
+        Variant::Mse,
+        Variant::Latent3,
+        Variant::Latent4,
+        Variant::Latent16,
+    ];
+
+    /// The study's five variants, in its order.
+    pub const STUDY: [Variant; 5] = [
         Variant::Baseline,
         Variant::Deeper,
         Variant::Latent1,
@@ -104,6 +132,9 @@ impl Variant {
             Variant::Latent1 => "latent1",
             Variant::Latent10 => "latent10",
             Variant::Mse => "mse",
+            Variant::Latent3 => "latent3",
+            Variant::Latent4 => "latent4",
+            Variant::Latent16 => "latent16",
         }
     }
 
@@ -115,6 +146,9 @@ impl Variant {
             Variant::Latent1 => "Latent 1",
             Variant::Latent10 => "Latent 10",
             Variant::Mse => "MSE loss",
+            Variant::Latent3 => "Latent 3",
+            Variant::Latent4 => "Latent 4",
+            Variant::Latent16 => "Latent 16",
         }
     }
 
@@ -123,15 +157,17 @@ impl Variant {
         Variant::ALL.into_iter().find(|v| v.name() == name)
     }
 
-    /// The study's reported final training loss for this variant (Keras, train+test, 30 epochs).
-    pub fn study_final_loss(&self) -> f64 {
-        match self {
-            Variant::Baseline => 151.50,
-            Variant::Deeper => 141.42,
-            Variant::Latent1 => 163.25,
-            Variant::Latent10 => 124.31,
-            Variant::Mse => 37.50,
-        }
+    /// What the study reported for this variant; `None` for the latent sizes it did not train.
+    pub fn study(&self) -> Option<StudyResult> {
+        let (final_loss, seconds) = match self {
+            Variant::Baseline => (151.5002, 161.4),
+            Variant::Deeper => (141.4165, 228.5),
+            Variant::Latent1 => (163.2497, 163.5),
+            Variant::Latent10 => (124.3071, 163.1),
+            Variant::Mse => (37.5024, 167.0),
+            Variant::Latent3 | Variant::Latent4 | Variant::Latent16 => return None,
+        };
+        Some(StudyResult { final_loss, seconds })
     }
 
     /// The architecture of this variant.
@@ -142,6 +178,9 @@ impl Variant {
             Variant::Latent1 => VaeConfig::new(1),
             Variant::Latent10 => VaeConfig::new(10),
             Variant::Mse => VaeConfig::new(2).with_recon_loss(ReconLoss::Mse),
+            Variant::Latent3 => VaeConfig::new(3),
+            Variant::Latent4 => VaeConfig::new(4),
+            Variant::Latent16 => VaeConfig::new(16),
         }
     }
 }

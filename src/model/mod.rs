@@ -13,7 +13,7 @@ pub mod sub_pixel;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-pub use config::{ReconLoss, VaeConfig, Variant};
+pub use config::{ReconLoss, StudyResult, VaeConfig, Variant};
 pub use cpu_fused::{CpuDecoder, CpuEncoder};
 pub use decoder::Decoder;
 pub use encoder::Encoder;

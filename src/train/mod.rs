@@ -330,7 +330,7 @@ fn build_metrics(
         final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
         final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
         kl_per_dim: test.kl_per_dim.clone(),
-        study_final_loss: variant.study_final_loss(),
+        study_final_loss: variant.study().map(|s| s.final_loss),
         weights: format!("{}.bpk", variant.name()),
         weights_dtype: "f32".into(),
         f16_test_loss: None,

@@ -18,15 +18,17 @@ pub fn markdown_table(dir: &Path) -> Result<String, String> {
         let m: Metrics = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a metrics file: {e}", path.display()))?;
         let last = m.history.last().ok_or_else(|| format!("{} has no epochs", path.display()))?;
-        let gap = (m.final_train_loss - m.study_final_loss) / m.study_final_loss * 100.0;
+        let study = variant.study().map(|s| s.final_loss);
+        let study_text = study.map_or("–".to_string(), |s| format!("{s:.2}"));
+        let gap = study.map_or("–".to_string(), |s| format!("{:+.1} %", (m.final_train_loss - s) / s * 100.0));
         let kl: Vec<String> = m.kl_per_dim.iter().map(|k| format!("{k:.2}")).collect();
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {:.2} | {:.2} | {:+.1} % | {:.2} ({:.2} + {:.2}) | {:.0} min | {:.0} | {} |",
+            "| {} | {}/{} | {} | {:.2} | {} | {:.2} ({:.2} + {:.2}) | {:.0} min | {:.0} | {} |",
             m.variant,
             m.epochs_done,
             m.protocol.epochs,
-            m.study_final_loss,
+            study_text,
             m.final_train_loss,
             gap,
             m.final_test_loss,
