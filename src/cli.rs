@@ -86,6 +86,34 @@ enum Command {
         #[arg(long, default_value = "www/icons")]
         out: PathBuf,
     },
+    /// Measure everything the Report shows (image quality, latent use, classes kept, inpainting,
+    /// generated labels, seed spread) from the shipped weights: writes www/models/findings.json.
+    Eval {
+        /// Directory with the four MNIST IDX files.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "www/models")]
+        models: PathBuf,
+        /// The seed runs (scripts/report-runs.sh).
+        #[arg(long, default_value = "reports/seeds")]
+        seeds: PathBuf,
+        /// The page's test digits (`vae-lab sample`), whose first ones are the tests' slice.
+        #[arg(long, default_value = "www/data/test-sample.json")]
+        sample: PathBuf,
+    },
+    /// Train the report's digit classifier (www/models/classifier.{bpk,json}): the judge of
+    /// whether a reconstruction, an inpainting or a sample keeps its digit.
+    TrainClassifier {
+        /// Directory with the four MNIST IDX files.
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "www/models")]
+        out: PathBuf,
+    },
     /// Write the small set of real test digits the repository ships (www/data/).
     Sample {
         /// Directory with the four MNIST IDX files.
@@ -132,7 +160,7 @@ fn run(cli: Cli) -> Result<(), String> {
             for variant in variants {
                 let path = models.join(format!("{}.bpk", variant.name()));
                 let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let model = vae_lab::engine::load_vae(variant, bytes, &device).map_err(|e| e.to_string())?;
+                let model = vae_lab::model::weights::load_vae(variant, bytes, &device).map_err(|e| e.to_string())?;
                 let started = std::time::Instant::now();
                 let points = train::points::write_points(
                     &models,
@@ -157,7 +185,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let path = models.join("baseline.bpk");
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let device = burn::prelude::Device::flex();
-            let model = vae_lab::engine::load_vae(Variant::Baseline, bytes, &device).map_err(|e| e.to_string())?;
+            let model = vae_lab::model::weights::load_vae(Variant::Baseline, bytes, &device).map_err(|e| e.to_string())?;
             for name in train::card::write_cards(&model, &out, &device)? {
                 println!("wrote {}", out.join(name).display());
             }
@@ -169,6 +197,49 @@ fn run(cli: Cli) -> Result<(), String> {
                 train::download::Fetched::Downloaded { bytes } => println!("{name}: {bytes} bytes, MD5 checked"),
             })?;
             println!("MNIST is in {}; train with --data {}", dir.display(), dir.display());
+            Ok(())
+        }
+        Command::Eval { data, models, seeds, sample } => {
+            let mnist = train::load_mnist(&data)?;
+            let index = std::fs::read(&sample).map_err(|e| format!("cannot read {}: {e} (run `vae-lab sample` first)", sample.display()))?;
+            let index: train::sample::SampleIndex =
+                serde_json::from_slice(&index).map_err(|e| format!("{} is not a sample index: {e}", sample.display()))?;
+            let first = &index.test_indices[..train::eval::SLICE_DIGITS.min(index.test_indices.len())];
+            if first.iter().any(|&i| i >= mnist.test.len()) {
+                return Err(format!("{} names digits beyond the test set", sample.display()));
+            }
+            let slice = mnist.test.subset(first);
+            let device = burn::prelude::Device::flex();
+            let shipped = train::eval::load_shipped(&models, &device)?;
+            let started = std::time::Instant::now();
+            let findings = train::eval::findings(&shipped, &mnist.test, &slice, &seeds, &device, |variant| {
+                eprintln!("{variant}: measuring ({:.0} s so far)", started.elapsed().as_secs_f64());
+            })?;
+            train::eval::write_findings(&models, &findings)?;
+            for v in &findings.variants {
+                println!(
+                    "{}: PSNR {:.2} dB, SSIM {:.4}, BCE {:.2}, SSE {:.2}, {} of {} dimensions active, class kept {:.1} %",
+                    v.variant, v.quality.psnr, v.quality.ssim, v.quality.bce, v.quality.sse, v.active_units, v.latent_dim, v.class_kept * 100.0
+                );
+            }
+            println!("wrote {} in {:.0} s", models.join("findings.json").display(), started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::TrainClassifier { data, epochs, seed, out } => {
+            if epochs == 0 {
+                return Err("--epochs must be at least 1".into());
+            }
+            let mnist = train::load_mnist(&data)?;
+            let record = train::classifier::train_classifier(&mnist, epochs, seed, &out, |epoch, loss| {
+                eprintln!("classifier epoch {epoch}/{epochs}: training cross-entropy {loss:.4}");
+            })?;
+            println!(
+                "classifier: {:.2} % of the 10,000 test digits right, {} parameters, {:.0} s; wrote {}",
+                record.test_accuracy * 100.0,
+                record.params,
+                record.seconds,
+                out.join(train::classifier::WEIGHTS_FILE).display()
+            );
             Ok(())
         }
         Command::Sample { data, out, count, seed } => {

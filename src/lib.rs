@@ -5,6 +5,7 @@
 pub mod app;
 pub mod data;
 pub mod engine;
+pub mod findings;
 pub mod metrics;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]

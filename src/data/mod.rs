@@ -2,6 +2,7 @@
 
 pub mod canvas;
 pub mod idx;
+pub mod quality;
 
 pub use idx::{IdxError, Images, parse_images, parse_labels};
 

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use burn::prelude::*;
 
-use super::weights::{WeightsError, load_vae};
+use crate::model::weights::{WeightsError, load_vae};
 use crate::data::{PIXELS, SIDE};
 use crate::model::{CpuDecoder, CpuEncoder, SubPixelDecoder, Vae, Variant};
 

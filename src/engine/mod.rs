@@ -6,7 +6,6 @@ pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod decode_pool;
 pub mod inference;
-pub mod weights;
 
 pub use inference::{BackendKind, Encoded, Engine, EngineError, Inpainting};
-pub use weights::{WeightsError, load_vae};
+pub use crate::model::weights::{WeightsError, load_vae};

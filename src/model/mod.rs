@@ -2,6 +2,7 @@
 //!
 //! burn only: no I/O, no knowledge of where weights come from. Compiles for native and wasm32.
 
+pub mod classifier;
 pub mod config;
 pub mod cpu_fused;
 pub mod decoder;
@@ -9,6 +10,7 @@ pub mod encoder;
 pub mod init;
 pub mod loss;
 pub mod sub_pixel;
+pub mod weights;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;

@@ -2,7 +2,9 @@
 
 pub mod card;
 pub mod checkpoint;
+pub mod classifier;
 pub mod download;
+pub mod eval;
 pub mod evaluate;
 pub mod export;
 pub mod points;

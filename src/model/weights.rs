@@ -1,11 +1,12 @@
-//! Turning a weights file's bytes into a [`Vae`], with a clear error for anything wrong.
+//! Turning a weights file's bytes into a model, with a clear error for anything wrong. Bytes in,
+//! model out: where the bytes come from (a fetch, a file) is the caller's business.
 
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 
-use crate::model::{Vae, Variant};
+use super::{Vae, Variant};
 
 /// Why a weights file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,14 +42,19 @@ pub enum WeightsError {
 /// Builds `variant` on `device` with the weights in `bytes` (a burnpack record, f32 or f16; f16
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
-    let name = variant.name().to_string();
+    load_module(variant.name(), variant.config().init(device), bytes)
+}
+
+/// Applies the weights in `bytes` to `model` (freshly initialised, of the expected
+/// architecture); `name` is what errors call it.
+pub fn load_module<M: Module>(name: &str, model: M, bytes: Vec<u8>) -> Result<M, WeightsError> {
+    let name = name.to_string();
     check_finite(&name, &bytes)?;
     // burn's reader indexes into the buffer it is given; a malformed file must not take the
     // page down, so a panic inside it is turned into an error like any other.
     let record = std::panic::catch_unwind(|| ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)))
         .map_err(|_| WeightsError::Corrupt { variant: name.clone(), detail: "unreadable".into() })?
         .map_err(|e| WeightsError::Corrupt { variant: name.clone(), detail: e.to_string() })?;
-    let model = variant.config().init(device);
     model
         .try_load_record(record.with_dtype_policy(DTypePolicy::CastToModule))
         .map_err(|e| WeightsError::Mismatch { variant: name, detail: e.to_string() })

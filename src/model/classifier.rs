@@ -1,0 +1,104 @@
+//! A small digit classifier: the report's judge of *meaning* (does a reconstruction, an
+//! inpainting or a prior sample still read as a digit, and which one?), not a part of any VAE.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+use super::encoder::dense;
+use super::init::{glorot_uniform, zeros};
+
+/// The ten classes.
+pub const CLASSES: usize = 10;
+
+/// Configuration of a [`DigitClassifier`]: the VAE encoder's two stride-2 convolutions, then a
+/// hidden dense layer and ten logits.
+#[derive(Config, Debug)]
+pub struct DigitClassifierConfig {
+    /// Filters of the stride-2 convolutions (28 → 14 → 7).
+    #[config(default = "vec![32, 64]")]
+    pub conv_filters: Vec<usize>,
+    /// Units of the hidden dense layer.
+    #[config(default = 128)]
+    pub hidden: usize,
+}
+
+impl DigitClassifierConfig {
+    /// Builds the classifier with Keras-style initial weights on `device`.
+    pub fn init(&self, device: &Device) -> DigitClassifier {
+        let mut in_channels = 1;
+        let mut side = 28;
+        let convs = self
+            .conv_filters
+            .iter()
+            .map(|&filters| {
+                let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
+                    .with_stride([2, 2])
+                    .with_padding(PaddingConfig2d::Same)
+                    .init(device);
+                conv.weight = glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
+                conv.bias = Some(zeros(filters, device));
+                in_channels = filters;
+                side = (side + 1) / 2;
+                conv
+            })
+            .collect();
+        DigitClassifier {
+            convs,
+            hidden: dense(in_channels * side * side, self.hidden, device),
+            output: dense(self.hidden, CLASSES, device),
+        }
+    }
+}
+
+/// A convolutional digit classifier.
+#[derive(Module, Debug)]
+pub struct DigitClassifier {
+    convs: Vec<Conv2d>,
+    hidden: Linear,
+    output: Linear,
+}
+
+impl DigitClassifier {
+    /// Class logits.
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`, values in 0..1
+    /// - output: `[batch, 10]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let mut x = images;
+        for conv in &self.convs {
+            x = relu(conv.forward(x));
+        }
+        let x: Tensor<2> = x.flatten(1, 3);
+        self.output.forward(relu(self.hidden.forward(x)))
+    }
+
+    /// The most likely class of each image.
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: `[batch]`
+    pub fn predict(&self, images: Tensor<4>) -> Tensor<1, Int> {
+        self.forward(images).argmax(1).flatten(0, 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gives_ten_logits_per_image() {
+        let device = Device::flex();
+        let model = DigitClassifierConfig::new().init(&device);
+        let images = Tensor::<4>::zeros([3, 1, 28, 28], &device);
+        assert_eq!(model.forward(images.clone()).dims(), [3, CLASSES]);
+        assert_eq!(model.predict(images).dims(), [3]);
+    }
+}
