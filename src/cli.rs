@@ -49,8 +49,14 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Print the study-vs-ours table (markdown) from the metrics in www/models.
+    /// Print the study-vs-ours table (markdown) from the metrics in www/models, and the
+    /// findings' sentences when `eval` has written them.
     Report {
+        #[arg(long, default_value = "www/models")]
+        models: PathBuf,
+    },
+    /// Rebuild www/models/manifest.json (names, sizes, SHA-256s) from the files there.
+    Manifest {
         #[arg(long, default_value = "www/models")]
         models: PathBuf,
     },
@@ -144,6 +150,20 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Report { models } => {
             print!("{}", train::report::markdown_table(&models)?);
+            let path = models.join("findings.json");
+            if let Ok(bytes) = std::fs::read(&path) {
+                let findings: vae_lab::findings::Findings =
+                    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
+                println!();
+                for sentence in vae_lab::findings::reading::all(&findings) {
+                    println!("- {sentence}");
+                }
+            }
+            Ok(())
+        }
+        Command::Manifest { models } => {
+            train::export::write_manifest(&models)?;
+            println!("wrote {}", models.join("manifest.json").display());
             Ok(())
         }
         Command::Points { data, variant, models, sample } => {
@@ -216,6 +236,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 eprintln!("{variant}: measuring ({:.0} s so far)", started.elapsed().as_secs_f64());
             })?;
             train::eval::write_findings(&models, &findings)?;
+            // The page fetches the findings by the hash the manifest gives.
+            train::export::write_manifest(&models)?;
+            for sentence in vae_lab::findings::reading::all(&findings) {
+                println!("- {sentence}");
+            }
             for v in &findings.variants {
                 println!(
                     "{}: PSNR {:.2} dB, SSIM {:.4}, BCE {:.2}, SSE {:.2}, {} of {} dimensions active, class kept {:.1} %",

@@ -200,6 +200,9 @@ pub fn knn_label_agreement(values: &[f32], dim: usize, labels: &[u8], k: usize) 
 pub struct Manifest {
     /// Present variants, in the study's order.
     pub variants: Vec<ManifestEntry>,
+    /// The report's findings (`vae-lab eval`), when written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<ManifestFile>,
 }
 
 #[cfg(test)]
@@ -241,6 +244,12 @@ pub mod parse {
         !file.is_empty() && !file.contains(['/', '\\', ':', '?', '#']) && !file.starts_with('.')
     }
 
+    /// A plain file name and a 64-digit hex SHA-256.
+    fn well_formed(listed: &super::ManifestFile) -> bool {
+        let hex = listed.sha256.len() == 64 && listed.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        plain_name(&listed.file) && hex
+    }
+
     /// `manifest.json`: every entry of a known variant, once, naming plain files.
     pub fn manifest(bytes: &[u8], file: &str, known: &[&str]) -> Result<Manifest, String> {
         let manifest: Manifest = json(bytes, file)?;
@@ -255,13 +264,31 @@ pub mod parse {
             seen.push(&entry.variant);
             let files = [Some(&entry.weights), Some(&entry.metrics), entry.points.as_ref()];
             for listed in files.into_iter().flatten() {
-                let hex = listed.sha256.len() == 64 && listed.sha256.bytes().all(|b| b.is_ascii_hexdigit());
-                if !plain_name(&listed.file) || !hex {
+                if !well_formed(listed) {
                     return Err(format!("{file} has a malformed entry for `{}` ({:?})", entry.variant, listed.file));
                 }
             }
         }
+        if let Some(findings) = &manifest.findings
+            && !well_formed(findings)
+        {
+            return Err(format!("{file} has a malformed entry for the findings ({:?})", findings.file));
+        }
         Ok(manifest)
+    }
+
+    /// `findings.json`: readable, every model known, every table the size the Report draws.
+    pub fn findings(bytes: &[u8], file: &str, known: &[&str]) -> Result<crate::findings::Findings, String> {
+        let findings: crate::findings::Findings = json(bytes, file)?;
+        for v in &findings.variants {
+            let square = v.confusion.len() == 10 && v.confusion.iter().all(|row| row.len() == 10);
+            let per_dim = v.kl_per_dim.len() == v.latent_dim && v.mean_variance.len() == v.latent_dim;
+            let counts = v.generated.iter().all(|g| g.counts.len() == 10);
+            if !known.contains(&v.variant.as_str()) || !square || !per_dim || !counts {
+                return Err(format!("{file} has a malformed entry for `{}`", v.variant));
+            }
+        }
+        Ok(findings)
     }
 
     /// `<variant>.json`: of `variant`, with one finite record per finished epoch.

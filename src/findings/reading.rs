@@ -11,6 +11,19 @@ fn label(variant: &str) -> String {
     Variant::from_name(variant).map_or(variant.to_string(), |v| v.label().to_string())
 }
 
+/// 10000 → "10,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
@@ -26,7 +39,7 @@ pub fn quality(f: &Findings) -> Option<String> {
     let worst = f.variants.iter().min_by(by_ssim)?;
     let mut text = format!(
         "On the {} test digits {} reconstructs best (PSNR {:.1} dB, SSIM {:.3}) and {} worst (PSNR {:.1} dB, SSIM {:.3}).",
-        f.test_digits,
+        thousands(f.test_digits),
         label(&best.variant),
         best.quality.psnr,
         best.quality.ssim,
@@ -116,9 +129,10 @@ pub fn confusion(v: &VariantFindings) -> Option<String> {
     let threes: usize = v.confusion.get(3)?.iter().sum();
     let three_eight = v.confusion.get(3)?.get(8).copied()?;
     Some(format!(
-        "{}: the most common change is {truth} → {read} ({count} of {} {truth}s); 3 → 8 happens to {three_eight} of {threes} threes.",
+        "{}: the most common change is {truth} → {read} ({count} of {} {truth}s); 3 → 8 happens to {three_eight} of {} threes.",
         label(&v.variant),
-        v.confusion[truth].iter().sum::<usize>()
+        thousands(v.confusion[truth].iter().sum::<usize>()),
+        thousands(threes)
     ))
 }
 
@@ -155,7 +169,7 @@ pub fn generated(variant: &str, g: &GeneratedLabels) -> Option<String> {
         "{} at temperature {}: {never}; the rarest is {rare} ({count} of {}), the most common {common} ({most}).",
         label(variant),
         g.temperature,
-        g.samples
+        thousands(g.samples)
     ))
 }
 
@@ -331,6 +345,11 @@ mod tests {
         let f = findings();
         let text = generated("baseline", &f.variants[0].generated[0]).unwrap();
         assert!(text.contains("never a 9; the rarest is 9 (0 of 100), the most common 8 (20)"), "{text}");
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!([thousands(7), thousands(982), thousands(1010), thousands(10_000), thousands(1_234_567)], ["7", "982", "1,010", "10,000", "1,234,567"]);
     }
 
     #[test]

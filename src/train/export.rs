@@ -91,6 +91,10 @@ pub fn write_manifest(dir: &Path) -> Result<(), String> {
             },
         });
     }
-    let json = serde_json::to_vec_pretty(&Manifest { variants }).map_err(|e| e.to_string())?;
+    let findings = match "findings.json" {
+        file if dir.join(file).is_file() => Some(describe(dir, file)?),
+        _ => None,
+    };
+    let json = serde_json::to_vec_pretty(&Manifest { variants, findings }).map_err(|e| e.to_string())?;
     write_file(&dir.join("manifest.json"), &json)
 }

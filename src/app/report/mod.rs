@@ -1,5 +1,10 @@
 //! Report: the study's table beside ours, loss curves and KL per dimension, drawn from the
-//! metrics files as SVG.
+//! metrics files as SVG; then the study's open questions answered from `findings.json`
+//! ([`answers`]).
+
+mod answers;
+mod figure;
+mod sweep;
 
 use leptos::prelude::*;
 
@@ -68,6 +73,7 @@ pub fn ReportMode() -> impl IntoView {
                 <p class="hint">"How much each dimension is used: near 0 means the dimension is ignored."</p>
                 {move || rows().into_iter().map(|(v, m)| view! { <KlBars variant=v metrics=m/> }).collect_view()}
             </div>
+            <answers::Answers/>
         </section>
     }
 }

@@ -1,0 +1,83 @@
+//! What each active dimension of latent 10 carries: the digit decoded along one dimension at a
+//! time (the others at the prior's mean 0), decoded live by the page's own latent-10 model.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::figure::Figure;
+use crate::app::lab::{timed, use_lab};
+use crate::app::paint::{clear, paint_grid};
+use crate::findings::{ACTIVE_UNIT_THRESHOLD, Findings};
+use crate::model::Variant;
+
+/// Steps along each dimension, from −2.5 to +2.5 (in the prior's standard deviations).
+const STEPS: usize = 9;
+const REACH: f32 = 2.5;
+
+/// The latent codes of the sweep: one row of `STEPS` per dimension in `dims`, `latent` wide.
+pub fn sweep_codes(dims: &[usize], latent: usize) -> Vec<f32> {
+    let mut z = vec![0.0; dims.len() * STEPS * latent];
+    for (row, &d) in dims.iter().enumerate() {
+        for step in 0..STEPS {
+            let value = -REACH + 2.0 * REACH * step as f32 / (STEPS - 1) as f32;
+            z[(row * STEPS + step) * latent + d] = value;
+        }
+    }
+    z
+}
+
+#[component]
+pub fn LatentSweeps(findings: Findings) -> impl IntoView {
+    let lab = use_lab();
+    let variant = Variant::Latent10;
+    let measured = findings.variants.iter().find(|v| v.variant == variant.name()).cloned();
+    let dims: Vec<usize> = measured
+        .as_ref()
+        .map(|v| v.mean_variance.iter().enumerate().filter(|(_, var)| **var > ACTIVE_UNIT_THRESHOLD).map(|(d, _)| d).collect())
+        .unwrap_or_default();
+    let canvas = NodeRef::<html::Canvas>::new();
+    let message = RwSignal::new(None::<String>);
+    lab.ensure_model(variant);
+    let codes = sweep_codes(&dims, variant.config().latent_dim);
+    Effect::new(move |_| {
+        if !lab.ready(variant) {
+            message.set(Some(lab.failure(variant).unwrap_or_else(|| lab.not_ready_message(variant))));
+            return;
+        }
+        message.set(None);
+        let codes = codes.clone();
+        spawn_local(async move {
+            if codes.is_empty() {
+                return;
+            }
+            match timed(lab, async |engine| engine.decode(variant, &codes).await).await {
+                Some(Ok(pixels)) => {
+                    if let Some(canvas) = canvas.get_untracked() {
+                        clear(&canvas);
+                        paint_grid(&canvas, &pixels, STEPS, 0);
+                        let _ = canvas.set_attribute("data-painted", "true");
+                    }
+                }
+                Some(Err(e)) => {
+                    message.try_set(Some(format!("The sweep could not be decoded: {e}")));
+                }
+                None => {}
+            }
+        });
+    });
+    let rows = dims.len().max(1);
+    let reading = measured.as_ref().map(|v| {
+        format!(
+            "Each row moves one of the {} active dimensions of latent 10 from −{REACH} to +{REACH} with the others at 0 (dimensions {}); the idle ones change nothing, so they are not drawn.",
+            v.active_units,
+            dims.iter().map(|d| format!("z{d}")).collect::<Vec<_>>().join(", ")
+        )
+    });
+    view! {
+        <Figure title="What the dimensions of latent 10 carry".into() name="latent10-sweep" reading=reading>
+            <canvas node_ref=canvas class="digit-grid" data-testid="latent10-sweep" width=(STEPS * 28).to_string() height=(rows * 28).to_string()></canvas>
+            {move || message.get().map(|m| view! { <p class="status">{m}</p> })}
+        </Figure>
+    }
+}
