@@ -166,11 +166,27 @@ pub fn generated(variant: &str, g: &GeneratedLabels) -> Option<String> {
     let never: Vec<String> = g.counts.iter().enumerate().filter(|(_, c)| **c == 0).map(|(d, _)| d.to_string()).collect();
     let never = if never.is_empty() { "every digit appears".to_string() } else { format!("never a {}", never.join(", ")) };
     Some(format!(
-        "{} at temperature {}: {never}; the rarest is {rare} ({count} of {}), the most common {common} ({most}).",
+        "{} at temperature {}: {never}; the rarest is {rare} ({} of {}), the most common {common} ({}).",
         label(variant),
         g.temperature,
-        thousands(g.samples)
+        thousands(count),
+        thousands(g.samples),
+        thousands(most)
     ))
+}
+
+/// The study's three digits: how many models keep each one's label after the study's one pass.
+pub fn study_digits(f: &Findings) -> Option<String> {
+    let parts: Vec<String> = f
+        .study_digits
+        .iter()
+        .map(|d| {
+            let kept = d.reads.iter().filter(|r| r.one_pass == d.label).count();
+            let iterative = d.reads.iter().filter(|r| r.iterative == d.label).count();
+            format!("#{} (a {}; the study saw {}) keeps its label after one pass under {kept} of {} models ({iterative} after projection)", d.test_index, d.label, d.study_saw, d.reads.len())
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Read by the classifier: {}.", parts.join("; ")))
 }
 
 /// Mean ± sample standard deviation.
@@ -247,16 +263,7 @@ pub fn all(f: &Findings) -> Vec<String> {
     out.extend(f.variants.iter().map(active_units));
     out.extend(f.variants.iter().filter_map(confusion));
     out.extend(f.variants.iter().filter_map(inpainting));
-    for d in &f.study_digits {
-        let reads: Vec<String> = d.reads.iter().map(|r| format!("{} {} / {}", label(&r.variant), r.one_pass, r.iterative)).collect();
-        out.push(format!(
-            "Test digit {} (a {}; the study saw {}) reads, after one pass / after projection: {}.",
-            d.test_index,
-            d.label,
-            d.study_saw,
-            reads.join("; ")
-        ));
-    }
+    out.extend(study_digits(f));
     for v in &f.variants {
         out.extend(v.generated.iter().filter_map(|g| generated(&v.variant, g)));
     }
@@ -345,6 +352,23 @@ mod tests {
         let f = findings();
         let text = generated("baseline", &f.variants[0].generated[0]).unwrap();
         assert!(text.contains("never a 9; the rarest is 9 (0 of 100), the most common 8 (20)"), "{text}");
+    }
+
+    #[test]
+    fn study_digits_count_the_models_that_keep_the_label() {
+        use crate::findings::{StudyDigit, StudyDigitRead};
+        let mut f = findings();
+        let read = |variant: &str, one_pass, iterative| StudyDigitRead { variant: variant.into(), zero_filled: 0, one_pass, iterative };
+        f.study_digits = vec![StudyDigit {
+            test_index: 7584,
+            label: 7,
+            study_saw: "a 7 that came back as a 9".into(),
+            reads: vec![read("baseline", 7, 9), read("deeper", 9, 9), read("latent10", 9, 7)],
+        }];
+        assert_eq!(
+            study_digits(&f).unwrap(),
+            "Read by the classifier: #7584 (a 7; the study saw a 7 that came back as a 9) keeps its label after one pass under 1 of 3 models (1 after projection)."
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn Figures(findings: Findings) -> impl IntoView {
             <h2>"The study's open questions, answered"</h2>
             <p class="hint">{f.with_value(|f| format!(
                 "Measured by `{}` from the shipped weights on all {} test digits; meaning is judged by a digit classifier ({:.2} % right on the originals).",
-                f.command, f.test_digits, f.classifier.test_accuracy * 100.0))}</p>
+                f.command, reading::thousands(f.test_digits), f.classifier.test_accuracy * 100.0))}</p>
             <div class="row">
                 <Figure title="Image quality on the same scales (§1.3)".into() name="quality" reading=with(reading::quality)>
                     <QualityTable findings=f.get_value()/>
@@ -80,7 +80,7 @@ fn Figures(findings: Findings) -> impl IntoView {
                     <InpaintingBars findings=f.get_value()/>
                 </Figure>
                 <Figure title="The study's three inpainting digits".into() name="study-digits"
-                    reading=Some("Classes read by the classifier after one pass / after 20 rounds of projection, beside what the study saw.".into())>
+                    reading=with(reading::study_digits)>
                     <StudyDigits findings=f.get_value()/>
                 </Figure>
                 <Figure title="Which digits the prior generates".into() name="generated"
@@ -147,9 +147,11 @@ fn LatentCurve(findings: Findings) -> impl IntoView {
     let (w, h, pad) = (520.0, 260.0, 44.0);
     let values: Vec<f64> = curve.iter().flat_map(|v| [v.test_loss, v.test_recon]).collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min).floor() - 5.0;
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil() + 5.0;
-    let n = curve.len().max(2) as f64;
-    let x = move |i: usize| pad + i as f64 / (n - 1.0) * (w - 2.0 * pad);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil() + 15.0;
+    // Latent size on a log scale: 1, 2, 4, 16 evenly apart.
+    let sizes: Vec<f64> = curve.iter().map(|v| (v.latent_dim as f64).log2()).collect();
+    let widest = sizes.iter().copied().fold(1.0, f64::max);
+    let x = move |i: usize| pad + sizes.get(i).copied().unwrap_or(0.0) / widest * (w - 2.0 * pad);
     let y = move |v: f64| h - pad - (v - lo) / (hi - lo).max(1.0) * (h - 2.0 * pad);
     let line = |values: Vec<f64>| values.iter().enumerate().map(|(i, &v)| format!("{:.1},{:.1}", x(i), y(v))).collect::<Vec<_>>().join(" ");
     let loss = line(curve.iter().map(|v| v.test_loss).collect());
@@ -167,7 +169,7 @@ fn LatentCurve(findings: Findings) -> impl IntoView {
                 <text x=x(i) y=h - pad + 16.0 text-anchor="middle" font-size="11" fill=TEXT>{format!("{}", v.latent_dim)}</text>
                 <text x=x(i) y=y(v.test_loss) - 10.0 text-anchor="middle" font-size="10" fill=TEXT>{format!("{}/{} active", v.active_units, v.latent_dim)}</text>
             }).collect_view()}
-            <text x=w / 2.0 y=h - 8.0 text-anchor="middle" font-size="11" fill=TEXT>"latent size"</text>
+            <text x=w / 2.0 y=h - 8.0 text-anchor="middle" font-size="11" fill=TEXT>"latent size (log scale)"</text>
             <text x=w - pad y=pad text-anchor="end" font-size="11" fill="#4e79a7">"test loss (recon + KL)"</text>
             <text x=w - pad y=pad + 14.0 text-anchor="end" font-size="11" fill="#f28e2b">"reconstruction part"</text>
         </svg>
@@ -180,7 +182,7 @@ fn ActiveUnits(findings: Findings) -> impl IntoView {
     let rows = findings.variants.len() as f64;
     let widest = findings.variants.iter().map(|v| v.latent_dim).max().unwrap_or(1) as f64;
     let w = name_w + widest * (cell + gap) + 10.0;
-    let h = rows * (cell + 6.0) + 24.0;
+    let h = rows * (cell + 6.0);
     view! {
         <svg xmlns="http://www.w3.org/2000/svg" class="chart" data-testid="active-units" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Active latent dimensions per model">
             {findings.variants.iter().enumerate().map(|(r, v)| {
@@ -198,8 +200,8 @@ fn ActiveUnits(findings: Findings) -> impl IntoView {
                     }).collect_view()}
                 }
             }).collect_view()}
-            <text x="0" y=h - 6.0 font-size="10" fill=TEXT>"filled: an active unit (Var over the test digits of E[z|x] > 0.01, Burda et al. 2016)"</text>
         </svg>
+        <p class="hint">"Filled: an active unit (the variance over the test digits of E[z|x] is above 0.01; Burda et al. 2016). Hover a square for its numbers."</p>
     }
 }
 
@@ -262,7 +264,7 @@ fn InpaintingBars(findings: Findings) -> impl IntoView {
     let max = findings.variants.iter().flat_map(|v| v.inpainting.iter().map(|s| s.masked_mse)).fold(0.01, f64::max);
     let group = 3.0 * bar + group_gap;
     let h = findings.variants.len() as f64 * group + 40.0;
-    let x = move |v: f64| name_w + v / max * (w - name_w - 60.0);
+    let x = move |v: f64| name_w + v / max * (w - name_w - 90.0);
     view! {
         <svg xmlns="http://www.w3.org/2000/svg" class="chart" data-testid="inpainting-chart" viewBox=format!("0 0 {w} {h}") role="img" aria-label="Inpainting error by method">
             {findings.variants.iter().enumerate().map(|(r, v)| {
