@@ -96,8 +96,8 @@ enum Command {
     /// generated labels, seed spread) from the shipped weights: writes www/models/findings.json.
     Eval {
         /// Directory with the four MNIST IDX files.
-        #[arg(long)]
-        data: PathBuf,
+        #[arg(long, required_unless_present = "page_only")]
+        data: Option<PathBuf>,
         #[arg(long, default_value = "www/models")]
         models: PathBuf,
         /// The seed runs (scripts/report-runs.sh).
@@ -106,6 +106,10 @@ enum Command {
         /// The page's test digits (`vae-lab sample`), whose first ones are the tests' slice.
         #[arg(long, default_value = "www/data/test-sample.json")]
         sample: PathBuf,
+        /// Measure nothing: draw the page's figures of the existing findings.json again (after
+        /// a change to the drawings or to a training record).
+        #[arg(long)]
+        page_only: bool,
     },
     /// Train the report's digit classifier (www/models/classifier.{bpk,json}): the judge of
     /// whether a reconstruction, an inpainting or a sample keeps its digit.
@@ -219,8 +223,18 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("MNIST is in {}; train with --data {}", dir.display(), dir.display());
             Ok(())
         }
-        Command::Eval { data, models, seeds, sample } => {
-            let mnist = train::load_mnist(&data)?;
+        Command::Eval { page_only: true, models, .. } => {
+            let path = models.join("findings.json");
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `eval` without --page-only first)", path.display()))?;
+            let findings: vae_lab::findings::Findings =
+                serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
+            train::eval::write_findings(&models, &findings)?;
+            train::export::write_manifest(&models)?;
+            println!("drew the figures of {} again", path.display());
+            Ok(())
+        }
+        Command::Eval { data, models, seeds, sample, .. } => {
+            let mnist = train::load_mnist(&data.ok_or("eval needs --data DIR")?)?;
             let index = std::fs::read(&sample).map_err(|e| format!("cannot read {}: {e} (run `vae-lab sample` first)", sample.display()))?;
             let index: train::sample::SampleIndex =
                 serde_json::from_slice(&index).map_err(|e| format!("{} is not a sample index: {e}", sample.display()))?;

@@ -277,18 +277,18 @@ pub mod parse {
         Ok(manifest)
     }
 
-    /// `findings.json`: readable, every model known, every table the size the Report draws.
-    pub fn findings(bytes: &[u8], file: &str, known: &[&str]) -> Result<crate::findings::Findings, String> {
-        let findings: crate::findings::Findings = json(bytes, file)?;
-        for v in &findings.variants {
-            let square = v.confusion.len() == 10 && v.confusion.iter().all(|row| row.len() == 10);
-            let per_dim = v.kl_per_dim.len() == v.latent_dim && v.mean_variance.len() == v.latent_dim;
-            let counts = v.generated.iter().all(|g| g.counts.len() == 10);
-            if !known.contains(&v.variant.as_str()) || !square || !per_dim || !counts {
-                return Err(format!("{file} has a malformed entry for `{}`", v.variant));
+    /// `findings.json`, as far as the page reads it: its drawn figures, each with a plain name,
+    /// a sweep only of a known model.
+    pub fn findings(bytes: &[u8], file: &str, known: &[&str]) -> Result<crate::findings::page::PageReport, String> {
+        let findings: crate::findings::PageFindings = json(bytes, file)?;
+        for figure in &findings.page.figures {
+            let plain = !figure.name.is_empty() && figure.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let sweep = figure.sweep.as_ref().is_none_or(|s| known.contains(&s.variant.as_str()) && s.dims.len() <= 64);
+            if !plain || !sweep {
+                return Err(format!("{file} has a malformed figure ({:?})", figure.name));
             }
         }
-        Ok(findings)
+        Ok(findings.page)
     }
 
     /// `<variant>.json`: of `variant`, with one finite record per finished epoch.

@@ -75,6 +75,17 @@ fn the_shipped_findings_are_what_the_shipped_weights_give() {
 }
 
 #[test]
+fn the_shipped_figures_are_what_the_drawing_code_gives() {
+    let findings = shipped_findings();
+    let shipped = findings.page.clone().expect("findings.json has the page's figures");
+    let models = common::root().join("www/models");
+    let metrics = vae_lab::train::eval::shipped_metrics(&models, &findings).expect("training records");
+    let drawn = vae_lab::findings::page::render(&Findings { page: None, ..findings }, &metrics);
+    assert!(shipped == drawn, "the figures in findings.json are stale: run `cargo run --release -- eval --page-only`");
+    assert!(shipped.figures.iter().all(|f| !f.reading.is_empty() && f.reading != "Not measured yet." || f.name == "seeds"), "a figure without its sentence");
+}
+
+#[test]
 fn the_findings_describe_every_shipped_model_whole() {
     let findings = shipped_findings();
     assert_eq!(findings.test_digits, 10_000);

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::lab::{Gallery, Lab, hashed_url, timed};
+use super::lab::{Gallery, Lab, ModelStatus, hashed_url, timed};
 use super::link::ForcedBackend;
 use super::share;
 use super::sources::prior_samples;
@@ -56,6 +56,36 @@ async fn load_gallery() -> Result<Gallery, String> {
     Ok(Gallery { digits, test_indices })
 }
 
+/// The test digits (checked against the link), then every model's training record.
+async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
+    let gallery = load_gallery().await.map_err(|e| format!("The test digits could not be loaded: {e}. Reload the page to try again."));
+    match &gallery {
+        Ok(gallery) => share::check_test_digits(lab, gallery),
+        Err(e) => lab.file_problem(e.clone()),
+    }
+    lab.gallery.set(Some(gallery));
+    if let Some(manifest) = manifest {
+        for entry in manifest.variants {
+            let Some(variant) = Variant::from_name(&entry.variant) else { continue };
+            let url = format!("models/{}", entry.metrics.file);
+            let latent = variant.config().latent_dim;
+            let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
+                .await
+                .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
+                .and_then(|b| metrics::parse::metrics(&b, &url, variant.name(), latent));
+            match loaded {
+                Ok(metrics) => lab.metrics.update(|m| {
+                    m.insert(entry.variant.clone(), metrics);
+                }),
+                Err(e) => lab.file_problem(format!(
+                    "The training record of the {} model is unavailable, so the Report lacks it: {e}.",
+                    variant.label()
+                )),
+            }
+        }
+    }
+}
+
 #[component]
 fn App() -> impl IntoView {
     // The link is the view: what it names, checked, and a note for whatever it could not use.
@@ -90,34 +120,26 @@ fn App() -> impl IntoView {
         let manifest = fetch_bytes("models/manifest.json", |_| {})
             .await
             .and_then(|b| metrics::parse::manifest(&b, "models/manifest.json", &known));
-        lab.manifest.set(Some(manifest.clone()));
+        lab.manifest.set(Some(manifest));
         lab.ensure_model(lab.view.variant.get_untracked());
-        let gallery = load_gallery().await.map_err(|e| format!("The test digits could not be loaded: {e}. Reload the page to try again."));
-        match &gallery {
-            Ok(gallery) => share::check_test_digits(lab, gallery),
-            Err(e) => lab.file_problem(e.clone()),
+    });
+
+    // The test digits and the training records are not needed for the first reconstruction:
+    // they are fetched once the first model is in (or has failed, or the models could not be
+    // listed), so the first load stays within its budget (171 KB of test digits).
+    let rest_started = StoredValue::new(false);
+    Effect::new(move |_| {
+        let listed = lab.manifest.get();
+        let settled = match &listed {
+            Some(Ok(_)) => lab.status.with(|s| s.values().any(|st| matches!(st, ModelStatus::Ready | ModelStatus::Failed(_)))),
+            Some(Err(_)) => true,
+            None => false,
+        };
+        if !settled || rest_started.get_value() {
+            return;
         }
-        lab.gallery.set(Some(gallery));
-        if let Ok(manifest) = manifest {
-            for entry in manifest.variants {
-                let Some(variant) = Variant::from_name(&entry.variant) else { continue };
-                let url = format!("models/{}", entry.metrics.file);
-                let latent = variant.config().latent_dim;
-                let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
-                    .await
-                    .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
-                    .and_then(|b| metrics::parse::metrics(&b, &url, variant.name(), latent));
-                match loaded {
-                    Ok(metrics) => lab.metrics.update(|m| {
-                        m.insert(entry.variant.clone(), metrics);
-                    }),
-                    Err(e) => lab.file_problem(format!(
-                        "The training record of the {} model is unavailable, so the Report lacks it: {e}.",
-                        variant.label()
-                    )),
-                }
-            }
-        }
+        rest_started.set_value(true);
+        spawn_local(load_the_rest(lab, listed.and_then(Result::ok)));
     });
 
     // Load the variant when it is picked.

@@ -3,6 +3,8 @@
 //!
 //! Plain serde types, no burn: shared by the trainer, the tests and the page.
 
+pub mod figures;
+pub mod page;
 pub mod reading;
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,16 @@ pub struct Findings {
     pub slice_digits: usize,
     /// See `slice_digits`.
     pub slice: Vec<VariantFindings>,
+    /// The Report's figures, drawn from the above (`page::render`).
+    #[serde(default)]
+    pub page: Option<page::PageReport>,
+}
+
+/// What the page reads of `findings.json`: only the drawn figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageFindings {
+    /// See [`Findings::page`].
+    pub page: page::PageReport,
 }
 
 /// The shipped digit classifier.

@@ -110,13 +110,30 @@ pub fn findings(shipped: &Shipped, test: &Digits, slice: &Digits, seeds_dir: &Pa
         loss_check,
         slice_digits,
         slice,
+        page: None,
     })
 }
 
-/// Writes `findings.json` into `models`.
-pub fn write_findings(models: &Path, findings: &Findings) -> Result<(), String> {
-    let json = serde_json::to_vec_pretty(findings).map_err(|e| e.to_string())?;
-    write_file(&models.join("findings.json"), &json)
+/// The training records of the models in `findings`, from `models`.
+pub fn shipped_metrics(models: &Path, findings: &Findings) -> Result<Vec<Metrics>, String> {
+    findings
+        .variants
+        .iter()
+        .map(|v| {
+            let path = models.join(format!("{}.json", v.variant));
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{} is not a metrics file: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// Draws the page's figures of `findings` and writes both into `models/findings.json`.
+pub fn write_findings(models: &Path, findings: &Findings) -> Result<Findings, String> {
+    let mut findings = findings.clone();
+    findings.page = Some(crate::findings::page::render(&findings, &shipped_metrics(models, &findings)?));
+    let json = serde_json::to_vec_pretty(&findings).map_err(|e| e.to_string())?;
+    write_file(&models.join("findings.json"), &json)?;
+    Ok(findings)
 }
 
 /// One variant's measurements on `digits`, with `samples` prior samples per temperature.

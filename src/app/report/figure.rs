@@ -5,22 +5,34 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// One figure. `name` is its file name and test id (`figure-<name>`, `reading-<name>`).
+/// One figure. `name` is its file name and test id (`figure-<name>`, `reading-<name>`); `html`
+/// the drawing as SVG / HTML text (`findings::figures`, escaped there) or `children`; `note` a
+/// line on how to read it.
 #[component]
-pub fn Figure(title: String, name: &'static str, #[prop(into)] reading: Signal<Option<String>>, children: Children) -> impl IntoView {
-    let body = NodeRef::<html::Div>::new();
+pub fn Figure(
+    title: String,
+    name: String,
+    #[prop(into)] reading: Signal<Option<String>>,
+    #[prop(optional, into)] html: Signal<String>,
+    #[prop(optional, into)] note: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let body = NodeRef::<html::Figure>::new();
     let failed = RwSignal::new(None::<String>);
+    let file = name.clone();
     let save = move |_| {
         if let Some(body) = body.get_untracked()
-            && let Err(e) = download(&body, name)
+            && let Err(e) = download(&body, &file)
         {
             failed.set(Some(format!("The download failed: {e}")));
         }
     };
     view! {
-        <figure class="finding" data-testid=format!("figure-{name}")>
+        <figure class="finding" data-testid=format!("figure-{name}") node_ref=body>
             <h3>{title}</h3>
-            <div class="finding-body" node_ref=body>{children()}</div>
+            <div class="finding-body" inner_html=move || html.get()></div>
+            {children.map(|c| c())}
+            {(!note.is_empty()).then(|| view! { <p class="hint">{note}</p> })}
             <p class="reading" data-testid=format!("reading-{name}")>{move || reading.get().unwrap_or_else(|| "Not measured yet.".into())}</p>
             <button class="download" data-testid=format!("download-{name}") on:click=save>"Download"</button>
             {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -28,8 +40,8 @@ pub fn Figure(title: String, name: &'static str, #[prop(into)] reading: Signal<O
     }
 }
 
-/// Saves the first `<svg>` in `body` as `vae-lab-<name>.svg`, else its first `<canvas>` as PNG.
-fn download(body: &web_sys::HtmlDivElement, name: &str) -> Result<(), String> {
+/// Saves the figure's first `<svg>` as `vae-lab-<name>.svg`, else its first `<canvas>` as PNG.
+fn download(body: &web_sys::HtmlElement, name: &str) -> Result<(), String> {
     let js = |e: wasm_bindgen::JsValue| format!("{e:?}");
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(js)?.dyn_into().map_err(|_| "no anchor")?;

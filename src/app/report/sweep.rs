@@ -1,5 +1,6 @@
-//! What each active dimension of latent 10 carries: the digit decoded along one dimension at a
-//! time (the others at the prior's mean 0), decoded live by the page's own latent-10 model.
+//! What each active dimension of a model carries (latent 10's, named by the findings): the digit
+//! decoded along one dimension at a time (the others at the prior's mean 0), decoded live by the
+//! page's own model.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -8,7 +9,7 @@ use leptos::task::spawn_local;
 use super::figure::Figure;
 use crate::app::lab::{timed, use_lab};
 use crate::app::paint::{clear, paint_grid};
-use crate::findings::{ACTIVE_UNIT_THRESHOLD, Findings};
+use crate::findings::page::{PageFigure, Sweep};
 use crate::model::Variant;
 
 /// Steps along each dimension, from −2.5 to +2.5 (in the prior's standard deviations).
@@ -28,18 +29,18 @@ pub fn sweep_codes(dims: &[usize], latent: usize) -> Vec<f32> {
 }
 
 #[component]
-pub fn LatentSweeps(findings: Findings) -> impl IntoView {
+pub fn LatentSweeps(figure: PageFigure, sweep: Sweep) -> impl IntoView {
     let lab = use_lab();
-    let variant = Variant::Latent10;
-    let measured = findings.variants.iter().find(|v| v.variant == variant.name()).cloned();
-    let dims: Vec<usize> = measured
-        .as_ref()
-        .map(|v| v.mean_variance.iter().enumerate().filter(|(_, var)| **var > ACTIVE_UNIT_THRESHOLD).map(|(d, _)| d).collect())
-        .unwrap_or_default();
     let canvas = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(None::<String>);
+    let Some(variant) = Variant::from_name(&sweep.variant) else {
+        return view! { <p class="error">{format!("The sweep names an unknown model `{}`.", sweep.variant)}</p> }.into_any();
+    };
+    let latent = variant.config().latent_dim;
+    let dims: Vec<usize> = sweep.dims.into_iter().filter(|&d| d < latent).collect();
+    let rows = dims.len().max(1);
+    let codes = sweep_codes(&dims, latent);
     lab.ensure_model(variant);
-    let codes = sweep_codes(&dims, variant.config().latent_dim);
     Effect::new(move |_| {
         if !lab.ready(variant) {
             message.set(Some(lab.failure(variant).unwrap_or_else(|| lab.not_ready_message(variant))));
@@ -66,18 +67,12 @@ pub fn LatentSweeps(findings: Findings) -> impl IntoView {
             }
         });
     });
-    let rows = dims.len().max(1);
-    let reading = measured.as_ref().map(|v| {
-        format!(
-            "Each row moves one of the {} active dimensions of latent 10 from −{REACH} to +{REACH} with the others at 0 (dimensions {}); the idle ones change nothing, so they are not drawn.",
-            v.active_units,
-            dims.iter().map(|d| format!("z{d}")).collect::<Vec<_>>().join(", ")
-        )
-    });
+    let PageFigure { name, title, reading, note, .. } = figure;
     view! {
-        <Figure title="What the dimensions of latent 10 carry".into() name="latent10-sweep" reading=reading>
+        <Figure title name reading=Some(reading) note>
             <canvas node_ref=canvas class="digit-grid" data-testid="latent10-sweep" width=(STEPS * 28).to_string() height=(rows * 28).to_string()></canvas>
             {move || message.get().map(|m| view! { <p class="status">{m}</p> })}
         </Figure>
     }
+    .into_any()
 }
