@@ -245,13 +245,13 @@ pub fn generated(f: &Findings) -> String {
         text(&mut out, left, top + 11.0, 11, "start", TEXT, &label(&v.variant));
         let share = |g: &super::GeneratedLabels, d: usize| g.counts.get(d).copied().unwrap_or(0) as f64 / g.samples.max(1) as f64;
         let max = v.generated.iter().flat_map(|g| (0..10).map(move |d| share(g, d))).fold(0.01, f64::max);
-        for d in 0..10 {
+        for (d, color) in DIGIT_COLORS.iter().enumerate() {
             let x = left + d as f64 * (bar + gap);
             let base = top + name_h + h;
             for (i, g) in v.generated.iter().enumerate() {
                 let s = share(g, d);
                 let height = s / max * h;
-                let style = if i == 0 { format!(r#"fill="{}""#, DIGIT_COLORS[d]) } else { r##"fill="none" stroke="#222""##.to_string() };
+                let style = if i == 0 { format!(r#"fill="{color}""#) } else { r##"fill="none" stroke="#222""##.to_string() };
                 let (x, width) = if i == 0 { (x, bar) } else { (x + 2.0, bar - 4.0) };
                 let _ = write!(
                     out,

@@ -16,7 +16,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -320,6 +320,7 @@ mod tests {
             loss_check: vec![LossCheck { variant: "baseline".into(), ours: 153.0, keras: 153.002 }],
             slice_digits: 0,
             slice: vec![],
+            page: None,
         }
     }
 

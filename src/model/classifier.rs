@@ -3,13 +3,12 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, PaddingConfig2d};
+use burn::nn::Linear;
+use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::encoder::dense;
-use super::init::{glorot_uniform, zeros};
+use super::encoder::{dense, stride2_conv};
 
 /// The ten classes.
 pub const CLASSES: usize = 10;
@@ -30,19 +29,14 @@ impl DigitClassifierConfig {
     /// Builds the classifier with Keras-style initial weights on `device`.
     pub fn init(&self, device: &Device) -> DigitClassifier {
         let mut in_channels = 1;
-        let mut side = 28;
+        let mut side: usize = 28;
         let convs = self
             .conv_filters
             .iter()
             .map(|&filters| {
-                let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
-                    .with_stride([2, 2])
-                    .with_padding(PaddingConfig2d::Same)
-                    .init(device);
-                conv.weight = glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
-                conv.bias = Some(zeros(filters, device));
+                let conv = stride2_conv(in_channels, filters, device);
                 in_channels = filters;
-                side = (side + 1) / 2;
+                side = side.div_ceil(2);
                 conv
             })
             .collect();

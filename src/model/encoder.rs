@@ -21,6 +21,18 @@ pub(crate) fn dense(d_input: usize, d_output: usize, device: &Device) -> Linear 
     linear
 }
 
+/// A Keras-initialised 3×3 stride-2 `same` convolution: TensorFlow's asymmetric padding (extra
+/// row/col at the bottom/right), which burn's `Same` reproduces.
+pub(crate) fn stride2_conv(in_channels: usize, filters: usize, device: &Device) -> Conv2d {
+    let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Same)
+        .init(device);
+    conv.weight = glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
+    conv.bias = Some(zeros(filters, device));
+    conv
+}
+
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
 pub struct EncoderConfig {
@@ -44,15 +56,7 @@ impl EncoderConfig {
             .conv_filters
             .iter()
             .map(|&filters| {
-                // Keras `same` with stride 2: TensorFlow's asymmetric padding (extra row/col at the
-                // bottom/right), which burn's `Same` reproduces.
-                let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
-                    .with_stride([2, 2])
-                    .with_padding(PaddingConfig2d::Same)
-                    .init(device);
-                conv.weight =
-                    glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
-                conv.bias = Some(zeros(filters, device));
+                let conv = stride2_conv(in_channels, filters, device);
                 in_channels = filters;
                 conv
             })
