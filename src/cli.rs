@@ -106,8 +106,8 @@ enum Command {
         /// The page's test digits (`vae-lab sample`), whose first ones are the tests' slice.
         #[arg(long, default_value = "www/data/test-sample.json")]
         sample: PathBuf,
-        /// Measure nothing: draw the page's figures of the existing findings.json again (after
-        /// a change to the drawings or to a training record).
+        /// Measure nothing: read the seed runs again and draw the page's figures of the existing
+        /// findings.json again (after a seed run finished, or a change to the drawings).
         #[arg(long)]
         page_only: bool,
     },
@@ -161,6 +161,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 println!();
                 for sentence in vae_lab::findings::reading::all(&findings) {
                     println!("- {sentence}");
+                }
+                // The seed spread counts the shipped run too, which the page's figures include.
+                let seeds = findings.page.iter().flat_map(|p| &p.figures).find(|f| f.name == "seeds");
+                if let Some(figure) = seeds {
+                    println!("- {}", figure.reading);
                 }
             }
             Ok(())
@@ -223,11 +228,12 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("MNIST is in {}; train with --data {}", dir.display(), dir.display());
             Ok(())
         }
-        Command::Eval { page_only: true, models, .. } => {
+        Command::Eval { page_only: true, models, seeds, .. } => {
             let path = models.join("findings.json");
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `eval` without --page-only first)", path.display()))?;
-            let findings: vae_lab::findings::Findings =
+            let mut findings: vae_lab::findings::Findings =
                 serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
+            findings.seeds = train::eval::seed_runs(&seeds)?;
             train::eval::write_findings(&models, &findings)?;
             train::export::write_manifest(&models)?;
             println!("drew the figures of {} again", path.display());

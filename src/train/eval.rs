@@ -299,7 +299,7 @@ fn study_digits(shipped: &Shipped, test: &Digits, device: &Device) -> Vec<StudyD
 }
 
 /// The metrics of every seed run under `dir` (`<variant>-seed<N>/<variant>.json`).
-fn seed_runs(dir: &Path) -> Result<Vec<SeedRun>, String> {
+pub fn seed_runs(dir: &Path) -> Result<Vec<SeedRun>, String> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
     let mut runs = Vec::new();
     for entry in entries.flatten() {
