@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use vae_lab::model::{Variant, vae_loss};
+use vae_lab::model::{Variant, WeightGradients, vae_loss};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -26,8 +26,12 @@ fn main() {
     println!("machine: {threads} threads, {}; backend: burn 0.22.1 flex", std::env::consts::ARCH);
     println!("{:<34} {:>12} {:>14}", "measure", "median", "throughput");
 
-    for variant in [Variant::Baseline, Variant::Deeper] {
-        let name = format!("train step {variant} batch 128");
+    for (variant, grads) in [Variant::Baseline, Variant::Deeper].into_iter().flat_map(|v| [(v, WeightGradients::Gemm), (v, WeightGradients::Burn)]) {
+        let which = match grads {
+            WeightGradients::Gemm => "",
+            WeightGradients::Burn => " (burn's conv grads)",
+        };
+        let name = format!("train step {variant} batch 128{which}");
         if !wanted(&name) {
             continue;
         }
@@ -40,7 +44,7 @@ fn main() {
         let (mut fwd, mut bwd, mut opt, mut total) = (vec![], vec![], vec![], vec![]);
         for i in 0..23 {
             let t0 = Instant::now();
-            let output = model.forward(images.clone());
+            let output = model.forward_with(images.clone(), grads);
             let loss = vae_loss(&output, images.clone(), config.recon_loss);
             let _ = loss.total.clone().inner().into_scalar::<f32>();
             let t1 = Instant::now();

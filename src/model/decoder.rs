@@ -8,6 +8,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
 use super::config::VaeConfig;
+use super::conv_gradients::{self, WeightGradients};
 use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
 use super::sub_pixel::{PhaseConv, SubPixelDecoder};
 use super::{bias_values, channel_last_storage, values};
@@ -123,15 +124,20 @@ impl Decoder {
     /// - z: `[batch, latent]`
     /// - output: `[batch, 1, 28, 28]` logits
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        self.forward_with(z, WeightGradients::default())
+    }
+
+    /// [`Decoder::forward`] with the transposed convolutions' weight gradients from `grads`.
+    pub fn forward_with(&self, z: Tensor<2>, grads: WeightGradients) -> Tensor<4> {
         let [batch, _] = z.dims();
         let h = relu(self.dense.forward(z));
         let mut x: Tensor<4> =
             h.reshape([batch, self.start_channels, self.start_side, self.start_side]);
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
-            x = relu(crop_to(deconv.forward(x), crop));
+            x = relu(crop_to(conv_gradients::conv_transpose2d(deconv, x, grads), crop));
         }
         let last_crop = self.crops.last().copied().unwrap_or(0);
-        crop_to(self.output.forward(x), last_crop)
+        crop_to(conv_gradients::conv_transpose2d(&self.output, x, grads), last_crop)
     }
 
     /// Decodes latent vectors into pixel intensities in 0..1.
@@ -190,6 +196,11 @@ impl Decoder {
             deconv.weight = Param::from_tensor(channel_last_storage(deconv.weight.val()));
         }
         self
+    }
+
+    /// The transposed convolutions, output layer last.
+    pub fn transposed_convs(&self) -> impl Iterator<Item = &ConvTranspose2d> {
+        self.deconvs.iter().chain(std::iter::once(&self.output))
     }
 
     /// The same decoder as a fused CPU kernel ([`CpuDecoder`]), or `None` if a layer's shape is

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::VaeConfig;
+use super::conv_gradients::{self, WeightGradients};
 use super::cpu_fused::{Conv, ConvKind, CpuEncoder};
 use super::{bias_values, channel_last_storage, values};
 use super::init::{glorot_uniform, zeros};
@@ -141,6 +142,11 @@ impl Encoder {
         CpuEncoder::new(image_side, convs, values(dense)?, dense_bias, linear(&self.z_mean)?, linear(&self.z_log_var)?)
     }
 
+    /// The stride-2 convolutions, input side first.
+    pub fn convs(&self) -> &[Conv2d] {
+        &self.convs
+    }
+
     /// Encodes images into the parameters of the approximate posterior.
     ///
     /// # Shapes
@@ -148,9 +154,14 @@ impl Encoder {
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: (`z_mean` `[batch, latent]`, `z_log_var` `[batch, latent]`)
     pub fn forward(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+        self.forward_with(images, WeightGradients::default())
+    }
+
+    /// [`Encoder::forward`] with the convolutions' weight gradients from `grads`.
+    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> (Tensor<2>, Tensor<2>) {
         let mut x = images;
         for conv in &self.convs {
-            x = relu(conv.forward(x));
+            x = relu(conv_gradients::conv2d(conv, x, grads));
         }
         // Flatten order (channels, rows, cols) differs from Keras' (rows, cols, channels); the
         // dense layer is learned from scratch, so this changes nothing but the weight layout.

@@ -4,6 +4,7 @@
 
 pub mod classifier;
 pub mod config;
+pub mod conv_gradients;
 pub mod cpu_fused;
 pub mod decoder;
 pub mod encoder;
@@ -15,6 +16,7 @@ pub mod weights;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
+pub use conv_gradients::WeightGradients;
 pub use config::{ReconLoss, StudyResult, VaeConfig, Variant};
 pub use cpu_fused::{CpuDecoder, CpuEncoder};
 pub use decoder::Decoder;
@@ -67,11 +69,16 @@ impl Vae {
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: see [`VaeOutput`]
     pub fn forward(&self, images: Tensor<4>) -> VaeOutput {
-        let (z_mean, z_log_var) = self.encoder.forward(images);
+        self.forward_with(images, WeightGradients::default())
+    }
+
+    /// [`Vae::forward`] with the convolutions' weight gradients from `grads`.
+    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> VaeOutput {
+        let (z_mean, z_log_var) = self.encoder.forward_with(images, grads);
         let epsilon = z_mean.random_like(Distribution::Normal(0.0, 1.0));
         let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon;
         VaeOutput {
-            logits: self.decoder.forward(z),
+            logits: self.decoder.forward_with(z, grads),
             z_mean,
             z_log_var,
         }

@@ -1,0 +1,352 @@
+//! The convolutions' weight gradients as one im2col matrix product each, for training on flex.
+//!
+//! burn's default `conv2d_weight_backward` / `conv_transpose2d_weight_backward` (which flex
+//! inherits) compute a weight gradient as a convolution of the input with the output gradient as
+//! a dilated kernel — 14×14 and 28×28 kernels with 3×3 outputs for this model, which flex runs
+//! through im2col with tiny outputs (most of a training step's time, README "Training speed").
+//! Written out, both weight gradients are one correlation:
+//!
+//! `dW[a, b, ky, kx] = Σ_{n, y, x} A[n, a, y, x] · B[n, b, y·s + ky − p, x·s + kx − p]`
+//!
+//! — a convolution's with `A` = output gradient, `B` = input; a transposed convolution's with
+//! `A` = input, `B` = output gradient — i.e. one GEMM, `A` as `[a, n·y·x]` times the patches of
+//! `B` as `[n·y·x, b·9]`, about 0.85 G multiply-adds per baseline step of 128 images.
+//!
+//! A [`backend_extension`] with its own backward pass ([`ConvGradients`]): the forward and the
+//! input gradients stay flex's own (the same numbers as burn's layers), only the weight gradients
+//! change. Used by [`conv2d`] and [`conv_transpose2d`] on an autodiff flex device (the trainer);
+//! on any other device they are the burn layers' `forward`.
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use gemm::ConvGradients;
+
+/// Where a training forward pass's convolutions get their weight gradients (the choice is per
+/// call, so a test can run burn's beside ours).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WeightGradients {
+    /// [`ConvGradients`]' GEMM on an autodiff flex device, burn's elsewhere.
+    #[default]
+    Gemm,
+    /// burn's own (the layers' `forward`).
+    Burn,
+}
+
+// The trainer's (native) path; the page does not train yet.
+#[cfg(not(target_arch = "wasm32"))]
+mod gemm {
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::autodiff::Autodiff;
+    use burn::backend::ops::{ConvOptions, ConvTransposeOptions, FloatTensorOps, ModuleOps};
+    use burn::backend::tensor::FloatTensor;
+    use burn::backend::{Backend, Flex, backend_extension};
+    use burn::prelude::*;
+    use burn::tensor::TensorData;
+    use burn::backend::flex::FlexTensor;
+
+    /// Convolutions whose weight gradient is [`weight_gradient`]'s GEMM.
+    #[backend_extension(Flex, Autodiff)]
+    pub trait ConvGradients: Backend {
+        /// burn's `conv2d` with a bias.
+        fn conv2d_gemm_grad(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self>;
+        /// burn's `conv_transpose2d` with a bias.
+        fn conv_transpose2d_gemm_grad(
+            x: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            options: ConvTransposeOptions<2>,
+        ) -> FloatTensor<Self>;
+    }
+
+    impl ConvGradients for Flex {
+        fn conv2d_gemm_grad(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+            Flex::conv2d(x, weight, Some(bias), options)
+        }
+
+        fn conv_transpose2d_gemm_grad(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvTransposeOptions<2>) -> FlexTensor {
+            Flex::conv_transpose2d(x, weight, Some(bias), options)
+        }
+    }
+
+    /// What a convolution's backward pass needs: its input and weight.
+    type Saved<O> = (FlexTensor, FlexTensor, FlexTensor, O);
+
+    #[derive(Debug)]
+    struct Conv2dBackward;
+
+    impl Backward<Flex, 3> for Conv2dBackward {
+        type State = Saved<ConvOptions<2>>;
+
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let [node_x, node_weight, node_bias] = ops.parents;
+            let grad = grads.consume::<Flex>(&ops.node);
+            let (x, weight, bias, options) = ops.state;
+            if let Some(node) = node_bias {
+                grads.register::<Flex>(node.id, Flex::conv2d_bias_backward(x.clone(), bias, grad.clone()));
+            }
+            if let Some(node) = node_weight {
+                let dw = match Correlation::of_conv(&options, &weight) {
+                    Some(c) => c.weight_gradient(grad.clone(), x.clone()),
+                    None => Flex::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
+                };
+                grads.register::<Flex>(node.id, dw);
+            }
+            if let Some(node) = node_x {
+                grads.register::<Flex>(node.id, Flex::conv2d_x_backward(x, weight, grad, options));
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct ConvTranspose2dBackward;
+
+    impl Backward<Flex, 3> for ConvTranspose2dBackward {
+        type State = Saved<ConvTransposeOptions<2>>;
+
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let [node_x, node_weight, node_bias] = ops.parents;
+            let grad = grads.consume::<Flex>(&ops.node);
+            let (x, weight, bias, options) = ops.state;
+            if let Some(node) = node_bias {
+                grads.register::<Flex>(node.id, Flex::conv_transpose2d_bias_backward(x.clone(), bias, grad.clone()));
+            }
+            if let Some(node) = node_weight {
+                let dw = match Correlation::of_conv_transpose(&options, &weight) {
+                    Some(c) => c.weight_gradient(x.clone(), grad.clone()),
+                    None => Flex::conv_transpose2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
+                };
+                grads.register::<Flex>(node.id, dw);
+            }
+            if let Some(node) = node_x {
+                grads.register::<Flex>(node.id, Flex::conv_transpose2d_x_backward(weight, grad, options));
+            }
+        }
+    }
+
+    impl<C: CheckpointStrategy> ConvGradients for Autodiff<Flex, C> {
+        fn conv2d_gemm_grad(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
+            match Conv2dBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
+                    let output = Flex::conv2d(x.clone(), weight.clone(), Some(bias.clone()), options.clone());
+                    prep.finish((x, weight, bias, options), output)
+                }
+                OpsKind::UnTracked(prep) => {
+                    prep.finish(Flex::conv2d(x.into_primitive(), weight.into_primitive(), Some(bias.into_primitive()), options))
+                }
+            }
+        }
+
+        fn conv_transpose2d_gemm_grad(
+            x: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            options: ConvTransposeOptions<2>,
+        ) -> FloatTensor<Self> {
+            match ConvTranspose2dBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
+                    let output = Flex::conv_transpose2d(x.clone(), weight.clone(), Some(bias.clone()), options.clone());
+                    prep.finish((x, weight, bias, options), output)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(Flex::conv_transpose2d(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    Some(bias.into_primitive()),
+                    options,
+                )),
+            }
+        }
+    }
+
+    /// The correlation of the module comment for one layer: `B`'s rows `y·stride + k − padding`.
+    #[derive(Debug, Clone, Copy)]
+    struct Correlation {
+        stride: [usize; 2],
+        padding: [usize; 2],
+        kernel: [usize; 2],
+    }
+
+    impl Correlation {
+        /// A convolution's, if it is one this covers (no dilation, no groups).
+        fn of_conv(options: &ConvOptions<2>, weight: &FlexTensor) -> Option<Correlation> {
+            let [_, _, kh, kw] = weight.layout().shape().dims();
+            (options.dilation == [1, 1] && options.groups == 1)
+                .then(|| Correlation { stride: options.stride, padding: options.padding_begin(), kernel: [kh, kw] })
+        }
+
+        /// A transposed convolution's: output row `Y = y·stride + k − padding` for input row `y`.
+        fn of_conv_transpose(options: &ConvTransposeOptions<2>, weight: &FlexTensor) -> Option<Correlation> {
+            let [_, _, kh, kw] = weight.layout().shape().dims();
+            (options.dilation == [1, 1] && options.groups == 1)
+                .then(|| Correlation { stride: options.stride, padding: options.padding, kernel: [kh, kw] })
+        }
+
+        /// `dW[a, b, ky, kx]` from `a` `[n, a, h, w]` and `b` `[n, b, H, W]`: one GEMM.
+        fn weight_gradient(self, a: FlexTensor, b: FlexTensor) -> FlexTensor {
+            let [n, ca, h, w] = a.layout().shape().dims();
+            let [_, cb, _, _] = b.layout().shape().dims();
+            let [kh, kw] = self.kernel;
+            let rows = Flex::float_reshape(a, Shape::new([n, ca, h * w]));
+            let rows = Flex::float_reshape(Flex::float_permute(rows, &[1, 0, 2]), Shape::new([ca, n * h * w]));
+            let patches = self.patches(b.to_contiguous(), [h, w]);
+            let dw = Flex::float_matmul(rows, patches);
+            Flex::float_reshape(dw, Shape::new([ca, cb, kh, kw]))
+        }
+
+        /// im2col of `b`: `[n·h·w, c·kh·kw]`, row `(n, y, x)`, column `(c, ky, kx)`, zero where the
+        /// row falls outside `b`.
+        fn patches(self, b: FlexTensor, [h, w]: [usize; 2]) -> FlexTensor {
+            let [n, c, bh, bw] = b.layout().shape().dims();
+            let [kh, kw] = self.kernel;
+            let cols = c * kh * kw;
+            let src: &[f32] = b.as_slice().expect("a contiguous f32 tensor (to_contiguous above)");
+            let mut out = vec![0.0f32; n * h * w * cols];
+            let fill = |(i, sample): (usize, &mut [f32])| {
+                let src = &src[i * c * bh * bw..(i + 1) * c * bh * bw];
+                for y in 0..h {
+                    for x in 0..w {
+                        let row = &mut sample[(y * w + x) * cols..(y * w + x + 1) * cols];
+                        for ky in 0..kh {
+                            let Some(by) = (y * self.stride[0] + ky).checked_sub(self.padding[0]).filter(|&by| by < bh) else { continue };
+                            for kx in 0..kw {
+                                let Some(bx) = (x * self.stride[1] + kx).checked_sub(self.padding[1]).filter(|&bx| bx < bw) else { continue };
+                                for ch in 0..c {
+                                    row[(ch * kh + ky) * kw + kx] = src[(ch * bh + by) * bw + bx];
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            let per_sample = h * w * cols;
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                use rayon::prelude::*;
+                out.par_chunks_mut(per_sample).enumerate().for_each(fill);
+            }
+            #[cfg(target_arch = "wasm32")]
+            out.chunks_mut(per_sample).enumerate().for_each(fill);
+            FlexTensor::from_data(TensorData::new(out, [n * h * w, cols]))
+        }
+    }
+}
+
+/// Whether `device` is where [`ConvGradients`] applies: autodiff over flex.
+#[cfg(not(target_arch = "wasm32"))]
+fn trains_on_flex(device: &Device) -> bool {
+    device.is_autodiff() && matches!(device.clone().without_autodiff().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
+}
+
+/// `(before, after)` padding along spatial axis `axis` as burn's `Conv2d::forward` computes it
+/// (its helper is crate-private): `Same` is TensorFlow's, the odd pixel after.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usize, stride: usize) -> (usize, usize) {
+    match *padding {
+        PaddingConfig2d::Valid => (0, 0),
+        PaddingConfig2d::Same => {
+            let out = side.div_ceil(stride);
+            let total = if out > 0 { ((out - 1) * stride + kernel).saturating_sub(side) } else { 0 };
+            (total / 2, total - total / 2)
+        }
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)][axis],
+    }
+}
+
+/// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
+/// device trains on flex.
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
+        let [_, _, height, width] = x.dims();
+        let padding = [0, 1].map(|i| padding_pair(&layer.padding, i, [height, width][i], layer.kernel_size[i], layer.stride[i]));
+        let options = burn::backend::ops::ConvOptions::new_with_padding(layer.stride, padding, layer.dilation, layer.groups);
+        return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv2d_gemm_grad(
+            x.into_dispatch(),
+            layer.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+            options,
+        ));
+    }
+    let _ = grads;
+    layer.forward(x)
+}
+
+/// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
+/// device trains on flex.
+pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
+        let options =
+            burn::backend::ops::ConvTransposeOptions::new(layer.stride, layer.padding, layer.padding_out, layer.dilation, layer.groups);
+        return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_transpose2d_gemm_grad(
+            x.into_dispatch(),
+            layer.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+            options,
+        ));
+    }
+    let _ = grads;
+    layer.forward(x)
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::seeded::Seeded;
+    use crate::model::{Vae, VaeOutput, Variant, vae_loss};
+
+    /// Every convolution's weight and bias gradient (encoder then decoder) after one loss of
+    /// `vae` on `images`, with `epsilon` as the sampled noise.
+    fn conv_gradients(vae: &Vae, images: &Tensor<4>, epsilon: &Tensor<2>, grads: WeightGradients, variant: Variant) -> (f32, Vec<(String, Vec<f32>)>) {
+        let (z_mean, z_log_var) = vae.encoder.forward_with(images.clone(), grads);
+        let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon.clone();
+        let output = VaeOutput { logits: vae.decoder.forward_with(z, grads), z_mean, z_log_var };
+        let loss = vae_loss(&output, images.clone(), variant.config().recon_loss).total;
+        let value = loss.clone().inner().into_scalar::<f32>();
+        let gradients = loss.backward();
+        let read = |t: Tensor<1>| t.into_data().try_into_vec::<f32>().expect("f32 gradients");
+        let mut out = Vec::new();
+        for (i, conv) in vae.encoder.convs().iter().enumerate() {
+            let bias = conv.bias.as_ref().expect("the model's convolutions have biases");
+            out.push((format!("conv {i} weight"), read(conv.weight.val().grad(&gradients).expect("a weight gradient").flatten(0, 3))));
+            out.push((format!("conv {i} bias"), read(bias.val().grad(&gradients).expect("a bias gradient"))));
+        }
+        for (i, deconv) in vae.decoder.transposed_convs().enumerate() {
+            let bias = deconv.bias.as_ref().expect("the model's convolutions have biases");
+            out.push((format!("deconv {i} weight"), read(deconv.weight.val().grad(&gradients).expect("a weight gradient").flatten(0, 3))));
+            out.push((format!("deconv {i} bias"), read(bias.val().grad(&gradients).expect("a bias gradient"))));
+        }
+        (value, out)
+    }
+
+    #[test]
+    fn gemm_weight_gradients_are_burns_for_every_layer_of_every_variant() {
+        let device = Device::flex().autodiff();
+        let mut seeded = Seeded::new(17);
+        for variant in Variant::ALL {
+            let vae = variant.config().init(&device);
+            let images = seeded.uniform([6, 1, 28, 28], 0.0, 1.0, &device);
+            let epsilon = seeded.normal([6, variant.config().latent_dim], 1.0, &device);
+            let (loss, ours) = conv_gradients(&vae, &images, &epsilon, WeightGradients::Gemm, variant);
+            let (burn_loss, burns) = conv_gradients(&vae, &images, &epsilon, WeightGradients::Burn, variant);
+            assert_eq!(loss, burn_loss, "{variant}: the forward pass is flex's either way");
+            assert_eq!(ours.len(), burns.len());
+            for ((name, got), (_, expected)) in ours.iter().zip(&burns) {
+                assert_eq!(got.len(), expected.len(), "{variant} {name}");
+                let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let diff = got.iter().zip(expected).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                eprintln!("{variant} {name}: max |diff| {diff:e} of max |grad| {scale:e}");
+                assert!(scale > 1e-6, "{variant} {name}: a zero gradient compares nothing");
+                assert!(diff <= 1e-4 * scale, "{variant} {name}: max |diff| {diff} against max |grad| {scale}");
+            }
+        }
+    }
+}
