@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use vae_lab::model::{Variant, WeightGradients, vae_loss};
+use vae_lab::model::{Variant, WeightGradients, conv_gradients, vae_loss};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -69,6 +69,48 @@ fn main() {
             median(bwd) * 1e3,
             median(opt) * 1e3
         );
+    }
+
+    // Per layer: each convolution of the baseline at its training shape (batch 128), forward and
+    // backward (input and weight gradients), with both weight-gradient forms.
+    if wanted("layer") {
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let model = Variant::Baseline.config().init(&device);
+        let mut x = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
+        let mut layers: Vec<(String, Tensor<4>, Box<dyn Fn(Tensor<4>, WeightGradients) -> Tensor<4>>)> = Vec::new();
+        for (i, conv) in model.encoder.convs().iter().enumerate() {
+            let input = x.clone();
+            x = conv_gradients::conv2d(conv, x, WeightGradients::Burn).detach();
+            layers.push((format!("conv {i}"), input, Box::new(move |x, g| conv_gradients::conv2d(conv, x, g))));
+        }
+        let mut z = Tensor::<4>::random([128, 64, 7, 7], Distribution::Default, &device);
+        for (i, deconv) in model.decoder.transposed_convs().enumerate() {
+            let input = z.clone();
+            z = conv_gradients::conv_transpose2d(deconv, z, WeightGradients::Burn).detach();
+            // The decoder crops a stride-2 layer's odd side (15, 29) to Keras' (14, 28).
+            let side = z.dims()[2] / 2 * 2;
+            z = z.narrow(2, 0, side).narrow(3, 0, side);
+            layers.push((format!("deconv {i}"), input, Box::new(move |x, g| conv_gradients::conv_transpose2d(deconv, x, g))));
+        }
+        for (name, input, layer) in &layers {
+            // The first layer's input gradient is never needed (the images are constants).
+            let input = if name == "conv 0" { input.clone() } else { input.clone().require_grad() };
+            for grads in [WeightGradients::Gemm, WeightGradients::Burn] {
+                let (mut fwd, mut bwd) = (vec![], vec![]);
+                for _ in 0..8 {
+                    let t0 = Instant::now();
+                    let y = layer(input.clone(), grads);
+                    let _ = y.clone().inner().into_data();
+                    let t1 = Instant::now();
+                    let _ = y.sum().backward();
+                    fwd.push((t1 - t0).as_secs_f64());
+                    bwd.push(t1.elapsed().as_secs_f64());
+                }
+                let which = if grads == WeightGradients::Gemm { "gemm" } else { "burn" };
+                println!("{:<34} fwd {:.1} ms, bwd {:.1} ms", format!("  layer {name} {:?}, {which}", input.dims()), median(fwd) * 1e3, median(bwd) * 1e3);
+            }
+        }
     }
 
     let device = Device::flex();

@@ -92,7 +92,10 @@ mod gemm {
             }
             if let Some(node) = node_weight {
                 let dw = match Correlation::of_conv(&options, &weight) {
-                    Some(c) => c.weight_gradient(grad.clone(), x.clone()),
+                    Some(c) => {
+                        let [_, _, h, w] = grad.layout().shape().dims();
+                        c.weight_gradient(grad.clone(), c.patches(x.clone().to_contiguous(), [h, w]))
+                    }
                     None => Flex::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
                 };
                 grads.register::<Flex>(node.id, dw);
@@ -116,15 +119,29 @@ mod gemm {
             if let Some(node) = node_bias {
                 grads.register::<Flex>(node.id, Flex::conv_transpose2d_bias_backward(x.clone(), bias, grad.clone()));
             }
+            let Some(correlation) = Correlation::of_conv_transpose(&options, &weight) else {
+                if let Some(node) = node_weight {
+                    let dw = Flex::conv_transpose2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+                    grads.register::<Flex>(node.id, dw);
+                }
+                if let Some(node) = node_x {
+                    grads.register::<Flex>(node.id, Flex::conv_transpose2d_x_backward(weight, grad, options));
+                }
+                return;
+            };
+            // Both gradients read the output gradient's patches at the input's pixels: one im2col.
+            let [n, c_in, h, w] = x.layout().shape().dims();
+            let patches = correlation.patches(grad.to_contiguous(), [h, w]);
             if let Some(node) = node_weight {
-                let dw = match Correlation::of_conv_transpose(&options, &weight) {
-                    Some(c) => c.weight_gradient(x.clone(), grad.clone()),
-                    None => Flex::conv_transpose2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
-                };
-                grads.register::<Flex>(node.id, dw);
+                grads.register::<Flex>(node.id, correlation.weight_gradient(x, patches.clone()));
             }
             if let Some(node) = node_x {
-                grads.register::<Flex>(node.id, Flex::conv_transpose2d_x_backward(weight, grad, options));
+                // dx[(n, y, x), c_in] = patches · Wᵀ, W as [c_in, c_out·kh·kw].
+                let [_, c_out, kh, kw] = weight.layout().shape().dims();
+                let weight = Flex::float_reshape(weight, Shape::new([c_in, c_out * kh * kw]));
+                let dx = Flex::float_matmul(patches, Flex::float_permute(weight, &[1, 0]));
+                let dx = Flex::float_permute(Flex::float_reshape(dx, Shape::new([n, h * w, c_in])), &[0, 2, 1]);
+                grads.register::<Flex>(node.id, Flex::float_reshape(dx, Shape::new([n, c_in, h, w])));
             }
         }
     }
@@ -188,16 +205,16 @@ mod gemm {
                 .then(|| Correlation { stride: options.stride, padding: options.padding, kernel: [kh, kw] })
         }
 
-        /// `dW[a, b, ky, kx]` from `a` `[n, a, h, w]` and `b` `[n, b, H, W]`: one GEMM.
-        fn weight_gradient(self, a: FlexTensor, b: FlexTensor) -> FlexTensor {
+        /// `dW[a, b, ky, kx]` from `a` `[n, a, h, w]` and `b`'s [`Correlation::patches`] at
+        /// `a`'s pixels: one GEMM.
+        fn weight_gradient(self, a: FlexTensor, patches: FlexTensor) -> FlexTensor {
             let [n, ca, h, w] = a.layout().shape().dims();
-            let [_, cb, _, _] = b.layout().shape().dims();
             let [kh, kw] = self.kernel;
+            let [_, cols] = patches.layout().shape().dims();
             let rows = Flex::float_reshape(a, Shape::new([n, ca, h * w]));
             let rows = Flex::float_reshape(Flex::float_permute(rows, &[1, 0, 2]), Shape::new([ca, n * h * w]));
-            let patches = self.patches(b.to_contiguous(), [h, w]);
             let dw = Flex::float_matmul(rows, patches);
-            Flex::float_reshape(dw, Shape::new([ca, cb, kh, kw]))
+            Flex::float_reshape(dw, Shape::new([ca, cols / (kh * kw), kh, kw]))
         }
 
         /// im2col of `b`: `[n·h·w, c·kh·kw]`, row `(n, y, x)`, column `(c, ky, kx)`, zero where the
