@@ -148,16 +148,7 @@ mod gemm {
 
     impl<C: CheckpointStrategy> ConvGradients for Autodiff<Flex, C> {
         fn conv2d_gemm_grad(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
-            match Conv2dBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
-                OpsKind::Tracked(prep) => {
-                    let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
-                    let output = Flex::conv2d(x.clone(), weight.clone(), Some(bias.clone()), options.clone());
-                    prep.finish((x, weight, bias, options), output)
-                }
-                OpsKind::UnTracked(prep) => {
-                    prep.finish(Flex::conv2d(x.into_primitive(), weight.into_primitive(), Some(bias.into_primitive()), options))
-                }
-            }
+            tracked::<C, _, _>(Conv2dBackward, [x, weight, bias], options, Flex::conv2d)
         }
 
         fn conv_transpose2d_gemm_grad(
@@ -166,19 +157,25 @@ mod gemm {
             bias: FloatTensor<Self>,
             options: ConvTransposeOptions<2>,
         ) -> FloatTensor<Self> {
-            match ConvTranspose2dBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
-                OpsKind::Tracked(prep) => {
-                    let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
-                    let output = Flex::conv_transpose2d(x.clone(), weight.clone(), Some(bias.clone()), options.clone());
-                    prep.finish((x, weight, bias, options), output)
-                }
-                OpsKind::UnTracked(prep) => prep.finish(Flex::conv_transpose2d(
-                    x.into_primitive(),
-                    weight.into_primitive(),
-                    Some(bias.into_primitive()),
-                    options,
-                )),
+            tracked::<C, _, _>(ConvTranspose2dBackward, [x, weight, bias], options, Flex::conv_transpose2d)
+        }
+    }
+
+    /// flex's `forward` of `[x, weight, bias]`, with `step` as its backward when any of them is
+    /// tracked.
+    fn tracked<C: CheckpointStrategy, S: Backward<Flex, 3, State = Saved<O>>, O: Clone + Send + std::fmt::Debug + 'static>(
+        step: S,
+        [x, weight, bias]: [FloatTensor<Autodiff<Flex, C>>; 3],
+        options: O,
+        forward: fn(FlexTensor, FlexTensor, Option<FlexTensor>, O) -> FlexTensor,
+    ) -> FloatTensor<Autodiff<Flex, C>> {
+        match step.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
+                let output = forward(x.clone(), weight.clone(), Some(bias.clone()), options.clone());
+                prep.finish((x, weight, bias, options), output)
             }
+            OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive(), weight.into_primitive(), Some(bias.into_primitive()), options)),
         }
     }
 
