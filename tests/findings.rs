@@ -48,8 +48,8 @@ fn compare(got: &VariantFindings, want: &VariantFindings) {
     assert_eq!(got.inpainting.len(), want.inpainting.len());
     for (g, w) in got.inpainting.iter().zip(&want.inpainting) {
         assert_eq!((&g.mask, &g.method, g.rounds), (&w.mask, &w.method, w.rounds));
-        close(&format!("{v} {} {} masked MSE", w.mask, w.method), g.masked_mse, w.masked_mse);
-        assert!((g.class_kept - w.class_kept).abs() <= 1.0 / SLICE_DIGITS as f64 + 1e-12, "{v} {} {}: class kept", w.mask, w.method);
+        close(&format!("{v} {} {} masked MSE", w.mask.name(), w.method.name()), g.masked_mse, w.masked_mse);
+        assert!((g.class_kept - w.class_kept).abs() <= 1.0 / SLICE_DIGITS as f64 + 1e-12, "{v} {} {}: class kept", w.mask.name(), w.method.name());
     }
     for (g, w) in got.generated.iter().zip(&want.generated) {
         assert_eq!((g.temperature, g.samples), (w.temperature, w.samples));

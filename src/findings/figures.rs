@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{Findings, SeedRun, VariantFindings, reading};
+use super::{Fill, Findings, Mask, SeedRun, VariantFindings, reading};
 use crate::model::Variant;
 
 const TEXT: &str = "#555";
@@ -164,7 +164,6 @@ pub fn confusion_matrix(v: &VariantFindings) -> String {
     out
 }
 
-const METHODS: [&str; 3] = ["zero-filled", "one pass", "iterative"];
 
 /// Hidden-pixel error of the centre mask per model and method, and a table of both masks.
 pub fn inpainting(f: &Findings) -> String {
@@ -179,8 +178,9 @@ pub fn inpainting(f: &Findings) -> String {
     for (r, v) in f.variants.iter().enumerate() {
         let top = r as f64 * group;
         text(&mut out, 0.0, top + 2.0 * bar, 11, "start", TEXT, &label(&v.variant));
-        for (k, method) in METHODS.iter().enumerate() {
-            let Some(s) = v.inpainting.iter().find(|s| s.mask == "centre" && s.method == *method) else { continue };
+        for (k, method) in Fill::ALL.into_iter().enumerate() {
+            let Some(s) = v.inpainting.iter().find(|s| s.mask == Mask::Centre && s.method == method) else { continue };
+            let method = method.name();
             let y = top + k as f64 * bar;
             let _ = write!(
                 out,
@@ -194,22 +194,22 @@ pub fn inpainting(f: &Findings) -> String {
             text(&mut out, x(s.masked_mse) + 4.0, y + bar - 1.0, 9, "start", TEXT, &format!("{:.3} · {:.0} %", s.masked_mse, s.class_kept * 100.0));
         }
     }
-    for (k, method) in METHODS.iter().enumerate() {
+    for (k, method) in Fill::ALL.map(Fill::name).into_iter().enumerate() {
         let left = name_w + k as f64 * 120.0;
         let _ = write!(out, r#"<rect x="{left:.1}" y="{:.1}" width="10" height="10" fill="{}"/>"#, h - 22.0, colors[k]);
         text(&mut out, left + 14.0, h - 13.0, 11, "start", TEXT, method);
     }
     out.push_str("</svg>");
     let rows = f.variants.iter().flat_map(|v| {
-        ["centre", "random"].map(|mask| {
-            let cell = |method: &str| {
+        Mask::ALL.map(|mask| {
+            let cell = |method: Fill| {
                 v.inpainting
                     .iter()
                     .find(|s| s.mask == mask && s.method == method)
                     .map(|s| format!("{:.4} · {:.1} %", s.masked_mse, s.class_kept * 100.0))
                     .unwrap_or_default()
             };
-            vec![label(&v.variant), mask.to_string(), cell("zero-filled"), cell("one pass"), cell("iterative")]
+            vec![label(&v.variant), mask.name().to_string(), cell(Fill::ZeroFilled), cell(Fill::OnePass), cell(Fill::Iterative)]
         })
     });
     out.push_str(&table(&["Model", "Mask", "Zero-filled", "One pass", "Iterative"], rows, "inpainting-table", None));

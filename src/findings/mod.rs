@@ -110,16 +110,64 @@ pub struct Quality {
     pub ssim: f64,
 }
 
+/// Where an inpainting test hides a digit's pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mask {
+    /// The study's rows/cols 10..20.
+    Centre,
+    /// A 10×10 square at a seeded random place per digit.
+    Random,
+}
+
+impl Mask {
+    /// Both, the study's first.
+    pub const ALL: [Mask; 2] = [Mask::Centre, Mask::Random];
+
+    /// Its name in the findings file and the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mask::Centre => "centre",
+            Mask::Random => "random",
+        }
+    }
+}
+
+/// How an inpainting test fills the hidden pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fill {
+    /// The hole left black.
+    #[serde(rename = "zero-filled")]
+    ZeroFilled,
+    /// The study's: the masked digit reconstructed once, known pixels kept.
+    #[serde(rename = "one pass")]
+    OnePass,
+    /// Rounds of projection: keep the known pixels, refill the hole with the reconstruction.
+    #[serde(rename = "iterative")]
+    Iterative,
+}
+
+impl Fill {
+    /// All three, in the figures' order.
+    pub const ALL: [Fill; 3] = [Fill::ZeroFilled, Fill::OnePass, Fill::Iterative];
+
+    /// Its name in the findings file and the figures.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fill::ZeroFilled => "zero-filled",
+            Fill::OnePass => "one pass",
+            Fill::Iterative => "iterative",
+        }
+    }
+}
+
 /// Inpainting of one mask kind by one method, over the test digits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InpaintingScore {
-    /// `"centre"` (the study's rows/cols 10..20) or `"random"` (a 10×10 square at a seeded
-    /// random place per digit).
-    pub mask: String,
-    /// `"zero-filled"` (the hole left black), `"one pass"` (the study's: the masked digit
-    /// reconstructed once) or `"iterative"` (`rounds` of projection: keep the known pixels,
-    /// refill the hole with the reconstruction).
-    pub method: String,
+    /// Where the pixels are hidden.
+    pub mask: Mask,
+    /// How they are filled.
+    pub method: Fill,
     /// Rounds of reconstruction (0, 1, or the page's default).
     pub rounds: usize,
     /// Mean squared error on the hidden pixels.

@@ -1,7 +1,7 @@
 //! One plain sentence per figure of the Report, read off the numbers (the page prints them under
 //! the figures, `eval` prints them for the README). Pure functions, tested natively.
 
-use super::{Findings, GeneratedLabels, InpaintingScore, SeedRun, VariantFindings};
+use super::{Fill, Findings, GeneratedLabels, InpaintingScore, Mask, SeedRun, VariantFindings};
 use crate::model::Variant;
 
 /// Below this mean KL a latent dimension counts as collapsed (carries nothing).
@@ -136,14 +136,14 @@ pub fn confusion(v: &VariantFindings) -> Option<String> {
     ))
 }
 
-fn score<'a>(v: &'a VariantFindings, mask: &str, method: &str) -> Option<&'a InpaintingScore> {
+fn score<'a>(v: &'a VariantFindings, mask: Mask, method: Fill) -> Option<&'a InpaintingScore> {
     v.inpainting.iter().find(|s| s.mask == mask && s.method == method)
 }
 
 /// One pass against iterative projection, for one variant.
 pub fn inpainting(v: &VariantFindings) -> Option<String> {
-    let (zero, one, many) = (score(v, "centre", "zero-filled")?, score(v, "centre", "one pass")?, score(v, "centre", "iterative")?);
-    let random = score(v, "random", "iterative")?;
+    let (zero, one, many) = (score(v, Mask::Centre, Fill::ZeroFilled)?, score(v, Mask::Centre, Fill::OnePass)?, score(v, Mask::Centre, Fill::Iterative)?);
+    let random = score(v, Mask::Random, Fill::Iterative)?;
     Some(format!(
         "{} with the study's centre mask: the hidden pixels' error is {:.3} left black, {:.3} after one pass (the study's method) and {:.3} after {} rounds of projection; the digit is kept in {}, {} and {}. A random 10×10 mask is easier ({:.3}, kept in {}).",
         label(&v.variant),

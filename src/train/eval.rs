@@ -179,9 +179,9 @@ pub fn variant_findings(variant: Variant, model: &Vae, judge: &DigitClassifier, 
     }
 
     let mut inpainting = Vec::new();
-    for mask in ["centre", "random"] {
+    for mask in Mask::ALL {
         let holes: Vec<Vec<bool>> = (0..n).map(|i| hole(mask, i)).collect();
-        for (method, rounds) in [("zero-filled", 0), ("one pass", 1), ("iterative", INPAINT_ROUNDS)] {
+        for (method, rounds) in [(Fill::ZeroFilled, 0), (Fill::OnePass, 1), (Fill::Iterative, INPAINT_ROUNDS)] {
             let filled = inpaint(model, &originals, &holes, rounds, device);
             let (mut sum, mut count) = (0.0, 0usize);
             for ((a, b), h) in originals.chunks_exact(PIXELS).zip(filled.chunks_exact(PIXELS)).zip(&holes) {
@@ -193,8 +193,8 @@ pub fn variant_findings(variant: Variant, model: &Vae, judge: &DigitClassifier, 
                 }
             }
             inpainting.push(InpaintingScore {
-                mask: mask.into(),
-                method: method.into(),
+                mask,
+                method,
                 rounds,
                 masked_mse: sum / count.max(1) as f64,
                 class_kept: kept(&classify(judge, &filled, device), &digits.labels),
@@ -240,8 +240,8 @@ pub fn variant_findings(variant: Variant, model: &Vae, judge: &DigitClassifier, 
 /// The hidden pixels of digit `index` under a mask kind: the study's centre square, or a
 /// 10×10 square placed by a generator seeded with the digit's index (so a slice of the test set
 /// gets the very masks the whole run gave its first digits).
-pub fn hole(mask: &str, index: usize) -> Vec<bool> {
-    let (top, left) = if mask == "centre" {
+pub fn hole(mask: Mask, index: usize) -> Vec<bool> {
+    let (top, left) = if mask == Mask::Centre {
         CENTRE
     } else {
         let mut rng = StdRng::seed_from_u64(SEED ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -284,7 +284,7 @@ fn study_digits(shipped: &Shipped, test: &Digits, device: &Device) -> Vec<StudyD
         .filter(|(i, _)| **i < test.len())
         .map(|(&index, saw)| {
             let original = test.intensities(&[index]);
-            let holes = vec![hole("centre", index)];
+            let holes = vec![hole(Mask::Centre, index)];
             let reads = shipped
                 .models
                 .iter()
