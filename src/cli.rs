@@ -124,16 +124,19 @@ enum Command {
         #[arg(long, default_value = "www/models")]
         out: PathBuf,
     },
-    /// Write the small set of real test digits the repository ships (www/data/).
+    /// Write the small sets of real test and training digits the repository ships (www/data/).
     Sample {
         /// Directory with the four MNIST IDX files.
         #[arg(long)]
         data: PathBuf,
         #[arg(long, default_value = "www/data")]
         out: PathBuf,
-        /// Digits to draw, stratified by label (plus the study's three inpainting examples).
+        /// Test digits to draw, stratified by label (plus the study's three inpainting examples).
         #[arg(long, default_value_t = 1000)]
         count: usize,
+        /// Training digits to draw, stratified by label (the page's Train mode learns from them).
+        #[arg(long, default_value_t = 10_000)]
+        train_count: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -287,7 +290,7 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Sample { data, out, count, seed } => {
+        Command::Sample { data, out, count, train_count, seed } => {
             let mnist = train::load_mnist(&data)?;
             let index = train::sample::write_sample(&out, &mnist.test, count, seed)?;
             println!(
@@ -297,6 +300,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 train::sample::STUDY_DIGITS,
                 out.display()
             );
+            let training = train::sample::write_training_sample(&out, &mnist.train, train_count, seed)?;
+            println!("wrote {} training digits (stratified) to {}", training.train_indices.len(), out.display());
             Ok(())
         }
         Command::Train {

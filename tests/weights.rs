@@ -190,7 +190,7 @@ fn every_committed_points_file_matches_its_model_and_the_sample() {
 }
 
 #[test]
-fn the_committed_sample_is_what_the_sample_command_writes_from_mnist() {
+fn the_committed_samples_are_what_the_sample_command_writes_from_mnist() {
     let mnist_dir = common::root().join("../shared/data/mnist");
     if !mnist_dir.is_dir() {
         println!("no {}: the committed sample is not compared with MNIST", mnist_dir.display());
@@ -199,7 +199,9 @@ fn the_committed_sample_is_what_the_sample_command_writes_from_mnist() {
     let mnist = vae_lab::train::load_mnist(&mnist_dir).expect("MNIST loads");
     let dir = tempfile::tempdir().unwrap();
     vae_lab::train::sample::write_sample(dir.path(), &mnist.test, 1000, 42).expect("sample written");
-    for name in ["test-sample-images-idx3-ubyte.gz", "test-sample-labels-idx1-ubyte.gz", "test-sample.json"] {
+    vae_lab::train::sample::write_training_sample(dir.path(), &mnist.train, 10_000, 42).expect("training sample written");
+    let training = ["train-sample-images-idx3-ubyte.gz", "train-sample-labels-idx1-ubyte.gz", "train-sample.json"];
+    for name in ["test-sample-images-idx3-ubyte.gz", "test-sample-labels-idx1-ubyte.gz", "test-sample.json"].into_iter().chain(training) {
         let committed = std::fs::read(common::root().join("www/data").join(name)).expect("committed sample file");
         let written = std::fs::read(dir.path().join(name)).unwrap();
         assert!(committed == written, "www/data/{name} differs from what `vae-lab sample` writes");

@@ -1,5 +1,6 @@
-//! The small set of real test digits the repository ships (`www/data/`): tests check the
-//! committed weights against it, and the page shows it as its gallery.
+//! The small sets of real digits the repository ships (`www/data/`): test digits, which tests
+//! check the committed weights against and the page shows as its gallery; and training digits,
+//! which the page's Train mode learns from (never a test digit).
 
 use std::io::Write;
 use std::path::Path;
@@ -30,18 +31,35 @@ pub struct SampleIndex {
     pub seed: u64,
 }
 
-/// Picks about `count` random test digits (seeded), each label in proportion to its share of the
-/// test set, then appends the study's three.
-pub fn choose(test: &Digits, count: usize, seed: u64) -> SampleIndex {
+/// `train-sample.json`: where each shipped training digit comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSampleIndex {
+    /// Index in the 60,000-image MNIST training set of each shipped digit, in file order: a
+    /// seeded random draw, stratified by label in proportion to the training set's label counts.
+    pub train_indices: Vec<usize>,
+    /// Seed of the draw.
+    pub seed: u64,
+}
+
+/// About `count` random indices of `digits` (seeded), each label in proportion to its share,
+/// in ascending order.
+fn stratified(digits: &Digits, count: usize, seed: u64) -> Vec<usize> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut chosen = Vec::with_capacity(count + STUDY_DIGITS.len());
+    let mut chosen = Vec::with_capacity(count);
     for label in 0..10u8 {
-        let mut of_label: Vec<usize> = (0..test.len()).filter(|&i| test.labels[i] == label).collect();
-        let share = (of_label.len() * count + test.len() / 2) / test.len().max(1);
+        let mut of_label: Vec<usize> = (0..digits.len()).filter(|&i| digits.labels[i] == label).collect();
+        let share = (of_label.len() * count + digits.len() / 2) / digits.len().max(1);
         of_label.shuffle(&mut rng);
         chosen.extend(of_label.into_iter().take(share));
     }
     chosen.sort_unstable();
+    chosen
+}
+
+/// Picks about `count` random test digits (seeded), each label in proportion to its share of the
+/// test set, then appends the study's three.
+pub fn choose(test: &Digits, count: usize, seed: u64) -> SampleIndex {
+    let mut chosen = stratified(test, count, seed);
     let stratified = chosen.len();
     chosen.extend(STUDY_DIGITS.iter().filter(|&&i| i < test.len()));
     SampleIndex { test_indices: chosen, stratified, seed }
@@ -61,5 +79,17 @@ pub fn write_sample(dir: &Path, test: &Digits, count: usize, seed: u64) -> Resul
     write_file(&dir.join("test-sample-labels-idx1-ubyte.gz"), &gzip(&idx::labels_to_idx(&digits.labels))?)?;
     let json = serde_json::to_vec_pretty(&index).map_err(|e| e.to_string())?;
     write_file(&dir.join("test-sample.json"), &json)?;
+    Ok(index)
+}
+
+/// Writes `train-sample-{images,labels}.idx.gz` and `train-sample.json` into `dir`: about
+/// `count` training digits, stratified by label.
+pub fn write_training_sample(dir: &Path, train: &Digits, count: usize, seed: u64) -> Result<TrainingSampleIndex, String> {
+    let index = TrainingSampleIndex { train_indices: stratified(train, count, seed), seed };
+    let digits = train.subset(&index.train_indices);
+    write_file(&dir.join("train-sample-images-idx3-ubyte.gz"), &gzip(&digits.images.to_idx())?)?;
+    write_file(&dir.join("train-sample-labels-idx1-ubyte.gz"), &gzip(&idx::labels_to_idx(&digits.labels))?)?;
+    let json = serde_json::to_vec(&index).map_err(|e| e.to_string())?;
+    write_file(&dir.join("train-sample.json"), &json)?;
     Ok(index)
 }
