@@ -21,7 +21,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 pub use gemm::ConvGradients;
 
 /// Where a training forward pass's convolutions get their weight gradients (the choice is per
@@ -35,8 +35,8 @@ pub enum WeightGradients {
     Burn,
 }
 
-// The trainer's (native) path; the page does not train yet.
-#[cfg(not(target_arch = "wasm32"))]
+// Where there is autodiff: natively (the trainer) and in the page's training build.
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 mod gemm {
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -253,14 +253,14 @@ mod gemm {
 }
 
 /// Whether `device` is where [`ConvGradients`] applies: autodiff over flex.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 fn trains_on_flex(device: &Device) -> bool {
     device.is_autodiff() && matches!(device.clone().without_autodiff().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }
 
 /// `(before, after)` padding along spatial axis `axis` as burn's `Conv2d::forward` computes it
 /// (its helper is crate-private): `Same` is TensorFlow's, the odd pixel after.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+#[cfg_attr(all(target_arch = "wasm32", not(feature = "train")), allow(dead_code))]
 fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usize, stride: usize) -> (usize, usize) {
     match *padding {
         PaddingConfig2d::Valid => (0, 0),
@@ -276,7 +276,7 @@ fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usi
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let [_, _, height, width] = x.dims();
         let padding = [0, 1].map(|i| padding_pair(&layer.padding, i, [height, width][i], layer.kernel_size[i], layer.stride[i]));
@@ -295,7 +295,7 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4>
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
 pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let options =
             burn::backend::ops::ConvTransposeOptions::new(layer.stride, layer.padding, layer.padding_out, layer.dilation, layer.groups);

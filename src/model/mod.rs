@@ -11,6 +11,9 @@ pub mod encoder;
 pub mod init;
 pub mod loss;
 pub mod sub_pixel;
+// Where there is autodiff: natively and in the page's training build.
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+pub mod training;
 pub mod weights;
 
 use burn::prelude::*;

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -23,7 +23,8 @@ use rand::seq::SliceRandom;
 
 use crate::data::{Digits, Mnist};
 use crate::metrics::{EpochRecord, Metrics, Protocol};
-use crate::model::{Vae, Variant, vae_loss};
+use crate::model::training::{self, StepSettings};
+use crate::model::{Vae, Variant};
 use checkpoint::{CheckpointDir, Progress, write_atomic};
 pub use evaluate::{Evaluation, batch_tensor, evaluate};
 
@@ -148,7 +149,7 @@ pub fn train(
 
     device.seed(options.seed);
     let mut model: Vae = config.init(&device);
-    let mut optimizer: ModuleOptimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let mut optimizer: ModuleOptimizer = training::adam();
     let mut progress = Progress {
         variant: variant.name().into(),
         seed: options.seed,
@@ -188,6 +189,7 @@ pub fn train(
         }
     }
 
+    let settings = StepSettings { learning_rate: options.lr, ..StepSettings::study(config.recon_loss) };
     let train_indices: Vec<usize> = (0..data.train.len()).collect();
     let mut epochs_this_run = 0;
     let mut last_test = None;
@@ -208,10 +210,8 @@ pub fn train(
         let (mut sum_loss, mut sum_recon, mut sum_kl, mut seen) = (0.0, 0.0, 0.0, 0usize);
         for batch in order.chunks(options.batch) {
             let images = batch_tensor(&data.train, batch, &device);
-            let output = model.forward(images.clone());
-            let loss = vae_loss(&output, images, config.recon_loss);
-            let grads = GradientsParams::from_grads(loss.total.backward(), &model);
-            model = optimizer.step(options.lr, model, grads);
+            let loss;
+            (model, loss) = training::step(model, &mut optimizer, images, &settings);
 
             let n = batch.len() as f64;
             let value = |t: Tensor<1>| f64::from(t.inner().into_scalar::<f32>());

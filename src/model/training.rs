@@ -1,0 +1,41 @@
+//! One training step — the loss, the backward pass and the Adam update — for the native trainer
+//! and the page's training alike (one definition: the page's Train mode must learn as the
+//! trainer does).
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+
+use super::{ReconLoss, Vae, VaeLoss, WeightGradients, vae_loss};
+
+/// Adam as the study's Keras uses it: β 0.9 / 0.999, ε 1e-7 (burn's default ε is 1e-5).
+pub fn adam() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-7).init()
+}
+
+/// What a step needs besides the model, the optimiser and the batch.
+#[derive(Debug, Clone, Copy)]
+pub struct StepSettings {
+    /// The variant's reconstruction term.
+    pub recon_loss: ReconLoss,
+    /// Adam's learning rate (the study's: 1e-3).
+    pub learning_rate: f64,
+    /// Where the convolutions' weight gradients come from.
+    pub weight_gradients: WeightGradients,
+}
+
+impl StepSettings {
+    /// The study's learning rate, the trainer's gradients.
+    pub fn study(recon_loss: ReconLoss) -> StepSettings {
+        StepSettings { recon_loss, learning_rate: 1e-3, weight_gradients: WeightGradients::Gemm }
+    }
+}
+
+/// One step on `images` (`[batch, 1, 28, 28]`, values in 0..1) on an autodiff device: the
+/// updated model and the batch's loss (its tensors still on the device, for the caller to read
+/// synchronously natively or awaiting it on WebGPU).
+pub fn step(model: Vae, optimizer: &mut ModuleOptimizer, images: Tensor<4>, settings: &StepSettings) -> (Vae, VaeLoss) {
+    let output = model.forward_with(images.clone(), settings.weight_gradients);
+    let loss = vae_loss(&output, images, settings.recon_loss);
+    let grads = GradientsParams::from_grads(loss.total.backward(), &model);
+    (optimizer.step(settings.learning_rate, model, grads), loss)
+}
