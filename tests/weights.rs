@@ -182,7 +182,9 @@ fn every_committed_points_file_matches_its_model_and_the_sample() {
                 assert_eq!(map.xy.len(), points.len() * 2);
                 // The map keeps digits of a kind together about as well as the means do.
                 let redo = knn_label_agreement(&map.xy, 2, &points.labels, 5);
-                assert!((redo - map.knn_label_agreement).abs() < 0.01 && redo > 0.8, "{variant}: map agreement {redo}");
+                // (latent 3 keeps only 2 dimensions and mixes digits: ~0.58 either way.)
+                assert!((redo - map.knn_label_agreement).abs() < 0.01, "{variant}: map agreement {redo} vs {}", map.knn_label_agreement);
+                assert!(redo > 0.9 * map.knn_label_agreement_latent, "{variant}: map agreement {redo}, means' {}", map.knn_label_agreement_latent);
             }
             None => assert!(points.latent_dim <= 2, "{variant}: no map of its {}-D means", points.latent_dim),
         }

@@ -65,9 +65,15 @@ pub fn active_units(v: &VariantFindings) -> String {
         .filter(|(_, var)| **var <= super::ACTIVE_UNIT_THRESHOLD)
         .map(|(d, _)| format!("z{d}"))
         .collect();
-    let mut text = format!("{} uses {} of its {} latent dimensions", label(&v.variant), v.active_units, v.latent_dim);
+    let name = label(&v.variant);
+    let mut text = match (v.active_units, v.latent_dim) {
+        (1, 1) => format!("{name} uses its one latent dimension"),
+        (2, 2) => format!("{name} uses both its latent dimensions"),
+        (used, all) if used == all => format!("{name} uses all {all} of its latent dimensions"),
+        (used, all) => format!("{name} uses {used} of its {all} latent dimensions"),
+    };
     if !idle.is_empty() {
-        text.push_str(&format!(" ({} stay at the prior)", idle.join(", ")));
+        text.push_str(&format!(" ({} {} at the prior)", idle.join(", "), if idle.len() == 1 { "stays" } else { "stay" }));
     }
     text.push('.');
     text
@@ -328,7 +334,7 @@ mod tests {
     fn active_units_name_the_idle_dimensions() {
         let f = findings();
         assert_eq!(active_units(&f.variants[3]), "Latent 10 uses 5 of its 10 latent dimensions (z1, z2, z3, z6, z7 stay at the prior).");
-        assert_eq!(active_units(&f.variants[0]), "Baseline (latent 2) uses 2 of its 2 latent dimensions.");
+        assert_eq!(active_units(&f.variants[0]), "Baseline (latent 2) uses both its latent dimensions.");
     }
 
     #[test]

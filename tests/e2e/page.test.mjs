@@ -147,15 +147,30 @@ for (const backend of BACKENDS) {
         await page.getByTestId('variant-picker').selectOption('baseline');
       });
 
-      await t.test('compare shows every trained variant', async () => {
+      await t.test('the added latent sizes the deploy lists: in the picker, a slider per dimension', async () => {
+        const added = MANIFEST.variants.map((e) => e.variant).filter((v) => /^latent(3|4|16)$/.test(v));
+        assert.ok(added.length > 0, 'the manifest lists no added latent size');
+        for (const variant of added) {
+          await page.getByTestId('variant-picker').selectOption(variant);
+          await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+          await page.locator(`[data-testid=latent-projection][data-points="${POINTS[variant]}"]`).waitFor({ timeout: TIMEOUT });
+          assert.equal(await page.locator('[data-testid^=latent-slider-]').count(), Number(variant.slice(6)), `${variant}: sliders`);
+          await waitForInk(page, 'latent-probe', 80);
+        }
+        await page.getByTestId('variant-picker').selectOption('baseline');
+      });
+
+      await t.test('compare shows every study variant', async () => {
         await page.getByTestId('tab-compare').click();
         await page.waitForTimeout(3000);
         await page.screenshot({ path: path.join(ARTIFACTS, `${backend.name}-compare.png`), fullPage: true });
         const input = await pixels(page, 'compare-input');
-        for (const entry of MANIFEST.variants) {
-          await waitForInk(page, `compare-${entry.variant}`, 60);
-          const r = pearson(input, await pixels(page, `compare-${entry.variant}`));
-          assert.ok(r > 0.4, `${entry.variant}: r = ${r}`);
+        // Compare lays out the study's five side by side; the added latent sizes are in the picker.
+        const study = ['baseline', 'deeper', 'latent1', 'latent10', 'mse'];
+        for (const variant of study) {
+          await waitForInk(page, `compare-${variant}`, 60);
+          const r = pearson(input, await pixels(page, `compare-${variant}`));
+          assert.ok(r > 0.4, `${variant}: r = ${r}`);
         }
       });
 
