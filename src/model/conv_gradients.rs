@@ -74,81 +74,93 @@ mod gemm {
         }
     }
 
-    /// What a convolution's backward pass needs: its input and weight.
+    /// What a convolution's backward pass needs: its input, weight, bias and options.
     type Saved<O> = (FlexTensor, FlexTensor, FlexTensor, O);
 
-    #[derive(Debug)]
-    struct Conv2dBackward;
+    /// A layer's gradients, told apart by its options' type.
+    trait LayerGradients: Clone + Send + std::fmt::Debug + 'static {
+        /// The bias gradient: the output gradient summed over images and pixels.
+        fn bias(x: FlexTensor, bias: FlexTensor, grad: FlexTensor) -> FlexTensor;
+        /// `[input, weight]` gradients, each only where `wanted`.
+        fn gradients(self, x: FlexTensor, weight: FlexTensor, grad: FlexTensor, wanted: [bool; 2]) -> [Option<FlexTensor>; 2];
+    }
 
-    impl Backward<Flex, 3> for Conv2dBackward {
-        type State = Saved<ConvOptions<2>>;
+    impl LayerGradients for ConvOptions<2> {
+        fn bias(x: FlexTensor, bias: FlexTensor, grad: FlexTensor) -> FlexTensor {
+            Flex::conv2d_bias_backward(x, bias, grad)
+        }
 
-        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-            let [node_x, node_weight, node_bias] = ops.parents;
-            let grad = grads.consume::<Flex>(&ops.node);
-            let (x, weight, bias, options) = ops.state;
-            if let Some(node) = node_bias {
-                grads.register::<Flex>(node.id, Flex::conv2d_bias_backward(x.clone(), bias, grad.clone()));
-            }
-            if let Some(node) = node_weight {
-                let dw = match Correlation::of_conv(&options, &weight) {
-                    Some(c) => {
-                        let [_, _, h, w] = grad.layout().shape().dims();
-                        c.weight_gradient(grad.clone(), c.patches(x.clone().to_contiguous(), [h, w]))
-                    }
-                    None => Flex::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
-                };
-                grads.register::<Flex>(node.id, dw);
-            }
-            if let Some(node) = node_x {
-                grads.register::<Flex>(node.id, Flex::conv2d_x_backward(x, weight, grad, options));
-            }
+        fn gradients(self, x: FlexTensor, weight: FlexTensor, grad: FlexTensor, [want_x, want_w]: [bool; 2]) -> [Option<FlexTensor>; 2] {
+            let dw = want_w.then(|| match Correlation::of_conv(&self, &weight) {
+                Some(c) => {
+                    let [_, _, h, w] = grad.layout().shape().dims();
+                    c.weight_gradient(grad.clone(), c.patches(x.clone().to_contiguous(), [h, w]))
+                }
+                None => Flex::conv2d_weight_backward(x.clone(), weight.clone(), grad.clone(), self.clone()),
+            });
+            [want_x.then(|| Flex::conv2d_x_backward(x, weight, grad, self)), dw]
         }
     }
 
-    #[derive(Debug)]
-    struct ConvTranspose2dBackward;
+    impl LayerGradients for ConvTransposeOptions<2> {
+        fn bias(x: FlexTensor, bias: FlexTensor, grad: FlexTensor) -> FlexTensor {
+            Flex::conv_transpose2d_bias_backward(x, bias, grad)
+        }
 
-    impl Backward<Flex, 3> for ConvTranspose2dBackward {
-        type State = Saved<ConvTransposeOptions<2>>;
-
-        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-            let [node_x, node_weight, node_bias] = ops.parents;
-            let grad = grads.consume::<Flex>(&ops.node);
-            let (x, weight, bias, options) = ops.state;
-            if let Some(node) = node_bias {
-                grads.register::<Flex>(node.id, Flex::conv_transpose2d_bias_backward(x.clone(), bias, grad.clone()));
-            }
-            let Some(correlation) = Correlation::of_conv_transpose(&options, &weight) else {
-                if let Some(node) = node_weight {
-                    let dw = Flex::conv_transpose2d_weight_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
-                    grads.register::<Flex>(node.id, dw);
-                }
-                if let Some(node) = node_x {
-                    grads.register::<Flex>(node.id, Flex::conv_transpose2d_x_backward(weight, grad, options));
-                }
-                return;
+        fn gradients(self, x: FlexTensor, weight: FlexTensor, grad: FlexTensor, [want_x, want_w]: [bool; 2]) -> [Option<FlexTensor>; 2] {
+            let Some(correlation) = Correlation::of_conv_transpose(&self, &weight) else {
+                let dw = want_w.then(|| Flex::conv_transpose2d_weight_backward(x, weight.clone(), grad.clone(), self.clone()));
+                return [want_x.then(|| Flex::conv_transpose2d_x_backward(weight, grad, self)), dw];
             };
             // Both gradients read the output gradient's patches at the input's pixels: one im2col.
             let [n, c_in, h, w] = x.layout().shape().dims();
             let patches = correlation.patches(grad.to_contiguous(), [h, w]);
-            if let Some(node) = node_weight {
-                grads.register::<Flex>(node.id, correlation.weight_gradient(x, patches.clone()));
-            }
-            if let Some(node) = node_x {
+            let dw = want_w.then(|| correlation.weight_gradient(x, patches.clone()));
+            let dx = want_x.then(|| {
                 // dx[(n, y, x), c_in] = patches · Wᵀ, W as [c_in, c_out·kh·kw].
                 let [_, c_out, kh, kw] = weight.layout().shape().dims();
                 let weight = Flex::float_reshape(weight, Shape::new([c_in, c_out * kh * kw]));
                 let dx = Flex::float_matmul(patches, Flex::float_permute(weight, &[1, 0]));
                 let dx = Flex::float_permute(Flex::float_reshape(dx, Shape::new([n, h * w, c_in])), &[0, 2, 1]);
-                grads.register::<Flex>(node.id, Flex::float_reshape(dx, Shape::new([n, c_in, h, w])));
+                Flex::float_reshape(dx, Shape::new([n, c_in, h, w]))
+            });
+            [dx, dw]
+        }
+    }
+
+    /// The backward step of a convolution (`ConvOptions`) or transposed one (`ConvTransposeOptions`).
+    #[derive(Debug)]
+    struct ConvBackward<O>(std::marker::PhantomData<O>);
+
+    impl<O: LayerGradients> ConvBackward<O> {
+        fn new() -> Self {
+            ConvBackward(std::marker::PhantomData)
+        }
+    }
+
+    impl<O: LayerGradients> Backward<Flex, 3> for ConvBackward<O> {
+        type State = Saved<O>;
+
+        fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+            let [node_x, node_weight, node_bias] = ops.parents;
+            let grad = grads.consume::<Flex>(&ops.node);
+            let (x, weight, bias, options) = ops.state;
+            if let Some(node) = node_bias {
+                grads.register::<Flex>(node.id, O::bias(x.clone(), bias, grad.clone()));
+            }
+            let [dx, dw] = options.gradients(x, weight, grad, [node_x.is_some(), node_weight.is_some()]);
+            if let (Some(node), Some(dx)) = (node_x, dx) {
+                grads.register::<Flex>(node.id, dx);
+            }
+            if let (Some(node), Some(dw)) = (node_weight, dw) {
+                grads.register::<Flex>(node.id, dw);
             }
         }
     }
 
     impl<C: CheckpointStrategy> ConvGradients for Autodiff<Flex, C> {
         fn conv2d_gemm_grad(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, options: ConvOptions<2>) -> FloatTensor<Self> {
-            tracked::<C, _, _>(Conv2dBackward, [x, weight, bias], options, Flex::conv2d)
+            tracked::<C, _>([x, weight, bias], options, Flex::conv2d)
         }
 
         fn conv_transpose2d_gemm_grad(
@@ -157,19 +169,18 @@ mod gemm {
             bias: FloatTensor<Self>,
             options: ConvTransposeOptions<2>,
         ) -> FloatTensor<Self> {
-            tracked::<C, _, _>(ConvTranspose2dBackward, [x, weight, bias], options, Flex::conv_transpose2d)
+            tracked::<C, _>([x, weight, bias], options, Flex::conv_transpose2d)
         }
     }
 
-    /// flex's `forward` of `[x, weight, bias]`, with `step` as its backward when any of them is
-    /// tracked.
-    fn tracked<C: CheckpointStrategy, S: Backward<Flex, 3, State = Saved<O>>, O: Clone + Send + std::fmt::Debug + 'static>(
-        step: S,
+    /// flex's `forward` of `[x, weight, bias]`, with [`ConvBackward`] as its backward when any of
+    /// them is tracked.
+    fn tracked<C: CheckpointStrategy, O: LayerGradients>(
         [x, weight, bias]: [FloatTensor<Autodiff<Flex, C>>; 3],
         options: O,
         forward: fn(FlexTensor, FlexTensor, Option<FlexTensor>, O) -> FlexTensor,
     ) -> FloatTensor<Autodiff<Flex, C>> {
-        match step.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+        match ConvBackward::<O>::new().prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
                 let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
                 let output = forward(x.clone(), weight.clone(), Some(bias.clone()), options.clone());

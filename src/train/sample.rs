@@ -71,12 +71,16 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     encoder.finish().map_err(|e| e.to_string())
 }
 
+/// `<stem>-images-idx3-ubyte.gz` and `<stem>-labels-idx1-ubyte.gz` in `dir`.
+fn write_digits(dir: &Path, stem: &str, digits: &Digits) -> Result<(), String> {
+    write_file(&dir.join(format!("{stem}-images-idx3-ubyte.gz")), &gzip(&digits.images.to_idx())?)?;
+    write_file(&dir.join(format!("{stem}-labels-idx1-ubyte.gz")), &gzip(&idx::labels_to_idx(&digits.labels))?)
+}
+
 /// Writes `test-sample-{images,labels}.idx.gz` and `test-sample.json` into `dir`.
 pub fn write_sample(dir: &Path, test: &Digits, count: usize, seed: u64) -> Result<SampleIndex, String> {
     let index = choose(test, count, seed);
-    let digits = test.subset(&index.test_indices);
-    write_file(&dir.join("test-sample-images-idx3-ubyte.gz"), &gzip(&digits.images.to_idx())?)?;
-    write_file(&dir.join("test-sample-labels-idx1-ubyte.gz"), &gzip(&idx::labels_to_idx(&digits.labels))?)?;
+    write_digits(dir, "test-sample", &test.subset(&index.test_indices))?;
     let json = serde_json::to_vec_pretty(&index).map_err(|e| e.to_string())?;
     write_file(&dir.join("test-sample.json"), &json)?;
     Ok(index)
@@ -86,9 +90,7 @@ pub fn write_sample(dir: &Path, test: &Digits, count: usize, seed: u64) -> Resul
 /// `count` training digits, stratified by label.
 pub fn write_training_sample(dir: &Path, train: &Digits, count: usize, seed: u64) -> Result<TrainingSampleIndex, String> {
     let index = TrainingSampleIndex { train_indices: stratified(train, count, seed), seed };
-    let digits = train.subset(&index.train_indices);
-    write_file(&dir.join("train-sample-images-idx3-ubyte.gz"), &gzip(&digits.images.to_idx())?)?;
-    write_file(&dir.join("train-sample-labels-idx1-ubyte.gz"), &gzip(&idx::labels_to_idx(&digits.labels))?)?;
+    write_digits(dir, "train-sample", &train.subset(&index.train_indices))?;
     let json = serde_json::to_vec(&index).map_err(|e| e.to_string())?;
     write_file(&dir.join("train-sample.json"), &json)?;
     Ok(index)
