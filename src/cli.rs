@@ -142,6 +142,16 @@ enum Command {
     },
 }
 
+/// Prints `findings`' sentences, the seed spread with the shipped baseline (in `models`) counted.
+fn print_sentences(models: &std::path::Path, findings: &vae_lab::findings::Findings) -> Result<(), String> {
+    let shipped = train::eval::shipped_metrics(models, findings)?;
+    let baseline = shipped.iter().find(|m| m.variant == "baseline").map(vae_lab::findings::SeedRun::of);
+    for sentence in vae_lab::findings::reading::all(findings, baseline.as_ref()) {
+        println!("- {sentence}");
+    }
+    Ok(())
+}
+
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -162,14 +172,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 let findings: vae_lab::findings::Findings =
                     serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
                 println!();
-                for sentence in vae_lab::findings::reading::all(&findings) {
-                    println!("- {sentence}");
-                }
-                // The seed spread counts the shipped run too, which the page's figures include.
-                let seeds = findings.page.iter().flat_map(|p| &p.figures).find(|f| f.name == "seeds");
-                if let Some(figure) = seeds {
-                    println!("- {}", figure.reading);
-                }
+                print_sentences(&models, &findings)?;
             }
             Ok(())
         }
@@ -261,9 +264,7 @@ fn run(cli: Cli) -> Result<(), String> {
             train::eval::write_findings(&models, &findings)?;
             // The page fetches the findings by the hash the manifest gives.
             train::export::write_manifest(&models)?;
-            for sentence in vae_lab::findings::reading::all(&findings) {
-                println!("- {sentence}");
-            }
+            print_sentences(&models, &findings)?;
             for v in &findings.variants {
                 println!(
                     "{}: PSNR {:.2} dB, SSIM {:.4}, BCE {:.2}, SSE {:.2}, {} of {} dimensions active, class kept {:.1} %",

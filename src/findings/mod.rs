@@ -9,7 +9,7 @@ pub mod reading;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::ManifestFile;
+use crate::metrics::{ManifestFile, Metrics};
 
 /// Where the page finds the file.
 pub const FINDINGS_URL: &str = "models/findings.json";
@@ -230,6 +230,21 @@ pub struct SeedRun {
     pub final_test_loss: f64,
     /// KL of each latent dimension on the test set.
     pub kl_per_dim: Vec<f64>,
+}
+
+impl SeedRun {
+    /// A shipped model's run, from its training record.
+    pub fn of(m: &Metrics) -> SeedRun {
+        SeedRun {
+            variant: m.variant.clone(),
+            seed: m.protocol.seed,
+            epochs_done: m.epochs_done,
+            epochs: m.protocol.epochs,
+            final_train_loss: m.final_train_loss,
+            final_test_loss: m.final_test_loss,
+            kl_per_dim: m.kl_per_dim.clone(),
+        }
+    }
 }
 
 /// The same model outputs scored two ways.

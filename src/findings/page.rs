@@ -79,15 +79,7 @@ fn label(variant: &str) -> &'static str {
 /// Draws the page's figures of `f`; `shipped` are the shipped models' training records (the
 /// shipped baseline is one of the seed spread's runs).
 pub fn render(f: &Findings, shipped: &[Metrics]) -> PageReport {
-    let baseline = shipped.iter().find(|m| m.variant == "baseline").map(|m| SeedRun {
-        variant: m.variant.clone(),
-        seed: m.protocol.seed,
-        epochs_done: m.epochs_done,
-        epochs: m.protocol.epochs,
-        final_train_loss: m.final_train_loss,
-        final_test_loss: m.final_test_loss,
-        kl_per_dim: m.kl_per_dim.clone(),
-    });
+    let baseline = shipped.iter().find(|m| m.variant == "baseline").map(SeedRun::of);
     let latent10 = f.variants.iter().find(|v| v.variant == "latent10");
     let mut out = vec![
         figure("quality", "Image quality on the same scales (§1.3)", reading::quality(f), figures::quality_table(f), ""),

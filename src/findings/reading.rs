@@ -261,7 +261,8 @@ pub fn loss_check(f: &Findings) -> Option<String> {
 }
 
 /// Every sentence, in the Report's order: what `eval` prints and the README quotes.
-pub fn all(f: &Findings) -> Vec<String> {
+/// `shipped_baseline` is the shipped baseline's run, one of the seed spread's.
+pub fn all(f: &Findings, shipped_baseline: Option<&SeedRun>) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(quality(f));
     out.extend(class_kept(f));
@@ -273,6 +274,7 @@ pub fn all(f: &Findings) -> Vec<String> {
     for v in &f.variants {
         out.extend(v.generated.iter().filter_map(|g| generated(&v.variant, g)));
     }
+    out.extend(shipped_baseline.and_then(|b| seed_spread(f, b)));
     out.extend(collapses(f, "deeper"));
     out.extend(loss_check(f));
     out
@@ -392,9 +394,17 @@ mod tests {
 
     #[test]
     fn every_sentence_is_built_from_the_numbers() {
-        let f = findings();
-        let all = all(&f);
-        assert!(all.iter().any(|s| s.contains("Same architecture, other loss")));
-        assert!(all.iter().any(|s| s.contains("differ by at most 0.0020")));
+        let mut f = findings();
+        let run = |seed, loss| SeedRun { variant: "baseline".into(), seed, epochs_done: 30, epochs: 30, final_train_loss: loss, final_test_loss: loss + 1.0, kl_per_dim: vec![3.0, 3.0] };
+        let shipped = run(42, 152.0);
+        let sentences = all(&f, Some(&shipped));
+        assert!(sentences.iter().any(|s| s.contains("Same architecture, other loss")));
+        assert!(sentences.iter().any(|s| s.contains("differ by at most 0.0020")));
+        // One run has no spread; with a second seed the shipped run is counted in it.
+        assert!(!sentences.iter().any(|s| s.contains("over seeds")));
+        f.seeds.push(run(1, 150.0));
+        let spread = all(&f, Some(&shipped)).into_iter().find(|s| s.contains("over seeds")).expect("a seed-spread sentence");
+        assert!(spread.contains("seeds 1, 42") && spread.contains("151.00 ± 1.41"), "{spread}");
+        assert!(!all(&f, None).iter().any(|s| s.contains("over seeds")), "without the shipped run there is one run");
     }
 }
