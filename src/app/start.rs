@@ -129,17 +129,20 @@ fn App() -> impl IntoView {
     // listed), so the first load stays within its budget (171 KB of test digits).
     let rest_started = StoredValue::new(false);
     Effect::new(move |_| {
-        let listed = lab.manifest.get();
-        let settled = match &listed {
+        // Checked first: once started, this reads no signal, so it never runs again.
+        if rest_started.get_value() {
+            return;
+        }
+        let settled = lab.manifest.with(|listed| match listed {
             Some(Ok(_)) => lab.status.with(|s| s.values().any(|st| matches!(st, ModelStatus::Ready | ModelStatus::Failed(_)))),
             Some(Err(_)) => true,
             None => false,
-        };
-        if !settled || rest_started.get_value() {
+        });
+        if !settled {
             return;
         }
         rest_started.set_value(true);
-        spawn_local(load_the_rest(lab, listed.and_then(Result::ok)));
+        spawn_local(load_the_rest(lab, lab.manifest.get_untracked().and_then(Result::ok)));
     });
 
     // Load the variant when it is picked.
