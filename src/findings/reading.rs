@@ -90,21 +90,46 @@ pub fn latent_curve(f: &Findings) -> Vec<&VariantFindings> {
     curve
 }
 
-/// What the latent-size curve suggests (the study's §3.1: "start with 3 or 4").
+/// What the latent-size curve suggests (the study's §3.1: "start with 3 or 4"): the test loss
+/// by size, and how it follows the dimensions each run kept rather than its size, with the
+/// finished seed runs of the curve's variants (dimensions kept: KL ≥ [`COLLAPSED_KL`]).
 pub fn latent_size(f: &Findings) -> Option<String> {
     let curve = latent_curve(f);
     let best = curve.iter().min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))?;
     // The smallest size whose test loss is within 2 % of the best one.
     let enough = curve.iter().find(|v| v.test_loss <= best.test_loss * 1.02)?;
     let points: Vec<String> = curve.iter().map(|v| format!("{:.1} at {}", v.test_loss, v.latent_dim)).collect();
-    Some(format!(
-        "Test loss by latent size: {}. The smallest size within 2 % of the best ({:.1}, latent {}) is {}, which uses {} of its dimensions; past it, added dimensions stay mostly unused.",
+    let mut text = format!(
+        "Test loss by latent size: {}. The smallest size within 2 % of the best ({:.1}, latent {}) is {}, which uses {} of its dimensions.",
         points.join(", "),
         best.test_loss,
         best.latent_dim,
         enough.latent_dim,
         enough.active_units
-    ))
+    );
+    // Sizes that kept the same number of dimensions as the baseline's two.
+    let two: Vec<&&VariantFindings> = curve.iter().filter(|v| v.latent_dim > 2 && v.active_units == 2).collect();
+    if !two.is_empty() {
+        let (low, high) = two.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v.test_loss), h.max(v.test_loss)));
+        let sizes: Vec<String> = two.iter().map(|v| v.latent_dim.to_string()).collect();
+        text.push_str(&format!(
+            " Latent {} kept only 2 dimensions{} at {}, the 2-D baseline's loss: the loss follows the dimensions a run keeps, not its size.",
+            sizes.join(", "),
+            if two.len() == 1 { " and ends" } else { " each and end" },
+            if two.len() == 1 { format!("{low:.1}") } else { format!("{low:.1}–{high:.1}") }
+        ));
+    }
+    for run in f.seeds.iter().filter(|r| r.epochs_done == r.epochs && curve.iter().any(|v| v.variant == r.variant && v.latent_dim > 2)) {
+        let kept = run.kl_per_dim.iter().filter(|&&k| k >= COLLAPSED_KL).count();
+        text.push_str(&format!(
+            " {} from seed {} kept {kept} of {} and ended at {:.1}.",
+            label(&run.variant),
+            run.seed,
+            run.kl_per_dim.len(),
+            run.final_test_loss
+        ));
+    }
+    Some(text)
 }
 
 /// How often the digit survives reconstruction.
@@ -346,7 +371,13 @@ mod tests {
         assert_eq!(sizes, [1, 2, 4, 10], "MSE is another loss scale");
         // 130 is within 2 % of 128.
         let text = latent_size(&f).unwrap();
-        assert!(text.contains("within 2 % of the best (128.0, latent 10) is 4, which uses 3 of its dimensions"), "{text}");
+        assert!(text.contains("within 2 % of the best (128.0, latent 10) is 4, which uses 3 of its dimensions."), "{text}");
+        assert!(!text.contains("kept only 2"), "no size above 2 kept only two: {text}");
+        let mut f = f;
+        f.variants[2].active_units = 2;
+        f.seeds.push(SeedRun { variant: "latent10".into(), seed: 1, epochs_done: 30, epochs: 30, final_train_loss: 152.0, final_test_loss: 153.4, kl_per_dim: vec![3.0, 0.0, 0.0, 0.0, 3.1, 0.0, 0.0, 0.0, 0.0, 0.0] });
+        let text = latent_size(&f).unwrap();
+        assert!(text.ends_with("Latent 4 kept only 2 dimensions and ends at 130.0, the 2-D baseline's loss: the loss follows the dimensions a run keeps, not its size. Latent 10 from seed 1 kept 2 of 10 and ended at 153.4."), "{text}");
     }
 
     #[test]
