@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { serve } from '../tests/e2e/server.mjs';
 
@@ -21,6 +22,26 @@ const BACKENDS = [
   { name: 'cpu', query: '?backend=cpu', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20 },
 ];
 const only = process.argv.slice(2);
+
+async function trainInPage(page) {
+  await page.goto(`${server.url}?backend=cpu&m=train`);
+  await page.getByTestId('model-ready').first().waitFor({ timeout: TIMEOUT });
+  for (const [id, value] of [['train-digits', '3840'], ['train-epochs', '1'], ['train-seed', '1']]) {
+    await page.getByTestId(id).fill(value);
+    await page.getByTestId(id).dispatchEvent('change');
+  }
+  await page.getByTestId('train-go').click();
+  await page.locator('[data-testid=train-phase][data-phase=finished]').waitFor({ timeout: TIMEOUT });
+  return Number(await page.getByTestId('train-phase').getAttribute('data-images-per-second'));
+}
+
+// The native trainer's figure for the same step on the same machine, in the same run.
+function nativeTrainImagesPerSecond() {
+  const run = spawnSync('cargo', ['bench', '--locked', '--bench', 'throughput', '--', 'train step baseline batch 128'], { cwd: ROOT, encoding: 'utf8' });
+  const match = /train step baseline batch 128\s+[\d.]+ ms\s+(\d+) img\/s/.exec(run.stdout ?? '');
+  if (!match) console.error(`the native trainer's benchmark did not run: ${run.stderr?.slice(-500)}`);
+  return match ? Number(match[1]) : null;
+}
 
 const server = await serve(DIST);
 const results = [];
@@ -71,6 +92,11 @@ try {
         inpaint20_ms: await bench({ op: 'inpaint', steps: 20, iters: backend.iters.inpaint20 }),
         iters: backend.iters,
       };
+      // Training in the page (the Train mode's Web Worker, burn's CPU backend in wasm whichever
+      // backend the page uses): baseline, batch 128, 30 steps; images/s over the last 20.
+      if (backend.name === 'cpu' && (only.length === 0 || only.includes('train'))) {
+        row.train_images_per_second = await trainInPage(page);
+      }
       results.push(row);
       console.error(`${backend.name}: ${JSON.stringify({ ...row, files: undefined })}`);
     } finally {
@@ -100,5 +126,12 @@ console.log('| backend | first reconstruction (cold) | gzip bytes until then | d
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
+}
+const train = results.find((r) => r.train_images_per_second);
+if (train) {
+  report.native_train_images_per_second = nativeTrainImagesPerSecond();
+  const native = report.native_train_images_per_second;
+  console.log(`\nTraining baseline, batch 128: in the page (CPU, one worker) ${train.train_images_per_second.toFixed(0)} images/s; native trainer ${native ?? '–'} images/s${native ? ` (page at ${(100 * train.train_images_per_second / native).toFixed(0)} %)` : ''}`);
+  fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
 }
 console.log(`\nwasm: ${wasm.map((w) => `${w.file} ${(w.bytes / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);

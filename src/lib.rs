@@ -8,5 +8,6 @@ pub mod engine;
 pub mod findings;
 pub mod metrics;
 pub mod model;
-#[cfg(not(target_arch = "wasm32"))]
+// Natively the trainer; in the page's training build only its session and evaluation.
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 pub mod train;

@@ -1,4 +1,5 @@
-//! Compare: one input through all five variants at once.
+//! Compare: one input through the study's five variants at once, and the visitor's own model
+//! when there is one.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -12,12 +13,21 @@ use super::state::InpaintSource;
 use crate::data::masked_error;
 use crate::model::Variant;
 
+/// The study's five and "your model".
+const SLOTS: usize = 6;
+
+/// What Compare shows: the study's five variants, then the visitor's model if there is one.
+fn compared(yours: Option<Variant>) -> Vec<Variant> {
+    Variant::STUDY.into_iter().chain(yours).collect()
+}
+
 #[component]
 pub fn CompareMode() -> impl IntoView {
     let lab = use_lab();
     let input_ref = NodeRef::<html::Canvas>::new();
-    let refs: [NodeRef<html::Canvas>; 5] = std::array::from_fn(|_| NodeRef::new());
-    let errors = RwSignal::new([None::<f32>; 5]);
+    let refs: [NodeRef<html::Canvas>; SLOTS] = std::array::from_fn(|_| NodeRef::new());
+    let errors = RwSignal::new([None::<f32>; SLOTS]);
+    let variants = move || compared(lab.yours.get());
     let message = RwSignal::new(None::<String>);
     // Every model, once the manifest says which there are (a link may open Compare first thing).
     Effect::new(move |_| {
@@ -30,7 +40,8 @@ pub fn CompareMode() -> impl IntoView {
     let latest = Latest::new();
     Effect::new(move |_| {
         let image = source_image(lab);
-        let ready: Vec<bool> = Variant::STUDY.iter().map(|&v| lab.ready(v)).collect();
+        let variants = variants();
+        let ready: Vec<bool> = variants.iter().map(|&v| lab.ready(v)).collect();
         let Some(image) = image else {
             message.try_set(Some("Pick a test digit or draw one in the Draw tab.".into()));
             return;
@@ -41,7 +52,7 @@ pub fn CompareMode() -> impl IntoView {
         }
         let run = latest.begin();
         spawn_local(async move {
-            for (k, variant) in Variant::STUDY.into_iter().enumerate() {
+            for (k, variant) in variants.into_iter().enumerate() {
                 if !ready[k] {
                     continue;
                 }
@@ -76,7 +87,7 @@ pub fn CompareMode() -> impl IntoView {
                 <p class="hint">{move || message.get()}</p>
             </div>
             <div class="panel row">
-                {Variant::STUDY.into_iter().enumerate().map(|(k, variant)| view! {
+                {move || variants().into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"></canvas>
                         <figcaption>

@@ -29,6 +29,7 @@ fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
 #[component]
 pub fn DrawMode() -> impl IntoView {
     let lab = use_lab();
+    let training = super::training::use_training();
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let input_ref = NodeRef::<html::Canvas>::new();
     let recon_ref = NodeRef::<html::Canvas>::new();
@@ -90,7 +91,20 @@ pub fn DrawMode() -> impl IntoView {
                 <div class="buttons">
                     <button data-testid="draw-undo" on:click=move |_| lab.view.strokes.update(|s| { s.pop(); })>"Undo"</button>
                     <button data-testid="draw-clear" on:click=move |_| lab.view.strokes.update(|s| s.clear())>"Clear"</button>
+                    <button data-testid="draw-add-training" title="Collect this digit for training a model on your handwriting (Train tab)"
+                        disabled=move || lab.view.strokes.with(Vec::is_empty)
+                        on:click=move |_| {
+                            if let Some(input) = lab.view.strokes.with_untracked(|s| strokes_to_input(s)) {
+                                training.drawings.update(|d| d.push(input));
+                                // Ready for the next digit.
+                                lab.view.strokes.set(Vec::new());
+                            }
+                        }>"Add to my training digits"</button>
                 </div>
+                <p class="small" data-testid="draw-training-count">{move || match training.drawings.with(Vec::len) {
+                    0 => String::new(),
+                    n => format!("{n} of your digits collected for training (Train tab)."),
+                }}</p>
             </div>
             <div class="panel">
                 <figure>

@@ -59,6 +59,8 @@ pub struct Lab {
     pub link: super::share::LinkState,
     /// Backend badge text; `None` while starting.
     pub backend: RwSignal<Option<String>>,
+    /// The model trained in this browser (Train mode), once there is one.
+    pub yours: RwSignal<Option<Variant>>,
     /// A message shown once (e.g. why WebGPU is not used).
     pub notice: RwSignal<Option<String>>,
     /// Duration of the last inference, ms.
@@ -82,16 +84,24 @@ pub struct Lab {
 impl Lab {
     /// The study's five variants, then any other the manifest lists (the report's latent sizes):
     /// a variant the deploy does not ship is not offered.
+    /// Then the model trained in this browser, and the one the view names.
     pub fn pickable_variants(&self) -> Vec<Variant> {
         let listed: Vec<Variant> = self.manifest.with(|m| match m {
             Some(Ok(m)) => m.variants.iter().filter_map(|e| Variant::from_name(&e.variant)).collect(),
             _ => Vec::new(),
         });
         let current = self.view.variant.get();
-        Variant::ALL
+        let mut variants: Vec<Variant> = Variant::ALL
             .into_iter()
             .filter(|v| Variant::STUDY.contains(v) || listed.contains(v) || *v == current)
-            .collect()
+            .collect();
+        if let Some(yours) = self.yours.get() {
+            variants.push(yours);
+        }
+        if !variants.contains(&current) {
+            variants.push(current);
+        }
+        variants
     }
 
     /// Whether `variant` can run now (tracks the status signal).
@@ -145,6 +155,10 @@ impl Lab {
         let name = variant.name().to_string();
         let known = lab.status.with_untracked(|s| s.get(&name).cloned());
         if matches!(known, Some(ModelStatus::Ready | ModelStatus::Loading { .. })) {
+            return;
+        }
+        // A model trained in the page is not fetched: the Train mode installs it (app::training).
+        if matches!(variant, Variant::Yours(_)) {
             return;
         }
         let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };

@@ -70,7 +70,7 @@ pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
         out.append_pair("m", state.mode.id());
     }
     if state.variant != default.variant {
-        out.append_pair("v", state.variant.name());
+        out.append_pair("v", &state.variant.key());
     }
     if !state.strokes.is_empty() {
         out.append_pair("d", &encode_strokes(&state.strokes));
@@ -123,7 +123,7 @@ pub fn decode(query: &str) -> Link {
         }
     };
     if let Some(v) = get("v") {
-        match Variant::from_name(v) {
+        match Variant::from_key(v) {
             Some(variant) => state.set_variant(variant),
             None => note("the model", format!("there is no model `{}`", short(v))),
         }
@@ -215,7 +215,7 @@ fn encode_source(source: &InpaintSource) -> String {
     match source {
         InpaintSource::Test(i) => format!("t{i}"),
         InpaintSource::Drawing => "draw".into(),
-        InpaintSource::Generated(s) => format!("g.{}.{}.{}.{}", s.variant.name(), s.seed, s.temperature, s.tile),
+        InpaintSource::Generated(s) => format!("g.{}.{}.{}.{}", s.variant.key(), s.seed, s.temperature, s.tile),
     }
 }
 
@@ -230,7 +230,7 @@ fn decode_source(text: &str) -> Result<InpaintSource, String> {
     // g.<variant>.<seed>.<temperature>.<tile>; the temperature has a dot of its own.
     let parts: Vec<&str> = text.splitn(4, '.').collect();
     let ["g", variant, seed, rest] = parts[..] else { return Err(bad()) };
-    let variant = Variant::from_name(variant).ok_or_else(bad)?;
+    let variant = Variant::from_key(variant).ok_or_else(bad)?;
     let seed = seed.parse::<u64>().map_err(|_| bad())?;
     let (temperature, tile) = rest.rsplit_once('.').ok_or_else(bad)?;
     let temperature = in_range(temperature.parse::<f32>().ok(), &TEMPERATURE).ok_or_else(bad)?;
@@ -426,10 +426,19 @@ mod tests {
         }
     }
 
+    /// Every shipped variant and models trained in the page, of every architecture.
+    fn arb_variant() -> impl Strategy<Value = Variant> {
+        prop_oneof![
+            prop::sample::select(Variant::ALL.to_vec()),
+            (any::<bool>(), 1..=crate::model::Architecture::MAX_LATENT, any::<bool>())
+                .prop_map(|(deeper, latent_dim, mse)| Variant::Yours(crate::model::Architecture { deeper, latent_dim, mse })),
+        ]
+    }
+
     fn arb_state() -> impl Strategy<Value = ViewState> {
         let point = (0u8..=255, 0u8..=255).prop_map(|(x, y)| (f32::from(x) / 255.0, f32::from(y) / 255.0));
         (
-            prop::sample::select(Variant::ALL.to_vec()),
+            arb_variant(),
             prop::sample::select(Mode::ALL.to_vec()),
             prop::collection::vec(prop::collection::vec(point, 1..60), 0..6),
             prop::collection::vec(any::<bool>(), PIXELS),
@@ -441,7 +450,7 @@ mod tests {
             prop_oneof![
                 (0..TEST_DIGITS).prop_map(InpaintSource::Test),
                 Just(InpaintSource::Drawing),
-                (prop::sample::select(Variant::ALL.to_vec()), any::<u64>(), 0..GENERATE_TILES)
+                (arb_variant(), any::<u64>(), 0..GENERATE_TILES)
                     .prop_map(|(variant, seed, tile)| InpaintSource::Generated(PriorSample { variant, seed, temperature: 1.5, tile })),
             ],
         )

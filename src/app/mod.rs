@@ -14,6 +14,8 @@ mod draw;
 #[cfg(target_arch = "wasm32")]
 mod explore;
 #[cfg(target_arch = "wasm32")]
+mod files;
+#[cfg(target_arch = "wasm32")]
 mod frame_runner;
 #[cfg(target_arch = "wasm32")]
 mod generate;
@@ -35,6 +37,10 @@ mod shell;
 mod sources;
 #[cfg(target_arch = "wasm32")]
 mod start;
+#[cfg(target_arch = "wasm32")]
+mod train;
+#[cfg(target_arch = "wasm32")]
+mod training;
 #[cfg(target_arch = "wasm32")]
 mod view;
 

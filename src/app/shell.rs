@@ -65,6 +65,7 @@ pub fn Shell() -> impl IntoView {
                 Mode::Explore => view! { <super::explore::ExploreMode/> }.into_any(),
                 Mode::Compare => view! { <super::compare::CompareMode/> }.into_any(),
                 Mode::Report => view! { <super::report::ReportMode/> }.into_any(),
+                Mode::Train => view! { <super::train::TrainMode/> }.into_any(),
             }}
         </main>
         <footer>
@@ -90,14 +91,14 @@ fn VariantPicker() -> impl IntoView {
         <label class="picker">
             <span>"Model"</span>
             <select data-testid="variant-picker"
-                prop:value=move || lab.view.variant.get().name()
+                prop:value=move || lab.view.variant.get().key()
                 on:change=move |ev| {
-                    if let Some(v) = Variant::from_name(&event_target_value(&ev)) {
+                    if let Some(v) = Variant::from_key(&event_target_value(&ev)) {
                         lab.view.set_variant(v);
                     }
                 }>
                 {move || lab.pickable_variants().into_iter().map(|v| view! {
-                    <option value=v.name() selected=move || lab.view.variant.get() == v>{v.label()}</option>
+                    <option value=v.key() selected=move || lab.view.variant.get() == v>{v.label()}</option>
                 }).collect_view()}
             </select>
         </label>

@@ -95,6 +95,7 @@ fn App() -> impl IntoView {
         engine: StoredValue::new_local(None),
         link: share::LinkState::new(),
         backend: RwSignal::new(None),
+        yours: RwSignal::new(None),
         notice: RwSignal::new(None),
         last_ms: RwSignal::new(None),
         manifest: RwSignal::new(None),
@@ -106,6 +107,8 @@ fn App() -> impl IntoView {
         file_problems: RwSignal::new(Vec::new()),
     };
     provide_context(lab);
+    let training = super::training::Training::new();
+    provide_context(training);
     super::bench_hook::install(lab);
     share::keep_link_in_step(lab, link.backend);
     let link_notice = share::dropped_notice(&link.dropped);
@@ -116,6 +119,8 @@ fn App() -> impl IntoView {
         let notices: Vec<String> = [link_notice, notice].into_iter().flatten().collect();
         lab.notice.set((!notices.is_empty()).then(|| notices.join(" ")));
         lab.engine.set_value(Some(Rc::new(engine)));
+        // A model trained here before comes back before the first model is asked for.
+        super::training::restore(lab, training).await;
         let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
         let manifest = fetch_bytes("models/manifest.json", |_| {})
             .await

@@ -23,11 +23,13 @@ pub enum Mode {
     Compare,
     /// The training report.
     Report,
+    /// Train a model in the browser.
+    Train,
 }
 
 impl Mode {
     /// All modes, in tab order.
-    pub const ALL: [Mode; 6] = [Mode::Draw, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report];
+    pub const ALL: [Mode; 7] = [Mode::Draw, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report, Mode::Train];
 
     /// Stable identifier (tab test ids, links).
     pub fn id(&self) -> &'static str {
@@ -38,6 +40,7 @@ impl Mode {
             Mode::Explore => "explore",
             Mode::Compare => "compare",
             Mode::Report => "report",
+            Mode::Train => "train",
         }
     }
 
@@ -55,6 +58,7 @@ impl Mode {
             Mode::Explore => "Explore",
             Mode::Compare => "Compare",
             Mode::Report => "Report",
+            Mode::Train => "Train",
         }
     }
 }

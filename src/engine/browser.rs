@@ -110,10 +110,17 @@ fn js_error(context: &str, value: JsValue) -> String {
     format!("{context}: {}", detail.unwrap_or_else(|| format!("{value:?}")))
 }
 
-/// Fetches `url` (relative to the page), reporting bytes received to `progress`.
+/// Fetches `url` (relative to the page, or to the worker's script in a worker), reporting bytes
+/// received to `progress`.
 pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| js_error(&format!("cannot fetch {url}"), e))?;
+    let request = match web_sys::window() {
+        Some(window) => window.fetch_with_str(url),
+        None => js_sys::global()
+            .dyn_into::<web_sys::WorkerGlobalScope>()
+            .map_err(|_| "neither a page nor a worker")?
+            .fetch_with_str(url),
+    };
+    let response = JsFuture::from(request).await.map_err(|e| js_error(&format!("cannot fetch {url}"), e))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| format!("{url}: not a response"))?;
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
@@ -156,17 +163,31 @@ pub fn field(value: &JsValue, name: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Milliseconds since page load, for timing.
+/// Milliseconds since the page (or the worker) started, for timing.
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    let performance = match web_sys::window() {
+        Some(window) => window.performance(),
+        None => js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>().ok().and_then(|w| w.performance()),
+    };
+    performance.map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Lets the browser handle input and paint (a worker: its messages) before the next slice of
+/// work, waiting at least `ms`.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = match web_sys::window() {
+            Some(window) => window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms),
+            None => match js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() {
+                Ok(worker) => worker.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms),
+                Err(_) => resolve.call0(&JsValue::NULL).map(|_| 0),
+            },
+        };
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Lets the browser handle input and paint before the next slice of work.
 pub async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
+    sleep_ms(0).await;
 }

@@ -122,7 +122,7 @@ impl DecodePool {
     /// wait for it. The bytes are copied (structured clone); the page keeps its own.
     pub fn install(&self, variant: Variant, bytes: &[u8]) {
         let bytes = Uint8Array::from(bytes);
-        let name = JsValue::from_str(variant.name());
+        let name = JsValue::from_str(&variant.key());
         let installs: Array = (0..self.workers.len())
             .map(|w| self.request(w, message(&[("kind", &"load".into()), ("variant", &name), ("bytes", &bytes)]), &Array::new()))
             .collect();
@@ -170,7 +170,7 @@ impl DecodePool {
         let latent = variant.config().latent_dim;
         let n = z.len() / latent;
         let per_worker = n.div_ceil(self.workers.len());
-        let name = JsValue::from_str(variant.name());
+        let name = JsValue::from_str(&variant.key());
         let slices = z
             .chunks(per_worker * latent)
             .enumerate()
@@ -211,12 +211,12 @@ pub fn serve_if_worker() -> bool {
     let global = js_sys::global();
     let api = Object::new();
     let install = Closure::<dyn Fn(String, Vec<u8>) -> Result<(), JsValue>>::new(|name: String, bytes: Vec<u8>| {
-        let variant = Variant::from_name(&name).ok_or_else(|| JsValue::from_str(&format!("unknown variant {name}")))?;
+        let variant = Variant::from_key(&name).ok_or_else(|| JsValue::from_str(&format!("unknown variant {name}")))?;
         WORKER_ENGINE.with(|engine| engine.install(variant, bytes)).map_err(|e| JsValue::from_str(&e.to_string()))
     });
     let decode = Closure::<dyn Fn(String, Vec<f32>) -> Promise>::new(|name: String, latents: Vec<f32>| {
         wasm_bindgen_futures::future_to_promise(async move {
-            let variant = Variant::from_name(&name).ok_or_else(|| JsValue::from_str(&format!("unknown variant {name}")))?;
+            let variant = Variant::from_key(&name).ok_or_else(|| JsValue::from_str(&format!("unknown variant {name}")))?;
             let engine = WORKER_ENGINE.with(Rc::clone);
             let pixels = engine.decode(variant, &latents).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
             Ok(Float32Array::from(pixels.as_slice()).into())

@@ -164,7 +164,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether `variant` is ready.
+    /// The trained-in-the-page variant whose layers `bytes` fit (checked as a shipped file is).
+    pub fn identify(&self, bytes: &[u8]) -> Result<Variant, WeightsError> {
+        crate::model::weights::identify(bytes, &self.device).map(Variant::Yours)
+    }
+
+    /// Whether `variant` is installed.
     pub fn has(&self, variant: Variant) -> bool {
         self.models.borrow().contains_key(&variant)
     }

@@ -91,6 +91,62 @@ pub enum Variant {
     Latent4,
     /// Latent 16, BCE (the report's latent-size curve; not in the study).
     Latent16,
+    /// A model trained in the visitor's browser (the Train mode), of this architecture. Never in
+    /// a manifest or a link: it lives in one browser.
+    Yours(Architecture),
+}
+
+/// The architecture of a model trained in the page: the study's two encoder depths, any latent
+/// size from 1 to 16, either reconstruction loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Architecture {
+    /// A third, 128-filter convolution (the study's `deeper`).
+    pub deeper: bool,
+    /// Size of the latent vector.
+    pub latent_dim: u8,
+    /// Summed squared error instead of binary cross-entropy.
+    pub mse: bool,
+}
+
+impl Architecture {
+    /// Largest latent size the Train mode offers.
+    pub const MAX_LATENT: u8 = 16;
+
+    /// The architecture of a shipped variant (what fine-tuning it keeps).
+    pub fn of(variant: Variant) -> Architecture {
+        let config = variant.config();
+        Architecture {
+            deeper: config.conv_filters.len() > 2,
+            latent_dim: config.latent_dim as u8,
+            mse: config.recon_loss == ReconLoss::Mse,
+        }
+    }
+
+    /// Checks the ranges a file or a form could get wrong.
+    pub fn checked(self) -> Result<Architecture, String> {
+        if (1..=Self::MAX_LATENT).contains(&self.latent_dim) {
+            Ok(self)
+        } else {
+            Err(format!("a latent size of {} is not offered (1 to {})", self.latent_dim, Self::MAX_LATENT))
+        }
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> VaeConfig {
+        let config = VaeConfig::new(usize::from(self.latent_dim.max(1)))
+            .with_recon_loss(if self.mse { ReconLoss::Mse } else { ReconLoss::Bce });
+        if self.deeper { config.with_conv_filters(vec![32, 64, 128]) } else { config }
+    }
+
+    /// In words: "baseline, latent 2, BCE".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, latent {}, {}",
+            if self.deeper { "deeper" } else { "baseline" },
+            self.latent_dim,
+            if self.mse { "MSE" } else { "BCE" }
+        )
+    }
 }
 
 /// What the study reported for one of its variants (Keras on a GPU, train+test, 30 epochs).
@@ -135,6 +191,7 @@ impl Variant {
             Variant::Latent3 => "latent3",
             Variant::Latent4 => "latent4",
             Variant::Latent16 => "latent16",
+            Variant::Yours(_) => "yours",
         }
     }
 
@@ -149,12 +206,45 @@ impl Variant {
             Variant::Latent3 => "Latent 3",
             Variant::Latent4 => "Latent 4",
             Variant::Latent16 => "Latent 16",
+            Variant::Yours(_) => "Your model",
         }
     }
 
-    /// Parses a stable identifier; `None` for anything else.
+    /// Parses a stable identifier of a shipped variant; `None` for anything else (`yours` too: it
+    /// names a model in one browser only).
     pub fn from_name(name: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The variant in links and worker messages: its name, or for a model trained in the page
+    /// `yours-` and its architecture (`yours-b2`, `yours-d10-mse`), so that a link opens the
+    /// right latent size even before (or without) the model.
+    pub fn key(&self) -> String {
+        match self {
+            Variant::Yours(a) => format!("yours-{}{}{}", if a.deeper { 'd' } else { 'b' }, a.latent_dim, if a.mse { "-mse" } else { "" }),
+            shipped => shipped.name().to_string(),
+        }
+    }
+
+    /// Parses [`Variant::key`]; `None` for anything else.
+    pub fn from_key(key: &str) -> Option<Variant> {
+        let Some(rest) = key.strip_prefix("yours-") else { return Variant::from_name(key) };
+        let (body, mse) = match rest.strip_suffix("-mse") {
+            Some(body) => (body, true),
+            None => (rest, false),
+        };
+        let deeper = match body.chars().next()? {
+            'b' => false,
+            'd' => true,
+            _ => return None,
+        };
+        let digits = &body[1..];
+        // Canonical digits only ("b02" is not "b2"), so a key reads back as it was written.
+        if digits.starts_with('0') {
+            return None;
+        }
+        let latent_dim: u8 = digits.parse().ok()?;
+        Architecture { deeper, latent_dim, mse }.checked().ok().map(Variant::Yours)
     }
 
     /// What the study reported for this variant; `None` for the latent sizes it did not train.
@@ -165,7 +255,7 @@ impl Variant {
             Variant::Latent1 => (163.2497, 163.5),
             Variant::Latent10 => (124.3071, 163.1),
             Variant::Mse => (37.5024, 167.0),
-            Variant::Latent3 | Variant::Latent4 | Variant::Latent16 => return None,
+            Variant::Latent3 | Variant::Latent4 | Variant::Latent16 | Variant::Yours(_) => return None,
         };
         Some(StudyResult { final_loss, seconds })
     }
@@ -181,7 +271,33 @@ impl Variant {
             Variant::Latent3 => VaeConfig::new(3),
             Variant::Latent4 => VaeConfig::new(4),
             Variant::Latent16 => VaeConfig::new(16),
+            Variant::Yours(architecture) => architecture.config(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_for_every_variant_and_trained_architecture() {
+        for variant in Variant::ALL {
+            assert_eq!(Variant::from_key(&variant.key()), Some(variant));
+        }
+        for latent_dim in 1..=Architecture::MAX_LATENT {
+            for (deeper, mse) in [(false, false), (true, false), (false, true), (true, true)] {
+                let variant = Variant::Yours(Architecture { deeper, latent_dim, mse });
+                assert_eq!(Variant::from_key(&variant.key()), Some(variant));
+                assert_eq!(variant.config().latent_dim, usize::from(latent_dim));
+            }
+        }
+        assert_eq!(Variant::Yours(Architecture { deeper: true, latent_dim: 10, mse: true }).key(), "yours-d10-mse");
+        for bad in ["yours", "yours-", "yours-x2", "yours-b0", "yours-b17", "yours-b02", "yours-b2-bce", "yours-d", "Baseline"] {
+            assert_eq!(Variant::from_key(bad), None, "{bad}");
+        }
+        assert_eq!(Architecture::of(Variant::Deeper), Architecture { deeper: true, latent_dim: 2, mse: false });
+        assert_eq!(Architecture::of(Variant::Mse).config().recon_loss, ReconLoss::Mse);
     }
 }
 

@@ -14,13 +14,14 @@ pub mod sub_pixel;
 // Where there is autodiff: natively and in the page's training build.
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 pub mod training;
+pub mod train_settings;
 pub mod weights;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
 pub use conv_gradients::WeightGradients;
-pub use config::{ReconLoss, StudyResult, VaeConfig, Variant};
+pub use config::{Architecture, ReconLoss, StudyResult, VaeConfig, Variant};
 pub use cpu_fused::{CpuDecoder, CpuEncoder};
 pub use decoder::Decoder;
 pub use encoder::Encoder;

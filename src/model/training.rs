@@ -21,21 +21,30 @@ pub struct StepSettings {
     pub learning_rate: f64,
     /// Where the convolutions' weight gradients come from.
     pub weight_gradients: WeightGradients,
+    /// β, the weight of the KL term in the loss that is minimised (the study's: 1).
+    pub kl_weight: f64,
 }
 
 impl StepSettings {
     /// The study's learning rate, the trainer's gradients.
     pub fn study(recon_loss: ReconLoss) -> StepSettings {
-        StepSettings { recon_loss, learning_rate: 1e-3, weight_gradients: WeightGradients::Gemm }
+        StepSettings { recon_loss, learning_rate: 1e-3, weight_gradients: WeightGradients::Gemm, kl_weight: 1.0 }
     }
 }
 
 /// One step on `images` (`[batch, 1, 28, 28]`, values in 0..1) on an autodiff device: the
 /// updated model and the batch's loss (its tensors still on the device, for the caller to read
-/// synchronously natively or awaiting it on WebGPU).
+/// synchronously natively or awaiting it on WebGPU). The loss reported is the study's
+/// (recon + KL) whatever β; the one minimised is recon + β·KL.
 pub fn step(model: Vae, optimizer: &mut ModuleOptimizer, images: Tensor<4>, settings: &StepSettings) -> (Vae, VaeLoss) {
     let output = model.forward_with(images.clone(), settings.weight_gradients);
     let loss = vae_loss(&output, images, settings.recon_loss);
-    let grads = GradientsParams::from_grads(loss.total.backward(), &model);
+    // β = 1 back-propagates the study's total itself (the trainer's numerics, bit for bit).
+    let minimised = if settings.kl_weight == 1.0 {
+        loss.total.clone()
+    } else {
+        loss.recon.clone() + loss.kl.clone().mul_scalar(settings.kl_weight)
+    };
+    let grads = GradientsParams::from_grads(minimised.backward(), &model);
     (optimizer.step(settings.learning_rate, model, grads), loss)
 }

@@ -6,7 +6,7 @@ use burn::prelude::Device;
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 
-use super::{Vae, Variant};
+use super::{Architecture, Vae, Variant};
 
 /// Why a weights file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +43,27 @@ pub enum WeightsError {
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
     load_module(variant.name(), variant.config().init(device), bytes)
+}
+
+/// The architecture a model trained in the page has, read off its weights: the first of the
+/// Train mode's (baseline or deeper, latent 1 to 16) whose layers fit. The loss is not in the
+/// weights, so it says BCE. A damaged file is reported as [`load_vae`] reports it.
+pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsError> {
+    let name = "a model trained in the page";
+    for deeper in [false, true] {
+        for latent_dim in 1..=Architecture::MAX_LATENT {
+            let architecture = Architecture { deeper, latent_dim, mse: false };
+            match load_module(name, architecture.config().init(device), bytes.to_vec()) {
+                Ok(_) => return Ok(architecture),
+                Err(WeightsError::Mismatch { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Err(WeightsError::Mismatch {
+        variant: name.into(),
+        detail: "its layers fit none of the Train mode's architectures (baseline or deeper, latent 1 to 16)".into(),
+    })
 }
 
 /// Applies the weights in `bytes` to `model` (freshly initialised, of the expected

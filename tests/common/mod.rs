@@ -11,6 +11,7 @@ pub fn root() -> PathBuf {
 
 /// The sample test digits (`www/data/test-sample-*`, written by `scripts/make-sample.sh`), and how
 /// many of them are the stratified draw.
+#[allow(dead_code)] // each test binary compiles this module; not every one uses it
 pub fn shipped_sample() -> (Digits, usize) {
     let dir = root().join("www/data");
     let read = |name: &str| {

@@ -1,0 +1,346 @@
+//! The native training loop: a run of epochs with checkpoints, metrics and exported weights.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use crate::data::{Digits, Mnist};
+use crate::metrics::{EpochRecord, Metrics, Protocol};
+use crate::model::training::{self, StepSettings};
+use crate::model::{Vae, Variant};
+use super::checkpoint::{CheckpointDir, Progress, write_atomic};
+use super::evaluate::{Evaluation, batch_tensor, evaluate};
+use super::{checkpoint, export};
+
+/// Where training runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// burn's pure-Rust CPU backend (SIMD, all cores).
+    Flex,
+    /// burn-wgpu on the machine's GPU (build with `--features wgpu`).
+    Wgpu,
+}
+
+impl Backend {
+    /// The autodiff device for this backend, or why it is not available.
+    pub fn device(self) -> Result<Device, String> {
+        match self {
+            Backend::Flex => Ok(Device::flex().autodiff()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(Default::default()).autodiff()),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => Err("this trainer was built without wgpu; rebuild with \
+                `cargo run --release --features wgpu -- train ...`"
+                .into()),
+        }
+    }
+
+    /// A description for the metrics file.
+    pub fn describe(self) -> String {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        match self {
+            Backend::Flex => format!("burn 0.22.1 flex (CPU, {cores} cores, {})", std::env::consts::ARCH),
+            Backend::Wgpu => "burn 0.22.1 wgpu (GPU)".to_string(),
+        }
+    }
+}
+
+/// Everything a training run needs to know.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Variant to train.
+    pub variant: Variant,
+    /// Epochs in all (a resumed run continues up to this count).
+    pub epochs: usize,
+    /// Images per step.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Seed of initialisation, shuffling and sampling.
+    pub seed: u64,
+    /// Continue from the checkpoint in `checkpoint_dir` if there is one.
+    pub resume: bool,
+    /// Checkpoints go here.
+    pub checkpoint_dir: PathBuf,
+    /// Weights, metrics and manifest go here (`www/models`).
+    pub out_dir: PathBuf,
+    /// Where to train.
+    pub backend: Backend,
+    /// Stop after this many epochs in this invocation (for tests of resuming).
+    pub stop_after: Option<usize>,
+}
+
+impl TrainOptions {
+    /// Refuses options that cannot make a model, before anything is written.
+    pub fn check(&self, data: &Mnist) -> Result<(), String> {
+        if self.batch == 0 {
+            return Err("--batch must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return Err("--epochs must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("--lr must be a positive number, not {}", self.lr));
+        }
+        if data.train.is_empty() {
+            return Err("there are no training images (--limit must be at least 1)".into());
+        }
+        if data.test.is_empty() {
+            return Err("there are no test images to evaluate on".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the loop reports as it goes.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An epoch starts: `steps` batches.
+    EpochStart {
+        /// 1-based.
+        epoch: usize,
+        /// Batches in this epoch.
+        steps: usize,
+    },
+    /// A batch finished.
+    Step {
+        /// Running mean of the epoch's loss.
+        loss: f64,
+        /// Images per second so far this epoch.
+        images_per_second: f64,
+    },
+    /// An epoch and its evaluation finished.
+    EpochEnd(EpochRecord),
+}
+
+/// Trains (or resumes) a variant on `data`, checkpointing and exporting after every epoch.
+pub fn train(
+    options: &TrainOptions,
+    data: &Mnist,
+    data_name: &str,
+    mut report: impl FnMut(Event),
+) -> Result<Metrics, String> {
+    options.check(data)?;
+    let device = options.backend.device()?;
+    let variant = options.variant;
+    let config = variant.config();
+    let checkpoints = CheckpointDir::new(&options.checkpoint_dir);
+    // A run killed between writing its files and the manifest left the manifest out of step:
+    // every run starts by listing what is really there.
+    if options.out_dir.join("manifest.json").is_file() {
+        export::write_manifest(&options.out_dir)?;
+    }
+
+    device.seed(options.seed);
+    let mut model: Vae = config.init(&device);
+    let mut optimizer: ModuleOptimizer = training::adam();
+    let mut progress = Progress {
+        variant: variant.name().into(),
+        seed: options.seed,
+        batch: options.batch,
+        train_images: data.train.len(),
+        epochs_done: 0,
+        history: Vec::new(),
+        sha256: None,
+    };
+
+    if options.resume {
+        if let Some(saved) = checkpoints.load_progress()? {
+            let same_run = saved.variant == progress.variant
+                && saved.seed == progress.seed
+                && saved.batch == progress.batch
+                && saved.train_images == progress.train_images;
+            if !same_run {
+                return Err(format!(
+                    "the checkpoint in {} is of another run ({} seed {} batch {} on {} images); \
+                     use another --checkpoint-dir or drop --resume",
+                    checkpoints.path().display(),
+                    saved.variant,
+                    saved.seed,
+                    saved.batch,
+                    saved.train_images
+                ));
+            }
+            checkpoints.verify(&saved)?;
+            let epoch = saved.epochs_done;
+            model = model
+                .try_load_file(checkpoints.model(epoch))
+                .map_err(|e| format!("cannot load the checkpoint's model: {e}"))?;
+            optimizer = optimizer
+                .load(checkpoints.optimizer(epoch))
+                .map_err(|e| format!("cannot load the checkpoint's optimizer: {e}"))?;
+            progress = saved;
+        }
+    }
+
+    let settings = StepSettings { learning_rate: options.lr, ..StepSettings::study(config.recon_loss) };
+    let train_indices: Vec<usize> = (0..data.train.len()).collect();
+    let mut epochs_this_run = 0;
+    let mut last_test = None;
+    for epoch in progress.epochs_done + 1..=options.epochs {
+        if options.stop_after.is_some_and(|n| epochs_this_run >= n) {
+            break;
+        }
+        // Each epoch draws its shuffle and its ε from seeds of its own, so a resumed run replays
+        // exactly the epochs an uninterrupted one would.
+        let epoch_seed = options.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
+        let mut order = train_indices.clone();
+        order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
+        device.seed(epoch_seed);
+
+        let steps = order.len().div_ceil(options.batch);
+        report(Event::EpochStart { epoch, steps });
+        let started = Instant::now();
+        let (mut sum_loss, mut sum_recon, mut sum_kl, mut seen) = (0.0, 0.0, 0.0, 0usize);
+        for batch in order.chunks(options.batch) {
+            let images = batch_tensor(&data.train, batch, &device);
+            let loss;
+            (model, loss) = training::step(model, &mut optimizer, images, &settings);
+
+            let n = batch.len() as f64;
+            let value = |t: Tensor<1>| f64::from(t.inner().into_scalar::<f32>());
+            let (recon, kl) = (value(loss.recon), value(loss.kl));
+            if !(recon + kl).is_finite() {
+                return Err(format!("the loss became {} at epoch {epoch}", recon + kl));
+            }
+            sum_recon += recon * n;
+            sum_kl += kl * n;
+            sum_loss += (recon + kl) * n;
+            seen += batch.len();
+            report(Event::Step {
+                loss: sum_loss / seen as f64,
+                images_per_second: seen as f64 / started.elapsed().as_secs_f64(),
+            });
+        }
+        let seconds = started.elapsed().as_secs_f64();
+
+        let test = evaluate(&model, &data.test, config.recon_loss, options.seed, &device);
+        let seen = seen as f64;
+        let record = EpochRecord {
+            epoch,
+            train_loss: sum_loss / seen,
+            train_recon: sum_recon / seen,
+            train_kl: sum_kl / seen,
+            test_loss: test.loss,
+            test_recon: test.recon,
+            test_kl: test.kl,
+            seconds,
+        };
+        progress.history.push(record.clone());
+        progress.epochs_done = epoch;
+        epochs_this_run += 1;
+
+        save_checkpoint(&checkpoints, &model, &optimizer, &progress)?;
+        let half = export::half_precision(&model.valid());
+        let half_test = evaluate(&half, &data.test, config.recon_loss, options.seed, &device);
+        let mut metrics = build_metrics(options, data, data_name, &model, &progress, &test);
+        metrics.f16_test_loss = Some(half_test.loss);
+        let use_half = ((half_test.loss - test.loss) / test.loss).abs() < export::HALF_TOLERANCE;
+        metrics.weights_dtype = if use_half { "f16" } else { "f32" }.into();
+        export::export_variant(&options.out_dir, if use_half { &half } else { &model }, &metrics)?;
+        report(Event::EpochEnd(record));
+        last_test = Some(test);
+    }
+
+    // The last epoch's evaluation describes the final model; only a run with nothing left to
+    // train (resumed after its last epoch) evaluates here.
+    let test = match last_test {
+        Some(test) => test,
+        None => evaluate(&model, &data.test, config.recon_loss, options.seed, &device),
+    };
+    Ok(build_metrics(options, data, data_name, &model, &progress, &test))
+}
+
+fn save_checkpoint(
+    checkpoints: &CheckpointDir,
+    model: &Vae,
+    optimizer: &ModuleOptimizer,
+    progress: &Progress,
+) -> Result<(), String> {
+    let epoch = progress.epochs_done;
+    let io = |e: std::io::Error| format!("cannot write a checkpoint: {e}");
+    let model_bytes = model.clone().into_record().into_bytes().map_err(|e| e.to_string())?;
+    write_atomic(&checkpoints.model(epoch), &model_bytes).map_err(io)?;
+    let optimizer_bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
+    write_atomic(&checkpoints.optimizer(epoch), &optimizer_bytes).map_err(io)?;
+    let hashes = checkpoint::CheckpointHashes {
+        model: export::sha256_hex(&model_bytes),
+        optimizer: export::sha256_hex(&optimizer_bytes),
+    };
+    let progress = Progress { sha256: Some(hashes), ..progress.clone() };
+    let json = serde_json::to_vec_pretty(&progress).map_err(|e| e.to_string())?;
+    write_atomic(&checkpoints.progress(), &json).map_err(io)?;
+    // Only now is the previous checkpoint superseded.
+    if epoch > 0 {
+        let _ = std::fs::remove_file(checkpoints.model(epoch - 1));
+        let _ = std::fs::remove_file(checkpoints.optimizer(epoch - 1));
+    }
+    Ok(())
+}
+
+fn build_metrics(
+    options: &TrainOptions,
+    data: &Mnist,
+    data_name: &str,
+    model: &Vae,
+    progress: &Progress,
+    test: &Evaluation,
+) -> Metrics {
+    let variant = options.variant;
+    let config = variant.config();
+    let train_seconds: f64 = progress.history.iter().map(|r| r.seconds).sum();
+    let last = progress.history.last();
+    Metrics {
+        variant: variant.name().into(),
+        latent_dim: config.latent_dim,
+        recon_loss: config.recon_loss.name().into(),
+        params: model.num_params(),
+        protocol: Protocol {
+            data: data_name.into(),
+            train_images: data.train.len(),
+            test_images: data.test.len(),
+            epochs: options.epochs,
+            batch: options.batch,
+            lr: options.lr,
+            seed: options.seed,
+        },
+        epochs_done: progress.epochs_done,
+        history: progress.history.clone(),
+        train_seconds,
+        images_per_second: if train_seconds > 0.0 {
+            (progress.epochs_done * data.train.len()) as f64 / train_seconds
+        } else {
+            0.0
+        },
+        backend: options.backend.describe(),
+        final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
+        final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
+        kl_per_dim: test.kl_per_dim.clone(),
+        study_final_loss: variant.study().map(|s| s.final_loss),
+        weights: format!("{}.bpk", variant.name()),
+        weights_dtype: "f32".into(),
+        f16_test_loss: None,
+    }
+}
+
+/// Writes `bytes` atomically (re-exported for the export module).
+pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    write_atomic(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Loads digits for training, or says which file is wrong.
+pub fn load_mnist(dir: &std::path::Path) -> Result<Mnist, String> {
+    Mnist::load(dir).map_err(|e| format!("cannot load MNIST from {}: {e}", dir.display()))
+}
+
+/// A tiny copy of a set, for tests and smoke runs.
+pub fn take(digits: &Digits, count: usize) -> Digits {
+    let indices: Vec<usize> = (0..count.min(digits.len())).collect();
+    digits.subset(&indices)
+}

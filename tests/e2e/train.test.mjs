@@ -1,0 +1,183 @@
+// The Train mode in Chromium on the CPU path: a short run from scratch learns (the loss goes
+// down, the chart and the reconstructions move) while the page stays usable; pause and resume
+// continue from the same step; the model is then "your model" in Draw and Generate, survives a
+// reload, downloads and loads back to the same pixels; a damaged file gets a clear message.
+// And the first 20 steps match the native trainer's (tests/fixtures/train-20-steps.json).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ARTIFACTS, BACKENDS, ROOT, TIMEOUT, ZERO, ONE, open, pearson, pixels, reconstructionOf, stroke, waitForInk, ready as readyAt, servedDist } from './harness.mjs';
+
+const server = servedDist();
+const CPU = BACKENDS.find((b) => b.name === 'cpu');
+const REFERENCE = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/train-20-steps.json'), 'utf8'));
+
+const phase = (page, name) => page.locator(`[data-testid=train-phase][data-phase=${name}]`).waitFor({ timeout: TIMEOUT });
+const step = async (page) => Number(await page.getByTestId('train-phase').getAttribute('data-step'));
+const losses = async (page) => JSON.parse(await page.getByTestId('train-chart').getAttribute('data-losses'));
+
+async function settings(page, { digits, epochs, batch, seed }) {
+  await page.getByTestId('train-digits').fill(String(digits));
+  await page.getByTestId('train-digits').dispatchEvent('change');
+  await page.getByTestId('train-epochs').fill(String(epochs));
+  await page.getByTestId('train-epochs').dispatchEvent('change');
+  await page.getByTestId('train-batch').selectOption(String(batch));
+  await page.getByTestId('train-seed').fill(String(seed));
+  await page.getByTestId('train-seed').dispatchEvent('change');
+}
+
+test('the first 20 steps in the page are the native trainer\'s (CPU path, 1e-3 relative)', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open(CPU);
+  try {
+    await readyAt(page, `${server.url}?backend=cpu&m=train`);
+    await page.getByTestId('train-use-drawings').uncheck();
+    await settings(page, { digits: REFERENCE.sample_digits, epochs: 1, batch: REFERENCE.batch, seed: REFERENCE.seed });
+    await page.getByTestId('train-go').click();
+    await phase(page, 'finished');
+    const got = await losses(page);
+    assert.equal(got.length, REFERENCE.losses.length);
+    const worst = Math.max(...got.map((l, k) => Math.abs(l - REFERENCE.losses[k]) / REFERENCE.losses[k]));
+    console.log(`cpu: 20 steps, worst relative difference to the native trainer ${worst.toExponential(2)}; first ${got[0].toFixed(3)} vs ${REFERENCE.losses[0].toFixed(3)}, last ${got.at(-1).toFixed(3)} vs ${REFERENCE.losses.at(-1).toFixed(3)}`);
+    assert.ok(worst <= 1e-3, `worst relative difference ${worst}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('train in the page: learn, pause and resume, use, keep, download and load back', { timeout: 900_000 }, async (t) => {
+  const { browser, page, errors } = await open(CPU);
+  const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-downloads-'));
+  try {
+    await readyAt(page, `${server.url}?backend=cpu`);
+    // Three digits of "my handwriting" for the run.
+    for (const points of [ZERO, ONE, ZERO]) {
+      await stroke(page, points);
+      await page.getByTestId('draw-add-training').click();
+    }
+    await page.getByText('3 of your digits collected').waitFor({ timeout: TIMEOUT });
+
+    await t.test('a run from scratch learns while the page stays responsive', async () => {
+      await page.getByTestId('tab-train').click();
+      await settings(page, { digits: 400, epochs: 3, batch: 32, seed: 11 });
+      await page.getByTestId('train-go').click();
+      await phase(page, 'running');
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-phase]').dataset.step) >= 4, null, { timeout: TIMEOUT });
+      // Draw while it trains: the drawing is reconstructed (by the shipped baseline).
+      await page.getByTestId('tab-draw').click();
+      const [input, recon] = await reconstructionOf(page, ZERO);
+      assert.ok(pearson(input, recon) > 0.5, 'a drawing made during training is reconstructed');
+      await page.getByTestId('tab-train').click();
+
+      await page.getByTestId('train-pause').click();
+      await phase(page, 'paused');
+      const paused = await step(page);
+      await page.waitForTimeout(1500);
+      assert.equal(await step(page), paused, 'no step while paused');
+      await page.getByTestId('train-resume').click();
+      await page.waitForFunction((s) => Number(document.querySelector('[data-testid=train-phase]').dataset.step) > s, paused, { timeout: TIMEOUT });
+      await phase(page, 'finished');
+      const all = await losses(page);
+      // One loss per step, none skipped or repeated across the pause: 3 epochs of ⌈403 / 32⌉.
+      assert.equal(all.length, 3 * Math.ceil(403 / 32));
+      const head = all.slice(0, 3).reduce((a, b) => a + b) / 3;
+      const tail = all.slice(-3).reduce((a, b) => a + b) / 3;
+      console.log(`cpu: train 3 epochs of 403 digits: loss ${head.toFixed(1)} → ${tail.toFixed(1)}; ${await page.getByTestId('train-phase').textContent()}`);
+      assert.ok(tail < 0.75 * head, `the loss goes down: ${head} → ${tail}`);
+      assert.equal(await page.locator('[data-testid=train-chart] circle.test').count(), 3, 'a held-out loss per epoch');
+      assert.ok(Number(await page.getByTestId('train-reconstructions').getAttribute('data-painted')) >= 3, 'the reconstructions were redrawn');
+      await waitForInk(page, 'train-reconstructions', 100);
+      await page.getByTestId('train-means').waitFor({ timeout: TIMEOUT });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cpu-train.png'), fullPage: true });
+    });
+
+    let before;
+    await t.test('your model draws and generates', async () => {
+      await page.getByTestId('your-model-use').click();
+      assert.equal(await page.getByTestId('variant-picker').inputValue(), 'yours-b2');
+      await page.getByTestId('model-ready').filter({ hasText: 'Your model' }).waitFor({ timeout: TIMEOUT });
+      const [input, recon] = await reconstructionOf(page, ZERO);
+      before = recon;
+      console.log(`cpu: your model reconstructs a drawn 0 with Pearson r = ${pearson(input, recon).toFixed(3)}`);
+      assert.ok(pearson(input, recon) > 0.3, 'your model reconstructs a drawing');
+      await page.getByTestId('tab-generate').click();
+      // A model of 3 short epochs draws faint blurs (brightest pixel ~85 of 255): ink, not black.
+      await waitForInk(page, 'generate-grid', 40);
+    });
+
+    await t.test('a reload keeps it', async () => {
+      await page.reload();
+      await page.getByTestId('backend-badge').filter({ hasNotText: 'Starting' }).waitFor({ timeout: TIMEOUT });
+      await page.getByTestId('model-ready').filter({ hasText: 'Your model' }).waitFor({ timeout: TIMEOUT });
+      await page.getByTestId('tab-draw').click();
+      const [, recon] = await reconstructionOf(page, ZERO);
+      assert.deepEqual(recon, before, 'the same model after the reload');
+    });
+
+    await t.test('download, load back: the same pixels; a damaged file: a clear message', async () => {
+      await page.getByTestId('tab-train').click();
+      const saved = [];
+      for (const id of ['your-model-download', 'your-model-download-record']) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(id).click()]);
+        const file = path.join(downloads, download.suggestedFilename());
+        await download.saveAs(file);
+        saved.push(file);
+      }
+      const record = JSON.parse(fs.readFileSync(saved[1], 'utf8'));
+      assert.equal(record.variant, 'yours-b2');
+      assert.equal(record.history.length, 3);
+      await page.getByTestId('your-model-upload').setInputFiles({ name: 'broken.bpk', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+      const problem = await page.getByTestId('your-model-problem').textContent({ timeout: TIMEOUT });
+      assert.match(problem, /broken\.bpk cannot be used: .*not a valid burn record/);
+      // A fresh page: load the downloaded files into it.
+      await page.getByTestId('your-model-forget').click();
+      await page.getByText('Removed from this browser').waitFor({ timeout: TIMEOUT });
+      await page.goto(`${server.url}?backend=cpu&m=train`);
+      await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+      assert.equal(await page.getByTestId('your-model-summary').count(), 0, 'removed from the browser');
+      await page.getByTestId('your-model-upload').setInputFiles(saved);
+      await page.getByTestId('your-model-summary').waitFor({ timeout: TIMEOUT });
+      await page.getByTestId('your-model-use').click();
+      await page.getByTestId('model-ready').filter({ hasText: 'Your model' }).waitFor({ timeout: TIMEOUT });
+      const [, recon] = await reconstructionOf(page, ZERO);
+      assert.deepEqual(recon, before, 'the downloaded model gives the same pixels');
+    });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('fine-tune a shipped model on your own drawings only', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open(CPU);
+  try {
+    await readyAt(page, `${server.url}?backend=cpu`);
+    for (const points of [ONE, ONE, ONE, ONE]) {
+      await stroke(page, points);
+      await page.getByTestId('draw-add-training').click();
+    }
+    await page.getByText('4 of your digits collected').waitFor({ timeout: TIMEOUT });
+    const [drawn, shippedRecon] = await reconstructionOf(page, ONE);
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-start-from').selectOption('baseline');
+    await settings(page, { digits: 0, epochs: 15, batch: 32, seed: 5 });
+    await page.getByTestId('train-go').click();
+    await phase(page, 'finished');
+    const all = await losses(page);
+    // Four drawings, one step per epoch: the loss on them falls as the model learns this hand.
+    assert.equal(all.length, 15);
+    console.log(`cpu: fine-tune baseline on 4 drawings: loss ${all[0].toFixed(1)} → ${all.at(-1).toFixed(1)}; ${await page.getByTestId('your-model-summary').textContent()}`);
+    assert.ok(all.at(-1) < all[0], `the loss on the drawings goes down: ${all[0]} → ${all.at(-1)}`);
+    assert.match(await page.getByTestId('your-model-summary').textContent(), /fine-tuned from Baseline/);
+    await page.getByTestId('your-model-use').click();
+    await page.getByTestId('model-ready').filter({ hasText: 'Your model' }).waitFor({ timeout: TIMEOUT });
+    const [, tunedRecon] = await reconstructionOf(page, ONE);
+    console.log(`cpu: the drawn 1 reconstructed by the shipped baseline r = ${pearson(drawn, shippedRecon).toFixed(3)}, by the fine-tuned model r = ${pearson(drawn, tunedRecon).toFixed(3)}`);
+    assert.ok(pearson(drawn, tunedRecon) > 0.3, 'the fine-tuned model reconstructs the drawing');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,94 @@
+//! The page's training session (`train::session`, what the Train mode's worker runs) against the
+//! native trainer: from one seed, one initialisation and one batch order, the first 20 steps on
+//! the shipped training digits give the trainer's losses. They are also the reference the browser
+//! test (tests/e2e/train.test.mjs) compares the page's steps with, kept in
+//! `tests/fixtures/train-20-steps.json`; `UPDATE_FIXTURES=1 cargo test --release --test
+//! train_session` rewrites it (this test fails while the file disagrees with the trainer).
+
+mod common;
+
+use vae_lab::data::{Digits, Mnist};
+use vae_lab::model::train_settings::TrainSettings;
+use vae_lab::model::{Architecture, Variant};
+use vae_lab::train::session::Session;
+use vae_lab::train::{Backend, Event, TrainOptions, take, train};
+
+use burn::prelude::Device;
+
+/// What the browser test sets in the Train form, and the step losses it must reproduce.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Reference {
+    seed: u64,
+    batch: usize,
+    learning_rate: f64,
+    sample_digits: usize,
+    /// Recon + KL of each step.
+    losses: Vec<f64>,
+}
+
+const SEED: u64 = 7;
+const BATCH: usize = 128;
+const STEPS: usize = 20;
+
+fn training_sample() -> Digits {
+    let dir = common::root().join("www/data");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("www/data/{name}: {e}"));
+    Digits::from_idx(&read("train-sample-images-idx3-ubyte.gz"), &read("train-sample-labels-idx1-ubyte.gz")).expect("the training sample parses")
+}
+
+/// The trainer's losses per step, from its running means (`Event::Step`).
+fn trainer_losses(train_set: &Digits, test: &Digits) -> Vec<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    let options = TrainOptions {
+        variant: Variant::Baseline,
+        epochs: 1,
+        batch: BATCH,
+        lr: 1e-3,
+        seed: SEED,
+        resume: false,
+        checkpoint_dir: dir.path().join("checkpoints"),
+        out_dir: dir.path().join("models"),
+        backend: Backend::Flex,
+        stop_after: None,
+    };
+    let mnist = Mnist { train: train_set.clone(), test: test.clone() };
+    let mut means = Vec::new();
+    train(&options, &mnist, "sample", |event| {
+        if let Event::Step { loss, .. } = event {
+            means.push(loss);
+        }
+    })
+    .unwrap();
+    // Every batch is full (STEPS × BATCH digits): step k's loss is k·mean_k − (k−1)·mean_(k−1).
+    means.iter().enumerate().map(|(k, &m)| if k == 0 { m } else { (k + 1) as f64 * m - k as f64 * means[k - 1] }).collect()
+}
+
+#[test]
+fn the_session_takes_the_native_trainers_steps_and_the_fixture_holds_them() {
+    let sample = training_sample();
+    let train_set = take(&sample, STEPS * BATCH);
+    let test = take(&sample, 50);
+    let settings = TrainSettings { batch: BATCH, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, SEED) };
+    let mut session = Session::new(settings, None, train_set.clone(), Device::flex().autodiff()).unwrap();
+    let losses: Vec<f64> = (0..STEPS).map(|_| session.step().unwrap().loss).collect();
+    assert!(session.epoch_ended(), "{STEPS} steps of {BATCH} are one epoch of the {} digits", train_set.len());
+    assert!(losses[STEPS - 1] < 0.7 * losses[0], "the loss goes down: {losses:?}");
+
+    // One process-wide generator: the trainer runs after the session, not beside it.
+    let trainer = trainer_losses(&train_set, &test);
+    for (k, (a, b)) in losses.iter().zip(&trainer).enumerate() {
+        assert!((a - b).abs() <= 1e-9 * b.abs(), "step {}: session {a} vs trainer {b}", k + 1);
+    }
+
+    let path = common::root().join("tests/fixtures/train-20-steps.json");
+    let reference = Reference { seed: SEED, batch: BATCH, learning_rate: 1e-3, sample_digits: STEPS * BATCH, losses };
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&reference).unwrap() + "\n").unwrap();
+    }
+    let shipped: Reference = serde_json::from_slice(&std::fs::read(&path).expect("tests/fixtures/train-20-steps.json")).unwrap();
+    assert_eq!((shipped.seed, shipped.batch, shipped.sample_digits), (SEED, BATCH, STEPS * BATCH));
+    for (k, (a, b)) in reference.losses.iter().zip(&shipped.losses).enumerate() {
+        assert!((a - b).abs() <= 1e-6 * b.abs(), "step {}: now {a}, the fixture says {b} (UPDATE_FIXTURES=1 rewrites it)", k + 1);
+    }
+}
