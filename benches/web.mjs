@@ -94,7 +94,7 @@ try {
       };
       // Training in the page (the Train mode's Web Worker, burn's CPU backend in wasm whichever
       // backend the page uses): baseline, batch 128, 30 steps; images/s over the last 20.
-      if (backend.name === 'cpu' && (only.length === 0 || only.includes('train'))) {
+      if (backend.name === 'cpu') {
         row.train_images_per_second = await trainInPage(page);
       }
       results.push(row);
