@@ -6,7 +6,7 @@
 // - Everything else (the page itself, the manifest, the unhashed WebGPU build): network first, the
 //   cache when offline, so a new deploy shows on the next load without a hard refresh.
 // - Files the page fetched before this worker controlled it are cached when the page lists them
-//   (www/register-sw.js posts {kind: 'cache-used', urls}).
+//   (www/register-sw.js posts {kind: 'cache-used', id, urls}; the worker answers {kind: 'cached', id}).
 const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const HASHED = new Set(__HASHED__);
@@ -69,5 +69,7 @@ self.addEventListener('message', (event) => {
         // Offline or gone: cached on a later visit.
       }
     }
+    // The page marks itself ready for offline use once every list it sent is done.
+    event.source?.postMessage({ kind: 'cached', id: event.data.id });
   })());
 });

@@ -60,7 +60,12 @@ export async function open(backend, { serviceWorkers = 'block', ...options } = {
   // A CSP violation is a console error too, so every test that checks for none checks the CSP.
   await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) =>
     console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // A failed fetch's message does not name the file: add it.
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = m.location()?.url;
+    errors.push(/^Failed to load resource/.test(m.text()) && where ? `${m.text()} (${where})` : m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   return { browser, page, errors };
 }

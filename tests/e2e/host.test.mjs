@@ -40,12 +40,13 @@ test('from a sub-path, under its CSP, fetching only from its own origin, offline
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json());
     assert.equal(manifest.icons.length, 2);
 
-    // The service worker took control and has cached the page, its wasm and the model.
-    await page.waitForFunction(async () => {
-      if (!navigator.serviceWorker.controller) return false;
-      const keys = (await Promise.all((await caches.keys()).map(async (n) => (await caches.open(n)).keys()))).flat().map((r) => r.url);
-      return keys.some((u) => u.endsWith('.wasm')) && keys.some((u) => u.includes('/models/baseline.bpk?sha256='));
-    }, null, { timeout: TIMEOUT, polling: 500 });
+    // The service worker took control and has cached every file the visit used: the page, its
+    // wasm and the model among them.
+    await page.waitForFunction(() => navigator.serviceWorker.controller && document.documentElement.dataset.offlineReady === 'true',
+      null, { timeout: TIMEOUT, polling: 200 });
+    const cached = await page.evaluate(async () =>
+      (await Promise.all((await caches.keys()).map(async (n) => (await caches.open(n)).keys()))).flat().map((r) => r.url));
+    assert.ok(cached.some((u) => u.endsWith('.wasm')) && cached.some((u) => u.includes('/models/baseline.bpk?sha256=')), 'wasm and model cached');
 
     await browser.setOffline(true);
     await ready(page, `${server.url}?backend=cpu`);
