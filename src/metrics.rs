@@ -87,6 +87,36 @@ pub struct Metrics {
     pub f16_test_loss: Option<f64>,
 }
 
+impl Metrics {
+    /// The record of a run from its epochs (none for weights loaded without a record): the
+    /// training seconds, throughput and final losses follow from `history`. Callers add what only
+    /// they know (parameters, backend, KL per dimension, the study's loss).
+    pub fn of_run(variant: String, latent_dim: usize, recon_loss: &str, protocol: Protocol, history: Vec<EpochRecord>, weights: String) -> Metrics {
+        let train_seconds: f64 = history.iter().map(|r| r.seconds).sum();
+        let images_per_second = if train_seconds > 0.0 { (history.len() * protocol.train_images) as f64 / train_seconds } else { 0.0 };
+        let last = history.last();
+        Metrics {
+            variant,
+            latent_dim,
+            recon_loss: recon_loss.into(),
+            params: 0,
+            protocol,
+            epochs_done: history.len(),
+            final_train_loss: last.map_or(0.0, |r| r.train_loss),
+            final_test_loss: last.map_or(0.0, |r| r.test_loss),
+            history,
+            train_seconds,
+            images_per_second,
+            backend: String::new(),
+            kl_per_dim: Vec::new(),
+            study_final_loss: None,
+            weights,
+            weights_dtype: "f32".into(),
+            f16_test_loss: None,
+        }
+    }
+}
+
 /// One file the page may fetch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFile {

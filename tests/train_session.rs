@@ -70,7 +70,7 @@ fn the_session_takes_the_native_trainers_steps_and_the_fixture_holds_them() {
     let test = take(&sample, 50);
     let settings = TrainSettings { batch: BATCH, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, SEED) };
     let mut session = Session::new(settings, None, train_set.clone(), Device::flex().autodiff()).unwrap();
-    let losses: Vec<f64> = (0..STEPS).map(|_| session.step().unwrap().loss).collect();
+    let losses: Vec<f64> = (0..STEPS).map(|_| pollster::block_on(session.step()).unwrap().loss).collect();
     assert!(session.epoch_ended(), "{STEPS} steps of {BATCH} are one epoch of the {} digits", train_set.len());
     assert!(losses[STEPS - 1] < 0.7 * losses[0], "the loss goes down: {losses:?}");
 

@@ -103,7 +103,8 @@ pub fn DrawMode() -> impl IntoView {
                 </div>
                 <p class="small" data-testid="draw-training-count">{move || match training.drawings.with(Vec::len) {
                     0 => String::new(),
-                    n => format!("{n} of your digits collected for training (Train tab)."),
+                    1 => "1 digit of yours collected for training (Train tab).".into(),
+                    n => format!("{n} digits of yours collected for training (Train tab)."),
                 }}</p>
             </div>
             <div class="panel">

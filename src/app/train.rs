@@ -488,23 +488,6 @@ fn same_shape(a: Variant, b: Variant) -> bool {
 /// A record for weights loaded without theirs.
 fn loaded_record(architecture: Architecture, file: &str) -> Metrics {
     let config = architecture.config();
-    Metrics {
-        variant: Variant::Yours(architecture).key(),
-        latent_dim: config.latent_dim,
-        recon_loss: config.recon_loss.name().into(),
-        params: 0,
-        protocol: crate::metrics::Protocol { data: format!("weights loaded from {file}"), train_images: 0, test_images: 0, epochs: 0, batch: 0, lr: 0.0, seed: 0 },
-        epochs_done: 0,
-        history: Vec::new(),
-        train_seconds: 0.0,
-        images_per_second: 0.0,
-        backend: String::new(),
-        final_train_loss: 0.0,
-        final_test_loss: 0.0,
-        kl_per_dim: Vec::new(),
-        study_final_loss: None,
-        weights: file.into(),
-        weights_dtype: "f32".into(),
-        f16_test_loss: None,
-    }
+    let protocol = crate::metrics::Protocol { data: format!("weights loaded from {file}"), train_images: 0, test_images: 0, epochs: 0, batch: 0, lr: 0.0, seed: 0 };
+    Metrics::of_run(Variant::Yours(architecture).key(), config.latent_dim, config.recon_loss.name(), protocol, Vec::new(), file.into())
 }

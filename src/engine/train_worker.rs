@@ -128,17 +128,9 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
         held_out_labels: ByteBuf::from(held_out.labels.clone()),
     });
     let held_out_pixels = held_out.intensities(&(0..held_out.len()).collect::<Vec<_>>());
-    let snapshot = |session: &Session| {
-        let (reconstructions, _) = session.reconstruct(&shown_pixels);
-        let means = if latent == 2 { session.means(&held_out_pixels) } else { Vec::new() };
-        post(&FromTrainer::Snapshot { step: session.steps(), reconstructions: to_bytes(&reconstructions), means });
-    };
-    let weights = |session: &Session| -> Result<(), String> {
-        let metrics = session.metrics(&data_label, held_out.len(), "burn 0.22.1 flex (CPU, wasm32, one Web Worker)");
-        post(&FromTrainer::Weights { weights: ByteBuf::from(session.weights()?), metrics: Box::new(metrics) });
-        Ok(())
-    };
-    snapshot(&session);
+    let shown = Shown { pixels: &shown_pixels, held_out: &held_out_pixels, latent_map: latent == 2 };
+    let saved = Saved { data_label: &data_label, held_out: held_out.len() };
+    shown.post(&session).await;
 
     let total_steps = session.steps_per_epoch() * settings.epochs;
     // Images/s over the last steps (a window, so that a pause does not count).
@@ -152,7 +144,7 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
                 break;
             }
             Control::Pause => {
-                weights(&session)?;
+                saved.post(&session).await?;
                 post(&FromTrainer::Paused { step: session.steps() });
                 while control.get() == Control::Pause {
                     sleep_ms(50).await;
@@ -166,7 +158,7 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
             Control::Run => {}
         }
         let started = now_ms();
-        let loss = session.step()?;
+        let loss = session.step().await?;
         let seconds = (now_ms() - started) / 1000.0;
         session.add_seconds(seconds);
         recent.push_back((loss.images, seconds));
@@ -181,22 +173,54 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
             seconds_left: per_step * total_steps.saturating_sub(session.steps()) as f64,
         });
         if session.epoch_ended() {
-            let record = session.end_epoch(&held_out)?;
+            let record = session.end_epoch(&held_out).await?;
             post(&FromTrainer::Epoch { record });
-            weights(&session)?;
-            snapshot(&session);
+            saved.post(&session).await?;
+            shown.post(&session).await;
             last_snapshot = now_ms();
         } else if now_ms() - last_snapshot >= SNAPSHOT_EVERY_MS {
-            snapshot(&session);
+            shown.post(&session).await;
             last_snapshot = now_ms();
         }
         // Hear the page's messages before the next step.
         sleep_ms(0).await;
     }
     if stopped {
-        weights(&session)?;
-        snapshot(&session);
+        saved.post(&session).await?;
+        shown.post(&session).await;
     }
     post(&FromTrainer::Finished { stopped });
     Ok(())
+}
+
+/// What the live view shows of the model as it trains.
+struct Shown<'a> {
+    /// The shown held-out digits, reconstructed.
+    pixels: &'a [f32],
+    /// Every held-out digit, for the latent map.
+    held_out: &'a [f32],
+    /// Whether the latent is 2-D (a map of the held-out means).
+    latent_map: bool,
+}
+
+impl Shown<'_> {
+    async fn post(&self, session: &Session) {
+        let (reconstructions, _) = session.reconstruct(self.pixels).await;
+        let means = if self.latent_map { session.means(self.held_out).await } else { Vec::new() };
+        post(&FromTrainer::Snapshot { step: session.steps(), reconstructions: to_bytes(&reconstructions), means });
+    }
+}
+
+/// The model as it is, posted for the page to keep.
+struct Saved<'a> {
+    data_label: &'a str,
+    held_out: usize,
+}
+
+impl Saved<'_> {
+    async fn post(&self, session: &Session) -> Result<(), String> {
+        let metrics = session.metrics(self.data_label, self.held_out, "burn 0.22.1 flex (CPU, wasm32, one Web Worker)");
+        post(&FromTrainer::Weights { weights: ByteBuf::from(session.weights().await?), metrics: Box::new(metrics) });
+        Ok(())
+    }
 }

@@ -25,8 +25,15 @@ pub fn batch_tensor(digits: &Digits, indices: &[usize], device: &Device) -> Tens
 }
 
 /// Evaluates `model` on `digits` the way the training loss is defined (z sampled), seeding the
-/// device with `seed` first so that repeated evaluations agree.
+/// device with `seed` first so that repeated evaluations agree. Natively; the page awaits
+/// [`evaluate_async`] (a WebGPU tensor cannot be read synchronously in a browser).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn evaluate(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device: &Device) -> Evaluation {
+    pollster::block_on(evaluate_async(model, digits, kind, seed, device))
+}
+
+/// [`evaluate`], awaiting each readback.
+pub async fn evaluate_async(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device: &Device) -> Evaluation {
     let model = model.valid();
     let device = device.clone().inner();
     device.seed(seed);
@@ -37,19 +44,17 @@ pub fn evaluate(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device
         let images = batch_tensor(digits, chunk, &device);
         let output = model.forward(images.clone());
         let terms = vae_loss(&output, images, kind);
+        let dims = kl_per_dim(output.z_mean, output.z_log_var).sum_dim(0).flatten::<1>(0, 1);
+        // One readback per chunk: the three terms and the per-dimension sums together.
+        let values = read_f32(Tensor::cat(vec![terms.total, terms.recon, terms.kl, dims], 0)).await;
         let weight = chunk.len() as f64;
-        let value = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
-        loss += value(terms.total) * weight;
-        recon += value(terms.recon) * weight;
-        kl += value(terms.kl) * weight;
-        let dims: Vec<f32> = kl_per_dim(output.z_mean, output.z_log_var)
-            .sum_dim(0)
-            .into_data()
-            .try_to_vec()
-            .unwrap_or_default();
-        per_dim.resize(dims.len(), 0.0);
-        for (acc, d) in per_dim.iter_mut().zip(dims) {
-            *acc += f64::from(d);
+        let value = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
+        loss += value(0) * weight;
+        recon += value(1) * weight;
+        kl += value(2) * weight;
+        per_dim.resize(values.len().saturating_sub(3), 0.0);
+        for (acc, d) in per_dim.iter_mut().zip(&values[3.min(values.len())..]) {
+            *acc += f64::from(*d);
         }
     }
     let n = digits.len().max(1) as f64;
@@ -58,5 +63,13 @@ pub fn evaluate(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device
         recon: recon / n,
         kl: kl / n,
         kl_per_dim: per_dim.into_iter().map(|d| d / n).collect(),
+    }
+}
+
+/// A tensor's values as `f32`, awaited (on any device); empty if they cannot be read.
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    match tensor.into_data_async().await {
+        Ok(data) => data.convert::<f32>().try_to_vec::<f32>().unwrap_or_default(),
+        Err(_) => Vec::new(),
     }
 }

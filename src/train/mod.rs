@@ -25,6 +25,8 @@ mod run;
 pub mod sample;
 pub mod session;
 
-pub use evaluate::{Evaluation, batch_tensor, evaluate};
+pub use evaluate::{Evaluation, batch_tensor, evaluate_async};
+#[cfg(not(target_arch = "wasm32"))]
+pub use evaluate::evaluate;
 #[cfg(not(target_arch = "wasm32"))]
 pub use run::*;

@@ -294,38 +294,22 @@ fn build_metrics(
 ) -> Metrics {
     let variant = options.variant;
     let config = variant.config();
-    let train_seconds: f64 = progress.history.iter().map(|r| r.seconds).sum();
-    let last = progress.history.last();
+    let protocol = Protocol {
+        data: data_name.into(),
+        train_images: data.train.len(),
+        test_images: data.test.len(),
+        epochs: options.epochs,
+        batch: options.batch,
+        lr: options.lr,
+        seed: options.seed,
+    };
     Metrics {
-        variant: variant.name().into(),
-        latent_dim: config.latent_dim,
-        recon_loss: config.recon_loss.name().into(),
         params: model.num_params(),
-        protocol: Protocol {
-            data: data_name.into(),
-            train_images: data.train.len(),
-            test_images: data.test.len(),
-            epochs: options.epochs,
-            batch: options.batch,
-            lr: options.lr,
-            seed: options.seed,
-        },
         epochs_done: progress.epochs_done,
-        history: progress.history.clone(),
-        train_seconds,
-        images_per_second: if train_seconds > 0.0 {
-            (progress.epochs_done * data.train.len()) as f64 / train_seconds
-        } else {
-            0.0
-        },
         backend: options.backend.describe(),
-        final_train_loss: last.map_or(f64::NAN, |r| r.train_loss),
-        final_test_loss: last.map_or(f64::NAN, |r| r.test_loss),
         kl_per_dim: test.kl_per_dim.clone(),
         study_final_loss: variant.study().map(|s| s.final_loss),
-        weights: format!("{}.bpk", variant.name()),
-        weights_dtype: "f32".into(),
-        f16_test_loss: None,
+        ..Metrics::of_run(variant.name().into(), config.latent_dim, config.recon_loss.name(), protocol, progress.history.clone(), format!("{}.bpk", variant.name()))
     }
 }
 

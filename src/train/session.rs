@@ -3,7 +3,7 @@
 //! step itself, the loss, Adam and the epoch's shuffle and ε seeds are the native trainer's
 //! (`model::training::step`, `train::run`), so from the same seed both learn the same model.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::evaluate::{Evaluation, batch_tensor, evaluate};
+use super::evaluate::{Evaluation, batch_tensor, evaluate_async, read_f32};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::metrics::{EpochRecord, Metrics, Protocol};
 use crate::model::training::{self, StepSettings};
@@ -48,8 +48,12 @@ impl Session {
             return Err("there are no digits to train on".into());
         }
         let config = settings.architecture.config();
-        device.seed(settings.seed);
-        let mut model = config.init(&device);
+        // Initialised on the CPU whatever the device, so that a seed gives the native trainer's
+        // initial weights on WebGPU too (each backend has its own random numbers).
+        let cpu = Device::flex();
+        cpu.seed(settings.seed);
+        let initial = config.init(&cpu).into_record().into_bytes().map_err(|e| e.to_string())?;
+        let mut model = load_module("the initial weights", config.init(&device), initial.to_vec()).map_err(|e| e.to_string())?;
         if let Some(bytes) = start {
             model = load_module("the model to fine-tune", model, bytes).map_err(|e| e.to_string())?;
         }
@@ -103,8 +107,8 @@ impl Session {
     }
 
     /// One optimisation step (starting the next epoch first when the last one has ended and
-    /// been recorded).
-    pub fn step(&mut self) -> Result<StepLoss, String> {
+    /// been recorded). Its loss is awaited: on WebGPU a browser cannot read it synchronously.
+    pub async fn step(&mut self) -> Result<StepLoss, String> {
         if self.finished() {
             return Err("the run has finished".into());
         }
@@ -119,9 +123,9 @@ impl Session {
         let images = batch_tensor(&self.train, batch, &self.device);
         let (model, loss) = training::step(self.model.clone(), &mut self.optimizer, images, &self.step_settings);
         self.model = model;
-        let value = |t: Tensor<1>| t.inner().into_data().convert::<f64>().try_to_vec::<f64>().ok().and_then(|v| v.first().copied());
-        let (recon, kl) = match (value(loss.recon), value(loss.kl)) {
-            (Some(r), Some(k)) if (r + k).is_finite() => (r, k),
+        let values = read_f32(Tensor::cat(vec![loss.recon.inner(), loss.kl.inner()], 0)).await;
+        let (recon, kl) = match values[..] {
+            [r, k] if (r + k).is_finite() => (f64::from(r), f64::from(k)),
             _ => return Err(format!("the loss stopped being a finite number at step {}: try a smaller learning rate", self.steps + 1)),
         };
         let n = batch.len();
@@ -151,11 +155,11 @@ impl Session {
     }
 
     /// Closes the ended epoch: evaluates on `held_out` and records it.
-    pub fn end_epoch(&mut self, held_out: &Digits) -> Result<EpochRecord, String> {
+    pub async fn end_epoch(&mut self, held_out: &Digits) -> Result<EpochRecord, String> {
         if !self.epoch_ended() || self.history.len() == self.epoch {
             return Err("no epoch has ended".into());
         }
-        let test = self.evaluate(held_out);
+        let test = self.evaluate(held_out).await;
         let (l, r, k, seen) = self.sums;
         let seen = seen.max(1) as f64;
         let record = EpochRecord {
@@ -175,72 +179,105 @@ impl Session {
     }
 
     /// The loss on `digits` (z sampled, the seed's ε, as the trainer evaluates).
-    pub fn evaluate(&self, digits: &Digits) -> Evaluation {
-        evaluate(&self.model, digits, self.settings.architecture.config().recon_loss, self.settings.seed, &self.device)
+    pub async fn evaluate(&self, digits: &Digits) -> Evaluation {
+        evaluate_async(&self.model, digits, self.settings.architecture.config().recon_loss, self.settings.seed, &self.device).await
     }
 
-    /// Reconstructions (decoded posterior means, in 0..1) and posterior means of `images`
-    /// (`n × 784` intensities).
-    pub fn reconstruct(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    /// The posterior means of `images` (`n × 784` intensities) under the model as it is now.
+    fn encode(&self, images: &[f32]) -> (Vae, Tensor<2>) {
         let n = images.len() / PIXELS;
         let model = self.model.valid();
         let device = self.device.clone().inner();
         let input = Tensor::<4>::from_data(TensorData::new(images[..n * PIXELS].to_vec(), [n, 1, SIDE, SIDE]), &device);
         let (mean, _) = model.encoder.forward(input);
+        (model, mean)
+    }
+
+    /// Reconstructions (decoded posterior means, in 0..1) and posterior means of `images`
+    /// (`n × 784` intensities).
+    pub async fn reconstruct(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let (model, mean) = self.encode(images);
         let pixels = sigmoid(model.decoder.forward(mean.clone()));
-        let read = |t: TensorData| t.convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
-        (read(pixels.into_data()), read(mean.into_data()))
+        (read_f32(pixels).await, read_f32(mean).await)
     }
 
     /// Posterior means of `images` (`n × 784` intensities), `n × latent`.
-    pub fn means(&self, images: &[f32]) -> Vec<f32> {
-        let n = images.len() / PIXELS;
-        let device = self.device.clone().inner();
-        let input = Tensor::<4>::from_data(TensorData::new(images[..n * PIXELS].to_vec(), [n, 1, SIDE, SIDE]), &device);
-        let (mean, _) = self.model.valid().encoder.forward(input);
-        mean.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+    pub async fn means(&self, images: &[f32]) -> Vec<f32> {
+        read_f32(self.encode(images).1).await
     }
 
-    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32).
-    pub fn weights(&self) -> Result<Vec<u8>, String> {
-        self.model.valid().into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
+    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32), read
+    /// back asynchronously into a CPU copy (a record reads its tensors synchronously).
+    pub async fn weights(&self) -> Result<Vec<u8>, String> {
+        let mut tensors = ParamTensors::default();
+        let model = self.model.valid();
+        model.visit(&mut tensors);
+        let mut values = Vec::with_capacity(tensors.0.len());
+        for tensor in tensors.0 {
+            values.push(read_f32(tensor).await);
+        }
+        let cpu = self.settings.architecture.config().init(&Device::flex());
+        let mut fill = FillParams { values: values.into_iter(), missing: false };
+        let cpu = cpu.map(&mut fill);
+        if fill.missing {
+            return Err("the trained weights could not be read back".into());
+        }
+        cpu.into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
     }
 
     /// The run's record in the schema of the shipped metrics files; `data` says what it was
     /// trained on, `backend` where.
     pub fn metrics(&self, data: &str, held_out: usize, backend: &str) -> Metrics {
         let config = self.settings.architecture.config();
-        let train_seconds: f64 = self.history.iter().map(|r| r.seconds).sum();
-        let last = self.history.last();
+        let protocol = Protocol {
+            data: data.into(),
+            train_images: self.train.len(),
+            test_images: held_out,
+            epochs: self.settings.epochs,
+            batch: self.settings.batch,
+            lr: self.settings.learning_rate,
+            seed: self.settings.seed,
+        };
+        // The key, not the name: it says the architecture (`yours-b2`), so a downloaded record
+        // loads back as the model it describes.
+        let variant = Variant::Yours(self.settings.architecture).key();
         Metrics {
-            // The key, not the name: it says the architecture (`yours-b2`), so a downloaded
-            // record loads back as the model it describes.
-            variant: Variant::Yours(self.settings.architecture).key(),
-            latent_dim: config.latent_dim,
-            recon_loss: config.recon_loss.name().into(),
             params: self.model.num_params(),
-            protocol: Protocol {
-                data: data.into(),
-                train_images: self.train.len(),
-                test_images: held_out,
-                epochs: self.settings.epochs,
-                batch: self.settings.batch,
-                lr: self.settings.learning_rate,
-                seed: self.settings.seed,
-            },
-            epochs_done: self.history.len(),
-            history: self.history.clone(),
-            train_seconds,
-            images_per_second: if train_seconds > 0.0 { (self.history.len() * self.train.len()) as f64 / train_seconds } else { 0.0 },
             backend: backend.into(),
-            final_train_loss: last.map_or(0.0, |r| r.train_loss),
-            final_test_loss: last.map_or(0.0, |r| r.test_loss),
             kl_per_dim: self.last_test.as_ref().map(|t| t.kl_per_dim.clone()).unwrap_or_default(),
-            study_final_loss: None,
-            weights: "yours.bpk".into(),
-            weights_dtype: "f32".into(),
-            f16_test_loss: None,
+            ..Metrics::of_run(variant, config.latent_dim, config.recon_loss.name(), protocol, self.history.clone(), "yours.bpk".into())
         }
+    }
+}
+
+/// Every float parameter of a module, flattened, in the module's order.
+#[derive(Default)]
+struct ParamTensors(Vec<Tensor<1>>);
+
+impl ModuleVisitor for ParamTensors {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().flatten::<1>(0, D - 1));
+    }
+}
+
+/// Replaces a module's float parameters, in its order, by `values` ([`ParamTensors`]' order).
+struct FillParams<I> {
+    values: I,
+    /// Whether a parameter found no values of its size (a different module).
+    missing: bool,
+}
+
+impl<I: Iterator<Item = Vec<f32>>> ModuleMapper for FillParams<I> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let values = self.values.next();
+        let missing = &mut self.missing;
+        param.map(|tensor| match values {
+            Some(values) if values.len() == tensor.shape().num_elements() => Tensor::from_data(TensorData::new(values, tensor.shape()), &tensor.device()),
+            _ => {
+                *missing = true;
+                tensor
+            }
+        })
     }
 }
 
@@ -262,19 +299,25 @@ mod tests {
         assert_eq!(session.steps_per_epoch(), 3);
         let mut sizes = Vec::new();
         while !session.finished() {
-            let step = session.step().unwrap();
+            let step = pollster::block_on(session.step()).unwrap();
             sizes.push(step.images);
             if session.epoch_ended() {
-                let record = session.end_epoch(&digits(8)).unwrap();
+                let record = pollster::block_on(session.end_epoch(&digits(8))).unwrap();
                 assert!(record.test_loss.is_finite() && record.train_loss.is_finite());
             }
         }
         assert_eq!(sizes, [16, 16, 8, 16, 16, 8]);
-        assert!(session.step().is_err(), "a finished run takes no more steps");
+        assert!(pollster::block_on(session.step()).is_err(), "a finished run takes no more steps");
         let metrics = session.metrics("test digits", 8, "flex");
         assert_eq!((metrics.epochs_done, metrics.variant.as_str(), metrics.params), (2, "yours-b2", 134_165));
-        let (pixels, means) = session.reconstruct(&digits(2).intensities(&[0, 1]));
+        let (pixels, means) = pollster::block_on(session.reconstruct(&digits(2).intensities(&[0, 1])));
         assert_eq!((pixels.len(), means.len()), (2 * PIXELS, 4));
+        // The weights read back load as the same model.
+        let bytes = pollster::block_on(session.weights()).unwrap();
+        let loaded = load_module("the weights read back", Architecture::of(Variant::Baseline).config().init(&Device::flex()), bytes).unwrap();
+        let input = Tensor::<4>::from_data(TensorData::new(digits(2).intensities(&[0, 1]), [2, 1, SIDE, SIDE]), &Device::flex());
+        let loaded_means: Vec<f32> = loaded.encoder.forward(input).0.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(loaded_means, means);
     }
 
     #[test]

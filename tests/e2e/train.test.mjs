@@ -57,7 +57,7 @@ test('train in the page: learn, pause and resume, use, keep, download and load b
       await stroke(page, points);
       await page.getByTestId('draw-add-training').click();
     }
-    await page.getByText('3 of your digits collected').waitFor({ timeout: TIMEOUT });
+    await page.getByText('3 digits of yours collected').waitFor({ timeout: TIMEOUT });
 
     await t.test('a run from scratch learns while the page stays responsive', async () => {
       await page.getByTestId('tab-train').click();
@@ -158,7 +158,7 @@ test('fine-tune a shipped model on your own drawings only', { timeout: 600_000 }
       await stroke(page, points);
       await page.getByTestId('draw-add-training').click();
     }
-    await page.getByText('4 of your digits collected').waitFor({ timeout: TIMEOUT });
+    await page.getByText('4 digits of yours collected').waitFor({ timeout: TIMEOUT });
     const [drawn, shippedRecon] = await reconstructionOf(page, ONE);
     await page.getByTestId('tab-train').click();
     await page.getByTestId('train-start-from').selectOption('baseline');
