@@ -43,6 +43,29 @@ fn bias_values<const D: usize>(bias: Option<Tensor<D>>, len: usize) -> Option<Ve
     }
 }
 
+/// Seeds `device`'s random numbers (initialisation) and the CPU generator ε is drawn from (see
+/// [`standard_normal_like`]) with `seed`. On burn's CPU backend they are one generator.
+pub fn seed(device: &Device, seed: u64) {
+    device.seed(seed);
+    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
+    Device::flex().seed(seed);
+}
+
+/// ε ~ N(0, 1) of `mean`'s shape for the reparameterisation, drawn by burn's CPU backend (flex)
+/// whatever `mean`'s device and copied there: every backend has its own generator, and this way
+/// one seed gives the native trainer's ε on WebGPU too (batch × latent values a step). On flex
+/// these are the very numbers `mean.random_like` would draw.
+fn standard_normal_like(mean: &Tensor<2>) -> Tensor<2> {
+    let normal = Distribution::Normal(0.0, 1.0);
+    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
+    {
+        let drawn = Tensor::<2>::random(mean.shape(), normal, &Device::flex());
+        Tensor::from_data(drawn.into_data(), &mean.device())
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "cpu")))]
+    mean.random_like(normal)
+}
+
 /// A variational autoencoder: [`Encoder`] and [`Decoder`].
 #[derive(Module, Debug)]
 pub struct Vae {
@@ -66,7 +89,8 @@ pub struct VaeOutput {
 impl Vae {
     /// Encodes, samples z with the reparameterisation trick and decodes.
     ///
-    /// ε comes from the device's random generator (seed it with `device.seed`).
+    /// ε comes from burn's CPU generator whatever the device (seed it with [`seed`]; see
+    /// [`standard_normal_like`]).
     ///
     /// # Shapes
     ///
@@ -79,7 +103,7 @@ impl Vae {
     /// [`Vae::forward`] with the convolutions' weight gradients from `grads`.
     pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> VaeOutput {
         let (z_mean, z_log_var) = self.encoder.forward_with(images, grads);
-        let epsilon = z_mean.random_like(Distribution::Normal(0.0, 1.0));
+        let epsilon = standard_normal_like(&z_mean);
         let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon;
         VaeOutput {
             logits: self.decoder.forward_with(z, grads),

@@ -324,7 +324,7 @@ pub fn seed_runs(dir: &Path) -> Result<Vec<SeedRun>, String> {
 
 /// Our loss and Keras' formula on the same sampled outputs of the test digits.
 fn keras_loss_check(variant: Variant, model: &Vae, test: &Digits, device: &Device) -> LossCheck {
-    device.seed(SEED);
+    crate::model::seed(device, SEED);
     let (mut ours, mut keras) = (0.0, 0.0);
     let all: Vec<usize> = (0..test.len()).collect();
     for chunk in all.chunks(1000) {

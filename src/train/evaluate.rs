@@ -36,7 +36,7 @@ pub fn evaluate(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device
 pub async fn evaluate_async(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device: &Device) -> Evaluation {
     let model = model.valid();
     let device = device.clone().inner();
-    device.seed(seed);
+    crate::model::seed(&device, seed);
     let (mut loss, mut recon, mut kl) = (0.0, 0.0, 0.0);
     let mut per_dim: Vec<f64> = Vec::new();
     let all: Vec<usize> = (0..digits.len()).collect();

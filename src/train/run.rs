@@ -137,7 +137,7 @@ pub fn train(
         export::write_manifest(&options.out_dir)?;
     }
 
-    device.seed(options.seed);
+    crate::model::seed(&device, options.seed);
     let mut model: Vae = config.init(&device);
     let mut optimizer: ModuleOptimizer = training::adam();
     let mut progress = Progress {
@@ -192,7 +192,7 @@ pub fn train(
         let epoch_seed = options.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
         let mut order = train_indices.clone();
         order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
-        device.seed(epoch_seed);
+        crate::model::seed(&device, epoch_seed);
 
         let steps = order.len().div_ceil(options.batch);
         report(Event::EpochStart { epoch, steps });

@@ -148,7 +148,7 @@ impl Session {
         let epoch_seed = self.settings.seed.wrapping_mul(1_000_003).wrapping_add(self.epoch as u64);
         self.order = (0..self.train.len()).collect();
         self.order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
-        self.device.seed(epoch_seed);
+        crate::model::seed(&self.device, epoch_seed);
         self.position = 0;
         self.sums = (0.0, 0.0, 0.0, 0);
         self.seconds = 0.0;
