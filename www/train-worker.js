@@ -1,9 +1,13 @@
-// The training worker (module worker, started by the Train mode: engine::train_client). Boots the
-// `vae-lab-train` build (the CPU build with autodiff and Adam, fetched only now), which installs
-// `self.vaeLabTrainer`, and hands it every message (engine::train_protocol). Messages that arrive
-// while it boots wait for it, in order.
-const ready = import('./vae-lab-train.js').then((build) =>
-  build.default({ module_or_path: new URL('./vae-lab-train_bg.wasm', import.meta.url) }));
+// The training worker (module worker, started by the Train mode: engine::train_client). Boots a
+// build, which installs `self.vaeLabTrainer`, and hands it every message (engine::train_protocol).
+// On the CPU (`train-worker.js`) that is the `vae-lab-train` build (the CPU build with autodiff
+// and Adam, fetched only now); on WebGPU (`train-worker.js?build=webgpu`) the page's own WebGPU
+// build, which carries training and is already in the browser's cache (the flag below tells it
+// it is the trainer, not the page). Messages that arrive while it boots wait for it, in order.
+const name = new URL(import.meta.url).searchParams.get('build') === 'webgpu' ? 'vae-lab-webgpu' : 'vae-lab-train';
+self.vaeLabTrainWorker = true;
+const ready = import(`./${name}.js`).then((build) =>
+  build.default({ module_or_path: new URL(`./${name}_bg.wasm`, import.meta.url) }));
 
 self.onmessage = async (event) => {
   try {

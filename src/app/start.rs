@@ -31,7 +31,12 @@ pub fn mount() {
     // constructors, which took ~30 % of a warm decode (profiled in Chromium).
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    // The same build runs in the decode workers, which have no page to mount.
+    // The WebGPU build also runs in the training worker on WebGPU, and the CPU build in the
+    // decode workers; neither has a page to mount.
+    #[cfg(feature = "train")]
+    if crate::engine::train_worker::serve_if_trainer() {
+        return;
+    }
     if crate::engine::decode_pool::serve_if_worker() {
         return;
     }

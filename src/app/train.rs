@@ -12,7 +12,7 @@ use super::paint::{clear, context, label_color, paint_grid};
 use super::training::{Phase, Training, Yours, adopt, use_training};
 use crate::engine::browser::{fetch_bytes, verify};
 use crate::engine::model_store;
-use crate::engine::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, TrainRequest, to_bytes};
+use crate::engine::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::metrics::Metrics;
 use crate::model::train_settings::TrainSettings;
 use crate::model::{Architecture, Variant};
@@ -121,6 +121,7 @@ fn start(lab: Lab, training: Training, form: Form) {
                     base: base.map(|v| v.label().to_string()),
                     sample_digits,
                     drawings: to_bytes(&drawings),
+                    backend: TrainBackend::OF_THIS_BUILD,
                 },
             ),
             Err(e) => training.phase.set(Phase::Failed(e)),
@@ -151,7 +152,10 @@ pub fn TrainMode() -> impl IntoView {
         <section class="mode train">
             <div class="panel settings">
                 <h2>"Train a VAE in your browser"</h2>
-                <p class="hint">"It trains here, on this device's CPU, in a background worker: the other tabs keep working."</p>
+                <p class="hint">{match TrainBackend::OF_THIS_BUILD {
+                    TrainBackend::WebGpu => "It trains here, on this device's GPU (WebGPU), in a background worker: the other tabs keep working.",
+                    TrainBackend::Cpu => "It trains here, on this device's CPU, in a background worker: the other tabs keep working.",
+                }}</p>
                 <label>"Start from "
                     <select data-testid="train-start-from" prop:value=move || form.start.get() on:change=move |ev| form.start.set(event_target_value(&ev))>
                         <option value="scratch">"scratch (new weights)"</option>

@@ -112,7 +112,7 @@ impl Training {
         self.plan.set(None);
         self.phase.set(Phase::Loading { received: 0, total: 0 });
         let epochs = request.settings.epochs;
-        let client = TrainClient::start(move |message| training.receive(lab, message, epochs));
+        let client = TrainClient::start(request.backend, move |message| training.receive(lab, message, epochs));
         let sent = client.and_then(|client| {
             client.send(&ToTrainer::Train(request))?;
             Ok(client)

@@ -63,14 +63,15 @@ async fn start_webgpu() -> (Engine, Option<String>) {
 }
 
 /// The CPU engine, and why it is in use.
-#[cfg(feature = "cpu")]
+#[cfg(not(feature = "webgpu"))]
 async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
     (Engine::cpu(), notice)
 }
 
-/// The WebGPU build has no CPU backend (no flex, to keep it small and quick to build): WebGPU
+/// The WebGPU build does not run the page on the CPU (its flex is for the training worker's
+/// initialisation only; the CPU build has the fused CPU kernels and the decode workers): WebGPU
 /// failed to start, so it reloads the page as the CPU build and never returns.
-#[cfg(not(feature = "cpu"))]
+#[cfg(feature = "webgpu")]
 async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
     fall_back_to_cpu(notice.as_deref().unwrap_or("it did not start"));
     std::future::pending().await

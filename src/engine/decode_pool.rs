@@ -14,7 +14,7 @@ use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[cfg(feature = "cpu")]
+#[cfg(not(feature = "webgpu"))]
 use super::Engine;
 use super::browser::field;
 use crate::model::Variant;
@@ -189,21 +189,21 @@ impl DecodePool {
     }
 }
 
-#[cfg(feature = "cpu")]
+#[cfg(not(feature = "webgpu"))]
 thread_local! {
     /// The engine of a decode worker (in a worker's own instance of the CPU build).
     static WORKER_ENGINE: Rc<Engine> = Rc::new(Engine::cpu());
 }
 
 /// The WebGPU build never runs in a decode worker (they load the CPU build).
-#[cfg(not(feature = "cpu"))]
+#[cfg(feature = "webgpu")]
 pub fn serve_if_worker() -> bool {
     false
 }
 
 /// In a worker (no `window`): installs `self.vaeLabWorker = {install(variant, bytes),
 /// decode(variant, latents)}`, the calls `www/decode-worker.js` makes. Returns false on the page.
-#[cfg(feature = "cpu")]
+#[cfg(not(feature = "webgpu"))]
 pub fn serve_if_worker() -> bool {
     if web_sys::window().is_some() {
         return false;

@@ -1,10 +1,11 @@
 //! The page's side of the training worker: starts `www/train-worker.js` (the `vae-lab-train`
-//! build, fetched only now) and exchanges [`train_protocol`](super::train_protocol)'s messages.
+//! build, fetched only now, or on WebGPU the page's own WebGPU build) and exchanges
+//! [`train_protocol`](super::train_protocol)'s messages.
 
 use wasm_bindgen::prelude::*;
 
 use super::browser::field;
-use super::train_protocol::{FromTrainer, ToTrainer};
+use super::train_protocol::{FromTrainer, ToTrainer, TrainBackend};
 
 /// A running training worker. Dropping it ends the worker.
 pub struct TrainClient {
@@ -15,10 +16,10 @@ pub struct TrainClient {
 impl TrainClient {
     /// Starts the worker; every message it sends goes to `on_message` (a worker that cannot
     /// load arrives as [`FromTrainer::Failed`]).
-    pub fn start(on_message: impl Fn(FromTrainer) + 'static) -> Result<TrainClient, String> {
+    pub fn start(backend: TrainBackend, on_message: impl Fn(FromTrainer) + 'static) -> Result<TrainClient, String> {
         let options = web_sys::WorkerOptions::new();
         options.set_type(web_sys::WorkerType::Module);
-        let worker = web_sys::Worker::new_with_options("train-worker.js", &options)
+        let worker = web_sys::Worker::new_with_options(backend.worker_script(), &options)
             .map_err(|e| format!("the training worker could not start ({e:?})"))?;
         let on_message = std::rc::Rc::new(on_message);
         let receive = {

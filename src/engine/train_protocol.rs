@@ -1,5 +1,5 @@
 //! The messages between the page and its training worker (`www/train-worker.js`, running the
-//! `vae-lab-train` build), as serde types: `serde-wasm-bindgen` turns them into the JS objects
+//! `vae-lab-train` build, or the WebGPU build on WebGPU), as serde types: `serde-wasm-bindgen` turns them into the JS objects
 //! `postMessage` carries (bytes as `Uint8Array`). Plain data, tested natively.
 //!
 //! A run: the page sends [`ToTrainer::Train`]; the worker answers `Loading` while it fetches
@@ -51,6 +51,33 @@ pub struct TrainRequest {
     pub sample_digits: usize,
     /// The visitor's own digits, 784 bytes each (0 = black, 255 = white ink).
     pub drawings: ByteBuf,
+    /// Where to train.
+    pub backend: TrainBackend,
+}
+
+/// Where the worker trains: where the page runs. The page's WebGPU build carries training too
+/// (`www/train-worker.js?build=webgpu` boots it, already in the browser's cache); the CPU build's
+/// worker boots the `vae-lab-train` build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrainBackend {
+    /// burn's flex backend in wasm, with the trainer's convolution gradients.
+    Cpu,
+    /// burn-wgpu on the browser's WebGPU adapter, with burn's layers.
+    WebGpu,
+}
+
+impl TrainBackend {
+    /// The backend of the page build this code runs in.
+    pub const OF_THIS_BUILD: TrainBackend = if cfg!(feature = "webgpu") { TrainBackend::WebGpu } else { TrainBackend::Cpu };
+
+    /// The training worker's script for it (relative to the page).
+    pub fn worker_script(self) -> &'static str {
+        match self {
+            TrainBackend::Cpu => "train-worker.js",
+            TrainBackend::WebGpu => "train-worker.js?build=webgpu",
+        }
+    }
 }
 
 /// Worker → page.
@@ -147,9 +174,11 @@ mod tests {
             base: Some("Deeper (3 convs)".into()),
             sample_digits: 500,
             drawings: to_bytes(&[0.0, 0.5, 1.0, 2.0]),
+            backend: TrainBackend::WebGpu,
         });
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["kind"], "train");
+        assert_eq!(json["backend"], "webGpu");
         assert_eq!(json["drawings"], serde_json::json!([0, 128, 255, 255]));
         assert_eq!(serde_json::from_value::<ToTrainer>(json).unwrap(), request);
         let pause: ToTrainer = serde_json::from_str(r#"{"kind":"pause"}"#).unwrap();

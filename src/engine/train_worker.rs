@@ -1,4 +1,5 @@
-//! The training worker (wasm, the `vae-lab-train` build): runs a [`Session`] in a Web Worker so
+//! The training worker (wasm: the `vae-lab-train` build on the CPU, the page's WebGPU build on
+//! WebGPU): runs a [`Session`] in a Web Worker so
 //! that the page stays responsive, one step at a time, handing the worker's event loop back
 //! between steps so that "pause" and "stop" are heard. `www/train-worker.js` boots this build
 //! and passes every message to `self.vaeLabTrainer.receive`; the messages are
@@ -13,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use super::browser::{fetch_bytes, now_ms, sleep_ms};
-use super::train_protocol::{FromTrainer, HELD_OUT, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainRequest, to_bytes};
+use super::train_protocol::{FromTrainer, HELD_OUT, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::data::{Digits, Images, PIXELS, SIDE};
 use crate::train::session::Session;
 
@@ -36,6 +37,16 @@ fn post(message: &FromTrainer) {
     if let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() {
         let _ = scope.post_message(&value);
     }
+}
+
+/// In the training worker (`www/train-worker.js` sets `self.vaeLabTrainWorker` before it boots a
+/// build): [`serve`]s and returns true. Elsewhere (the page, a decode worker) false.
+pub fn serve_if_trainer() -> bool {
+    let trainer = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("vaeLabTrainWorker")).is_ok_and(|v| v.is_truthy());
+    if trainer {
+        serve();
+    }
+    trainer
 }
 
 /// Installs `self.vaeLabTrainer = { receive(message) }` (what `www/train-worker.js` calls).
@@ -94,6 +105,29 @@ fn training_set(sample: &Digits, count: usize, drawings: &[u8]) -> Result<Digits
     Ok(set)
 }
 
+/// The autodiff device to train on, and what it is in words (for the record).
+async fn training_device(backend: TrainBackend) -> Result<(Device, String), String> {
+    match backend {
+        TrainBackend::Cpu => Ok((Device::flex().autodiff(), "burn 0.22.1 flex (CPU, wasm32, one Web Worker)".into())),
+        TrainBackend::WebGpu => webgpu_device().await,
+    }
+}
+
+#[cfg(feature = "webgpu")]
+async fn webgpu_device() -> Result<(Device, String), String> {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| format!("WebGPU did not start in the training worker ({e:?}); reload the page with ?backend=cpu to train on the CPU"))?;
+    let adapter = setup.adapter.get_info().name;
+    Ok((device.autodiff(), format!("burn 0.22.1 wgpu (WebGPU: {adapter}, wasm32, one Web Worker)")))
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> Result<(Device, String), String> {
+    Err("this training build has no WebGPU (the page's WebGPU build trains on WebGPU)".into())
+}
+
 /// The shipped training sample's compressed size, for the progress bar before the first byte.
 const SAMPLE_BYTES: u64 = 1_609_457;
 
@@ -116,7 +150,8 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
         (Some(base), false) => format!("fine-tuned from {base} on {} digits ({} drawn by you), in the browser", train_set.len(), request.drawings.len() / PIXELS),
         (None, _) => format!("{} training digits ({} drawn by you), trained in the browser", train_set.len(), request.drawings.len() / PIXELS),
     };
-    let mut session = Session::new(settings.clone(), request.start_from.map(ByteBuf::into_vec), train_set, Device::flex().autodiff())?;
+    let (device, backend) = training_device(request.backend).await?;
+    let mut session = Session::new(settings.clone(), request.start_from.map(ByteBuf::into_vec), train_set, device)?;
 
     // The shown digits: the first held-out digit of each class 0..8, in that order.
     let shown: Vec<usize> = (0..SHOWN as u8).filter_map(|label| held_out.labels.iter().position(|&l| l == label)).collect();
@@ -129,7 +164,7 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
     });
     let held_out_pixels = held_out.intensities(&(0..held_out.len()).collect::<Vec<_>>());
     let shown = Shown { pixels: &shown_pixels, held_out: &held_out_pixels, latent_map: latent == 2 };
-    let saved = Saved { data_label: &data_label, held_out: held_out.len() };
+    let saved = Saved { data_label: &data_label, held_out: held_out.len(), backend: &backend };
     shown.post(&session).await;
 
     let total_steps = session.steps_per_epoch() * settings.epochs;
@@ -215,11 +250,13 @@ impl Shown<'_> {
 struct Saved<'a> {
     data_label: &'a str,
     held_out: usize,
+    /// Where it trains, in words (for the record).
+    backend: &'a str,
 }
 
 impl Saved<'_> {
     async fn post(&self, session: &Session) -> Result<(), String> {
-        let metrics = session.metrics(self.data_label, self.held_out, "burn 0.22.1 flex (CPU, wasm32, one Web Worker)");
+        let metrics = session.metrics(self.data_label, self.held_out, self.backend);
         post(&FromTrainer::Weights { weights: ByteBuf::from(session.weights().await?), metrics: Box::new(metrics) });
         Ok(())
     }
