@@ -19,12 +19,45 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// PyTorch's step on the same model with as many threads (`benches/pytorch_vae.py`, run by
+/// `$PYTHON` or python3), and the trainer's images/s as a multiple of it. Skipped, saying why,
+/// where torch is not importable.
+fn pytorch(threads: usize, ours: &[(String, f64)]) {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pytorch_vae.py");
+    let output = std::process::Command::new(&python).args([script, "--threads", &threads.to_string()]).output();
+    let stdout = match output {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Ok(out) => {
+            let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string();
+            println!("pytorch: skipped ({python} benches/pytorch_vae.py: {why})");
+            return;
+        }
+        Err(e) => {
+            println!("pytorch: skipped ({python}: {e})");
+            return;
+        }
+    };
+    print!("{stdout}");
+    for (variant, images_per_second) in ours {
+        let theirs = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("pytorch train step {variant} ")))
+            .and_then(|l| l.split_whitespace().rev().nth(1)?.parse::<f64>().ok());
+        if let Some(theirs) = theirs {
+            println!("  {variant}: the trainer at {:.2}x PyTorch's images/s", images_per_second / theirs);
+        }
+    }
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("machine: {threads} threads, {}; backend: burn 0.22.1 flex", std::env::consts::ARCH);
     println!("{:<34} {:>12} {:>14}", "measure", "median", "throughput");
+    // The trainer's images/s per variant (its own gradients), for the PyTorch comparison.
+    let mut ours: Vec<(String, f64)> = Vec::new();
 
     for (variant, grads) in [Variant::Baseline, Variant::Deeper].into_iter().flat_map(|v| [(v, WeightGradients::Gemm), (v, WeightGradients::Burn)]) {
         let which = match grads {
@@ -62,6 +95,9 @@ fn main() {
         }
         let step = median(total);
         println!("{:<34} {:>9.1} ms {:>9.0} img/s", name, step * 1e3, 128.0 / step);
+        if grads == WeightGradients::Gemm {
+            ours.push((variant.to_string(), 128.0 / step));
+        }
         println!(
             "{:<34} fwd {:.1} ms, bwd {:.1} ms, adam {:.1} ms",
             "  of which",
@@ -69,6 +105,10 @@ fn main() {
             median(bwd) * 1e3,
             median(opt) * 1e3
         );
+    }
+
+    if wanted("pytorch") {
+        pytorch(threads, &ours);
     }
 
     // Per layer: each convolution of the baseline at its training shape (batch 128), forward and

@@ -1,0 +1,85 @@
+"""PyTorch's training step on the study's model, for scale beside `cargo bench --bench throughput`
+(which runs this when `python3 -c "import torch"` works; not a dependency of the tests).
+
+The same layers as src/model (Keras' "Variational AutoEncoder": Conv 32 / Conv 64, 3x3 stride 2,
+ReLU -> Dense 16 -> z_mean, z_log_var; Dense 7*7*64 -> ConvT 64 -> ConvT 32 (stride 2) -> ConvT 1;
+`deeper` adds a stride-2 Conv 128), the same loss (summed BCE + summed KL, mean over the batch),
+Adam 1e-3, batch 128, on synthetic digits like the Rust bench. PyTorch pads `same` symmetrically
+where TensorFlow pads after: the multiply-adds are the same. Prints one line per variant:
+`pytorch train step <variant> batch 128 <median ms> ms <images/s> img/s`.
+
+    python3 benches/pytorch_vae.py [--threads 2] [--steps 20]
+"""
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Vae(nn.Module):
+    def __init__(self, deeper: bool, latent: int = 2):
+        super().__init__()
+        convs = [nn.Conv2d(1, 32, 3, 2, 1), nn.Conv2d(32, 64, 3, 2, 1)]
+        if deeper:
+            convs.append(nn.Conv2d(64, 128, 3, 2, 1))
+        self.convs = nn.ModuleList(convs)
+        flat = 128 * 4 * 4 if deeper else 64 * 7 * 7
+        self.dense = nn.Linear(flat, 16)
+        self.mean = nn.Linear(16, latent)
+        self.log_var = nn.Linear(16, latent)
+        self.up = nn.Linear(latent, 7 * 7 * 64)
+        self.deconvs = nn.ModuleList([
+            nn.ConvTranspose2d(64, 64, 3, 2, 1, output_padding=1),
+            nn.ConvTranspose2d(64, 32, 3, 2, 1, output_padding=1),
+        ])
+        self.out = nn.ConvTranspose2d(32, 1, 3, 1, 1)
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = F.relu(conv(x))
+        h = F.relu(self.dense(x.flatten(1)))
+        mean, log_var = self.mean(h), self.log_var(h)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        y = F.relu(self.up(z)).view(-1, 64, 7, 7)
+        for deconv in self.deconvs:
+            y = F.relu(deconv(y))
+        return self.out(y), mean, log_var
+
+
+def step_ms(model, optimizer, images):
+    started = time.perf_counter()
+    logits, mean, log_var = model(images)
+    recon = F.binary_cross_entropy_with_logits(logits, images, reduction="none").sum(dim=(1, 2, 3))
+    kl = -0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum(dim=1)
+    loss = (recon + kl).mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return (time.perf_counter() - started) * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    images = (torch.rand(128, 1, 28, 28) > 0.8).float()
+    print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
+    for variant in ["baseline", "deeper"]:
+        model = Vae(deeper=variant == "deeper")
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+        for _ in range(3):
+            step_ms(model, optimizer, images)
+        median = statistics.median(step_ms(model, optimizer, images) for _ in range(args.steps))
+        name = f"pytorch train step {variant} batch 128"
+        print(f"{name:<34} {median:>9.1f} ms {128000 / median:>9.0f} img/s")
+
+
+if __name__ == "__main__":
+    main()
