@@ -3,7 +3,8 @@
 
 The same layers as src/model (Keras' "Variational AutoEncoder": Conv 32 / Conv 64, 3x3 stride 2,
 ReLU -> Dense 16 -> z_mean, z_log_var; Dense 7*7*64 -> ConvT 64 -> ConvT 32 (stride 2) -> ConvT 1;
-`deeper` adds a stride-2 Conv 128), the same loss (summed BCE + summed KL, mean over the batch),
+`deeper` adds a stride-2 Conv 128 and its mirror: Dense 4*4*128 -> ConvT 128 -> ConvT 64 ->
+ConvT 32 -> ConvT 1, as model::decoder builds it), the same loss (summed BCE + summed KL, mean over the batch),
 Adam 1e-3, batch 128, on synthetic digits like the Rust bench. PyTorch pads `same` symmetrically
 where TensorFlow pads after: the multiply-adds are the same. Prints one line per variant:
 `pytorch train step <variant> batch 128 <median ms> ms <images/s> img/s`.
@@ -23,20 +24,22 @@ import torch.nn.functional as F
 class Vae(nn.Module):
     def __init__(self, deeper: bool, latent: int = 2):
         super().__init__()
-        convs = [nn.Conv2d(1, 32, 3, 2, 1), nn.Conv2d(32, 64, 3, 2, 1)]
-        if deeper:
-            convs.append(nn.Conv2d(64, 128, 3, 2, 1))
-        self.convs = nn.ModuleList(convs)
-        flat = 128 * 4 * 4 if deeper else 64 * 7 * 7
-        self.dense = nn.Linear(flat, 16)
+        filters = [32, 64, 128] if deeper else [32, 64]
+        sides = [28, 14, 7, 4][: len(filters) + 1]
+        self.convs = nn.ModuleList(nn.Conv2d(i, o, 3, 2, 1) for i, o in zip([1] + filters, filters))
+        self.start = (filters[-1], sides[-1])
+        self.dense = nn.Linear(filters[-1] * sides[-1] ** 2, 16)
         self.mean = nn.Linear(16, latent)
         self.log_var = nn.Linear(16, latent)
-        self.up = nn.Linear(latent, 7 * 7 * 64)
-        self.deconvs = nn.ModuleList([
-            nn.ConvTranspose2d(64, 64, 3, 2, 1, output_padding=1),
-            nn.ConvTranspose2d(64, 32, 3, 2, 1, output_padding=1),
-        ])
-        self.out = nn.ConvTranspose2d(32, 1, 3, 1, 1)
+        self.up = nn.Linear(latent, filters[-1] * sides[-1] ** 2)
+        # Mirror of the encoder, filters reversed; output_padding makes each side the encoder's.
+        outs = list(reversed(filters))
+        ins = [filters[-1]] + outs[:-1]
+        self.deconvs = nn.ModuleList(
+            nn.ConvTranspose2d(i, o, 3, 2, 1, output_padding=sides[k] - (2 * sides[k + 1] - 1))
+            for i, o, k in zip(ins, outs, reversed(range(len(filters))))
+        )
+        self.out = nn.ConvTranspose2d(filters[0], 1, 3, 1, 1)
 
     def forward(self, x):
         for conv in self.convs:
@@ -44,7 +47,8 @@ class Vae(nn.Module):
         h = F.relu(self.dense(x.flatten(1)))
         mean, log_var = self.mean(h), self.log_var(h)
         z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        y = F.relu(self.up(z)).view(-1, 64, 7, 7)
+        channels, side = self.start
+        y = F.relu(self.up(z)).view(-1, channels, side, side)
         for deconv in self.deconvs:
             y = F.relu(deconv(y))
         return self.out(y), mean, log_var
