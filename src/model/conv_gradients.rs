@@ -14,7 +14,8 @@
 //!
 //! A [`backend_extension`] with its own backward pass ([`ConvGradients`]): the forward and the
 //! input gradients stay flex's own (the same numbers as burn's layers), only the weight gradients
-//! change. Used by [`conv2d`] and [`conv_transpose2d`] on an autodiff flex device (the trainer);
+//! change — and in the decoder's output layer (stride 1, one channel) both gradients are direct
+//! loops (`OneChannel`; the same sums in another order). Used by [`conv2d`] and [`conv_transpose2d`] on an autodiff flex device (the trainer);
 //! on any other device they are the burn layers' `forward`.
 
 use burn::nn::PaddingConfig2d;
@@ -108,6 +109,10 @@ mod gemm {
         }
 
         fn gradients(self, x: FlexTensor, weight: FlexTensor, grad: FlexTensor, [want_x, want_w]: [bool; 2]) -> [Option<FlexTensor>; 2] {
+            if let Some(layer) = OneChannel::of(&self, &weight, &x) {
+                let dw = want_w.then(|| layer.weight_gradient(x.clone(), grad.clone()));
+                return [want_x.then(|| layer.input_gradient(weight, grad)), dw];
+            }
             let Some(correlation) = Correlation::of_conv_transpose(&self, &weight) else {
                 let dw = want_w.then(|| Flex::conv_transpose2d_weight_backward(x, weight.clone(), grad.clone(), self.clone()));
                 return [want_x.then(|| Flex::conv_transpose2d_x_backward(weight, grad, self)), dw];
@@ -250,16 +255,194 @@ mod gemm {
                     }
                 }
             };
-            let per_sample = h * w * cols;
-            #[cfg(not(target_arch = "wasm32"))]
-            {
-                use rayon::prelude::*;
-                out.par_chunks_mut(per_sample).enumerate().for_each(fill);
-            }
-            #[cfg(target_arch = "wasm32")]
-            out.chunks_mut(per_sample).enumerate().for_each(fill);
+            for_each_chunk(&mut out, h * w * cols, fill);
             FlexTensor::from_data(TensorData::new(out, [n * h * w, cols]))
         }
+    }
+
+    /// `fill(i, chunk)` for each `size`-long chunk of `out`: on both cores natively (rayon, like
+    /// flex's GEMM), in turn in wasm (one worker, one thread).
+    fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize, &mut [f32])) + Send + Sync) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use rayon::prelude::*;
+            out.par_chunks_mut(size).enumerate().for_each(fill);
+        }
+        #[cfg(target_arch = "wasm32")]
+        out.chunks_mut(size).enumerate().for_each(fill);
+    }
+
+    /// The gradients of the decoder's output layer — a stride-1 transposed convolution to one
+    /// channel (32 → 1 at 28 × 28) — as direct loops. The im2col GEMMs are at their worst there
+    /// (patches 9 wide): 11.0 ms of the 108 ms baseline step (README, per-layer timings), 7 ms
+    /// these way (measured: 6.6–7.5 against 14.9 ms). Each plane is zero-padded, so that one tap
+    /// is one multiply-add over the whole plane at a fixed offset (on a grid as wide as the padded
+    /// plane, whose extra columns are dropped or zeroed): a few long loops the compiler
+    /// vectorises, not one per row. (Its forward pass this way was no faster than flex's.)
+    #[derive(Debug, Clone, Copy)]
+    struct OneChannel {
+        padding: [usize; 2],
+        kernel: [usize; 2],
+        /// Input `[n, c, h, w]`.
+        input: [usize; 4],
+        /// Output side `[h, w]`: `in + kernel − 1 − 2·padding`.
+        output: [usize; 2],
+    }
+
+    /// `plane` (`rows × cols`) with `[top, bottom, left, right]` zero rows / columns around it.
+    fn padded(plane: &[f32], [rows, cols]: [usize; 2], [top, bottom, left, right]: [usize; 4]) -> Vec<f32> {
+        let width = left + cols + right;
+        let mut out = vec![0.0f32; (top + rows + bottom) * width];
+        for (r, row) in plane.chunks(cols).enumerate() {
+            out[(top + r) * width + left..][..cols].copy_from_slice(row);
+        }
+        out
+    }
+
+    /// `dst[i] += a · src[i]` over the shorter of the two.
+    fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (just detected).
+            return unsafe { wide::multiply_add(dst, a, src) };
+        }
+        plain::multiply_add(dst, a, src)
+    }
+
+    /// `Σ a[i] · b[i]` over the shorter of the two.
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (just detected).
+            return unsafe { wide::dot(a, b) };
+        }
+        plain::dot(a, b)
+    }
+
+    /// The loops, written for the compiler to vectorise: the crate is built for baseline x86-64
+    /// (SSE2), so natively they are also compiled for AVX-512 ([`wide`]) and picked at run time,
+    /// as flex's own kernels are (burn's `x86-v4`); in wasm they become SIMD128.
+    mod plain {
+        #[inline(always)]
+        pub fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d += a * s);
+        }
+
+        /// 16 partial sums, so that the loop vectorises (a single f32 sum must stay in order).
+        #[inline(always)]
+        pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+            let n = a.len().min(b.len());
+            let (a, b) = (&a[..n], &b[..n]);
+            let mut lanes = [0.0f32; 16];
+            for (x, y) in a.chunks_exact(16).zip(b.chunks_exact(16)) {
+                for j in 0..16 {
+                    lanes[j] += x[j] * y[j];
+                }
+            }
+            let tail = n / 16 * 16;
+            lanes.iter().sum::<f32>() + a[tail..].iter().zip(&b[tail..]).map(|(x, y)| x * y).sum::<f32>()
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod wide {
+        #[target_feature(enable = "avx512f")]
+        pub unsafe fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
+            super::plain::multiply_add(dst, a, src)
+        }
+
+        #[target_feature(enable = "avx512f")]
+        pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+            super::plain::dot(a, b)
+        }
+    }
+
+    impl OneChannel {
+        fn of(options: &ConvTransposeOptions<2>, weight: &FlexTensor, x: &FlexTensor) -> Option<OneChannel> {
+            let [_, c_out, kh, kw] = weight.layout().shape().dims();
+            let input = x.layout().shape().dims::<4>();
+            let plain = c_out == 1 && options.stride == [1, 1] && options.dilation == [1, 1] && options.groups == 1 && options.padding_out == [0, 0];
+            let [ph, pw] = options.padding;
+            let output = [(input[2] + kh - 1).checked_sub(2 * ph)?, (input[3] + kw - 1).checked_sub(2 * pw)?];
+            (plain && ph < kh && pw < kw).then_some(OneChannel { padding: options.padding, kernel: [kh, kw], input, output })
+        }
+
+        /// The padding that puts every input pixel an output pixel reads (`Y + p − ky`,
+        /// `X + p − kx`) inside the input: `[top, bottom, left, right]`. Output sides are `in + k − 1 − 2p`, so
+        /// both sides get `k − 1 − p`.
+        fn input_padding(self) -> [usize; 4] {
+            let [kh, kw] = self.kernel;
+            let [ph, pw] = self.padding;
+            [kh - 1 - ph, kh - 1 - ph, kw - 1 - pw, kw - 1 - pw]
+        }
+
+        /// Offset of tap `(ky, kx)` in a padded input plane of `width`, from output pixel `(Y, X)` at
+        /// `Y · width + X`: input `(Y + p − ky + top, X + p − kx + left)`.
+        fn input_offset(self, [ky, kx]: [usize; 2], width: usize) -> usize {
+            let [kh, kw] = self.kernel;
+            (kh - 1 - ky) * width + (kw - 1 - kx)
+        }
+
+        /// `dx[n, c, y, x] = Σ_ky,kx g[n, 0, y + ky − p, x + kx − p] · w[c, 0, ky, kx]`.
+        fn input_gradient(self, weight: FlexTensor, grad: FlexTensor) -> FlexTensor {
+            let [n, c, h, w] = self.input;
+            let ([oh, ow], [kh, kw], [ph, pw]) = (self.output, self.kernel, self.padding);
+            // The output gradient padded by p: input pixel (y, x) reads it at (y + ky, x + kx).
+            let pad = [ph, ph, pw, pw];
+            let width = pw + ow + pw;
+            let (grad, weight) = (grad.to_contiguous(), weight.to_contiguous());
+            let (gs, ws) = (slice(&grad), slice(&weight));
+            let mut out = vec![0.0f32; n * c * h * w];
+            for_each_chunk(&mut out, c * h * w, |(i, image)| {
+                let g = padded(&gs[i * oh * ow..][..oh * ow], [oh, ow], pad);
+                let mut wide = vec![0.0f32; (h - 1) * width + w];
+                for (ch, plane) in image.chunks_mut(h * w).enumerate() {
+                    wide.fill(0.0);
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            multiply_add(&mut wide, ws[(ch * kh + ky) * kw + kx], &g[ky * width + kx..]);
+                        }
+                    }
+                    for (row, out_row) in plane.chunks_mut(w).enumerate() {
+                        out_row.copy_from_slice(&wide[row * width..][..w]);
+                    }
+                }
+            });
+            FlexTensor::from_data(TensorData::new(out, [n, c, h, w]))
+        }
+
+        /// `dw[c, 0, ky, kx] = Σ_n,Y,X x[n, c, Y + p − ky, X + p − kx] · g[n, 0, Y, X]`: per image
+        /// a dot product of the padded input plane at the tap's offset with the output gradient
+        /// on the wide grid (its extra columns zero), summed over images in f64.
+        fn weight_gradient(self, x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+            let [n, c, h, w] = self.input;
+            let ([oh, ow], [kh, kw]) = (self.output, self.kernel);
+            let pad = self.input_padding();
+            let width = pad[2] + w + pad[3];
+            let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+            let (xs, gs) = (slice(&x), slice(&grad));
+            let wide: Vec<Vec<f32>> = (0..n).map(|i| padded(&gs[i * oh * ow..][..oh * ow], [oh, ow], [0, 0, 0, width - ow])).collect();
+            let mut out = vec![0.0f32; c * kh * kw];
+            for_each_chunk(&mut out, kh * kw, |(ch, taps)| {
+                let mut sums = vec![0.0f64; kh * kw];
+                for (i, g) in wide.iter().enumerate() {
+                    let plane = padded(&xs[(i * c + ch) * h * w..][..h * w], [h, w], pad);
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let at = &plane[self.input_offset([ky, kx], width)..];
+                            sums[ky * kw + kx] += f64::from(dot(g, at));
+                        }
+                    }
+                }
+                taps.iter_mut().zip(sums).for_each(|(t, s)| *t = s as f32);
+            });
+            FlexTensor::from_data(TensorData::new(out, [c, 1, kh, kw]))
+        }
+    }
+
+    /// A contiguous f32 tensor's values (`to_contiguous` above).
+    fn slice(t: &FlexTensor) -> &[f32] {
+        t.as_slice().expect("a contiguous f32 tensor")
     }
 }
 
@@ -354,6 +537,8 @@ mod tests {
 
     #[test]
     fn gemm_weight_gradients_are_burns_for_every_layer_of_every_variant() {
+        // The output layer's input gradient feeds every gradient upstream of it: a wrong one shows
+        // in the decoder's other layers and in the whole encoder.
         let device = Device::flex().autodiff();
         let mut seeded = Seeded::new(17);
         for variant in Variant::ALL {
