@@ -1,6 +1,7 @@
 //! The messages between the page and its training worker (`www/train-worker.js`, running the
-//! `vae-lab-train` build, or the WebGPU build on WebGPU), as serde types: `serde-wasm-bindgen` turns them into the JS objects
-//! `postMessage` carries (bytes as `Uint8Array`). Plain data, tested natively.
+//! `vae-lab-train` build, or the WebGPU build on WebGPU), as serde types: `serde-wasm-bindgen`
+//! turns them into the JS objects `postMessage` carries (bytes as `Uint8Array`). Plain data,
+//! tested natively.
 //!
 //! A run: the page sends [`ToTrainer::Train`]; the worker answers `Loading` while it fetches
 //! the training digits, `Started`, then a `Step` per step, a `Snapshot` at least every

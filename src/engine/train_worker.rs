@@ -1,9 +1,8 @@
 //! The training worker (wasm: the `vae-lab-train` build on the CPU, the page's WebGPU build on
-//! WebGPU): runs a [`Session`] in a Web Worker so
-//! that the page stays responsive, one step at a time, handing the worker's event loop back
-//! between steps so that "pause" and "stop" are heard. `www/train-worker.js` boots this build
-//! and passes every message to `self.vaeLabTrainer.receive`; the messages are
-//! [`train_protocol`](super::train_protocol)'s.
+//! WebGPU): runs a [`Session`] in a Web Worker so that the page stays responsive, one step at a
+//! time, handing the worker's event loop back between steps so that "pause" and "stop" are
+//! heard. `www/train-worker.js` boots the build and passes every message to
+//! `self.vaeLabTrainer.receive`; the messages are [`train_protocol`](super::train_protocol)'s.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

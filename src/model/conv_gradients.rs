@@ -15,8 +15,9 @@
 //! A [`backend_extension`] with its own backward pass ([`ConvGradients`]): the forward and the
 //! input gradients stay flex's own (the same numbers as burn's layers), only the weight gradients
 //! change — and in the decoder's output layer (stride 1, one channel) both gradients are direct
-//! loops (`OneChannel`; the same sums in another order). Used by [`conv2d`] and [`conv_transpose2d`] on an autodiff flex device (the trainer);
-//! on any other device they are the burn layers' `forward`.
+//! loops (`OneChannel`; the same sums in another order). Used by [`conv2d`] and
+//! [`conv_transpose2d`] on an autodiff flex device (the trainer); on any other device they are
+//! the burn layers' `forward`.
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
@@ -274,8 +275,8 @@ mod gemm {
 
     /// The gradients of the decoder's output layer — a stride-1 transposed convolution to one
     /// channel (32 → 1 at 28 × 28) — as direct loops. The im2col GEMMs are at their worst there
-    /// (patches 9 wide): 11.0 ms of the 108 ms baseline step (README, per-layer timings), 7 ms
-    /// these way (measured: 6.6–7.5 against 14.9 ms). Each plane is zero-padded, so that one tap
+    /// (patches 9 wide): 11.0 ms of the 108 ms baseline step (README, per-layer timings); this
+    /// way 5.0–7.5 ms against 14.9 ms in one session's runs. Each plane is zero-padded, so that one tap
     /// is one multiply-add over the whole plane at a fixed offset (on a grid as wide as the padded
     /// plane, whose extra columns are dropped or zeroed): a few long loops the compiler
     /// vectorises, not one per row. (Its forward pass this way was no faster than flex's.)
