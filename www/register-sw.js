@@ -1,15 +1,19 @@
 // Registers the service worker (sw.js) so the page works offline after one visit, and lists to it
 // every file of this origin the page fetched, so those fetched before it took control (the wasm
-// build, the first model) are cached too. While a list is being cached, <html> lacks
-// data-offline-ready; it is set once every file used so far is cached. A browser without service
-// workers just stays online.
+// build, the first model) are cached too. <html> gets data-offline-ready once the page's start-up
+// fetches are done (the app sets data-started; then one last list of everything fetched so far)
+// and every list sent is cached; it loses it while a later list is being cached. A browser
+// without service workers just stays online.
 if ('serviceWorker' in navigator) {
+  const root = document.documentElement;
   const pending = new Set();
   let next = 0;
+  let started = false;
+  const markReady = () => { if (started && pending.size === 0) root.dataset.offlineReady = 'true'; };
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data?.kind !== 'cached') return;
     pending.delete(event.data.id);
-    if (pending.size === 0) document.documentElement.dataset.offlineReady = 'true';
+    markReady();
   });
   navigator.serviceWorker.register('sw.js')
     .then(() => navigator.serviceWorker.ready)
@@ -20,10 +24,25 @@ if ('serviceWorker' in navigator) {
         if (urls.length === 0 || !worker) return;
         const id = next++;
         pending.add(id);
-        delete document.documentElement.dataset.offlineReady;
+        delete root.dataset.offlineReady;
         worker.postMessage({ kind: 'cache-used', id, urls });
       };
       new PerformanceObserver((list) => send(list.getEntries())).observe({ type: 'resource', buffered: true });
+      // The observer's callbacks come later than the fetches: once the page has started, list
+      // every entry so far (the worker skips what it has), then say ready.
+      const onStarted = () => {
+        started = true;
+        send(performance.getEntriesByType('resource'));
+        markReady();
+      };
+      if (root.dataset.started) onStarted();
+      else {
+        new MutationObserver((_, observer) => {
+          if (!root.dataset.started) return;
+          observer.disconnect();
+          onStarted();
+        }).observe(root, { attributes: true, attributeFilter: ['data-started'] });
+      }
     })
     .catch((error) => console.warn(`VAE Lab will not work offline here: ${error}`));
 }
