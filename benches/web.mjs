@@ -16,10 +16,13 @@ const TIMEOUT = 300_000;
 const BACKENDS = [
   // SwiftShader is a software adapter: the page uses it only when the link asks.
   { name: 'webgpu', query: '?backend=webgpu', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'],
-    iters: { decode1: 30, recon1: 30, decode900: 2, inpaint20: 3 }, repeat: 1 },
+    iters: { decode1: 30, recon1: 30, decode900: 2, inpaint20: 3 }, repeat: 1, train: true },
   // One CPU call takes under a millisecond and the page's clock ticks in 0.1 ms: each timed run
   // is 20 back-to-back calls.
-  { name: 'cpu', query: '?backend=cpu', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20 },
+  { name: 'cpu', query: '?backend=cpu', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20, train: true },
+  // The CPU build without fused multiply-adds (what a browser without wasm relaxed SIMD runs),
+  // in the same run. Training is its own build (the Train worker's), timed once above.
+  { name: 'cpu', id: 'cpu-plain', query: '?backend=cpu&simd=plain', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20 },
 ];
 const only = process.argv.slice(2);
 
@@ -48,7 +51,7 @@ function nativeTrainImagesPerSecond() {
 const server = await serve(DIST);
 const results = [];
 try {
-  for (const backend of BACKENDS.filter((b) => only.length === 0 || only.includes(b.name))) {
+  for (const backend of BACKENDS.filter((b) => only.length === 0 || only.includes(b.id ?? b.name))) {
     // A fresh profile: a cold cache, as a first visit.
     const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-bench-')), {
       executablePath: '/usr/bin/chromium',
@@ -75,6 +78,8 @@ try {
       const row = {
         backend: backend.name,
         badge: first.badge.trim(),
+        // Which CPU build the loader picked (the page's thread and the decode workers run it).
+        relaxed_simd: await page.evaluate(() => window.vaeLabCpuBuild?.relaxedSimd ?? false),
         first_reconstruction_ms: first.ms,
         bytes_until_first_reconstruction: first.bytes,
         files: first.files,
@@ -95,7 +100,7 @@ try {
         iters: backend.iters,
       };
       // 30 steps on the CPU; 10 over SwiftShader (~8 s a step here).
-      row.train_images_per_second = await trainInPage(page, backend, backend.name === 'cpu' ? 3840 : 1280);
+      if (backend.train) row.train_images_per_second = await trainInPage(page, backend, backend.name === 'cpu' ? 3840 : 1280);
       results.push(row);
       console.error(`${backend.name}: ${JSON.stringify({ ...row, files: undefined })}`);
     } finally {
@@ -106,7 +111,8 @@ try {
   server.close();
 }
 
-// Each build of the page (vae-lab-<hash>: CPU-only; vae-lab-webgpu) and its wasm size.
+// Each build of the page (vae-lab-<hash>: CPU-only; vae-lab-relaxed-simd: the same with FMA;
+// vae-lab-webgpu; vae-lab-train) and its wasm size.
 const wasm = fs.readdirSync(DIST, { recursive: true }).filter((f) => f.endsWith('.wasm'))
   .map((f) => ({ file: f, bytes: fs.statSync(path.join(DIST, f)).size }));
 const report = {
@@ -124,7 +130,8 @@ console.log(`Browser benchmark, ${report.date.slice(0, 10)}, ${report.machine}, 
 console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | reconstruct-1, burn layers | decode-900 | decode-900, burn layers | decode-900, page thread only | inpaint 20 steps |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.badge} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
+  const build = r.backend === 'cpu' ? (r.relaxed_simd ? ', relaxed SIMD (FMA) build' : ', plain SIMD build') : '';
+  console.log(`| ${r.badge}${build} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
 }
 const trained = results.filter((r) => r.train_images_per_second);
 if (trained.length > 0) {

@@ -45,10 +45,11 @@ const all = files(dir).filter((f) => f !== 'sw.js');
 const version = sha256(all.map((f) => `${f}\0${sha256(fs.readFileSync(path.join(dir, f)), 'hex')}`).join('\n'), 'hex').slice(0, 16);
 // Trunk's content-hashed names: <name>-<16 hex>.js / _bg.wasm / .css.
 const hashed = all.map((f) => path.basename(f)).filter((f) => /-[0-9a-f]{12,}(_bg\.wasm|\.js|\.css)$/.test(f));
-// The shell: everything but the WebGPU build, the training worker's build and digits (Train mode)
-// and the models, which are cached as they are used (the models by their hash);
-// models/manifest.json says which models there are.
-const usedOnly = (f) => f.startsWith('vae-lab-webgpu') || f.startsWith('vae-lab-train') || f.startsWith('data/train-sample');
+// The shell: everything but the builds of the page (the loader fetches one of the CPU, relaxed-
+// SIMD CPU and WebGPU builds; the page lists it to the worker, which caches it then), the training
+// worker's build and digits (Train mode) and the models, which are cached as they are used (the
+// models by their hash); models/manifest.json says which models there are.
+const usedOnly = (f) => /^vae-lab-.*(_bg\.wasm|\.js)$/.test(f) || f.startsWith('data/train-sample');
 const precache = ['./', ...all.filter((f) => !usedOnly(f) && (!f.startsWith('models/') || f === 'models/manifest.json'))];
 const swPath = path.join(dir, 'sw.js');
 const sw = fs.readFileSync(swPath, 'utf8')

@@ -196,10 +196,19 @@ for (const backend of BACKENDS) {
   });
 }
 
-test('the CPU decode workers and the fused CPU kernels give the page thread\'s and burn\'s pixels', { timeout: 600_000 }, async () => {
+// Both CPU builds: the one with fused multiply-adds (wasm relaxed SIMD, which this Chromium has:
+// the loader picks it) and the plain one (?simd=plain; browsers without relaxed SIMD).
+for (const [build, query, wasm] of [
+  ['relaxed-SIMD', '?backend=cpu', 'vae-lab-relaxed-simd_bg.wasm'],
+  ['plain SIMD', '?backend=cpu&simd=plain', null],
+]) test(`the CPU decode workers and the fused CPU kernels (${build} build) give the page thread's and burn's pixels`, { timeout: 600_000 }, async () => {
   const { browser, page, errors } = await open(BACKENDS[1]);
   try {
-    await ready(page, BACKENDS[1]);
+    await ready(page, { query });
+    const fetched = page.wasmFiles.filter((f) => !f.startsWith('vae-lab-train'));
+    if (wasm) assert.deepEqual([...new Set(fetched)], [wasm], `wasm fetched: ${page.wasmFiles}`);
+    else assert.ok(fetched.length > 0 && fetched.every((f) => /^vae-lab-[0-9a-f]+_bg\.wasm$/.test(f)), `wasm fetched: ${page.wasmFiles}`);
+    assert.equal(await page.evaluate(() => window.vaeLabCpuBuild.relaxedSimd), wasm !== null);
     // Random N(0, I) latents, decoded in the workers and on the page's thread.
     for (const [variant, batch] of [['baseline', 900], ['latent10', 37]]) {
       if (variant !== 'baseline') {
@@ -207,7 +216,7 @@ test('the CPU decode workers and the fused CPU kernels give the page thread\'s a
         await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
       }
       const check = await page.evaluate((o) => window.vaeLab.checkDecodeWorkers(o), { variant, batch, seed: 7 });
-      console.log(`decode workers, ${variant} × ${batch}: ${JSON.stringify(check)}`);
+      console.log(`${build}: decode workers, ${variant} × ${batch}: ${JSON.stringify(check)}`);
       assert.ok(check.workers >= 1, 'no decode workers started');
       assert.ok(check.maxAbsDiff <= 1e-4, `max abs diff ${check.maxAbsDiff}`);
     }
@@ -218,7 +227,7 @@ test('the CPU decode workers and the fused CPU kernels give the page thread\'s a
       await page.getByTestId('variant-picker').selectOption(variant);
       await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
       const check = await page.evaluate((o) => window.vaeLab.checkFastPath(o), { variant, batch: 50, seed: 3 });
-      console.log(`fused CPU kernels, ${variant} × 50: ${JSON.stringify(check)}`);
+      console.log(`${build}: fused CPU kernels, ${variant} × 50: ${JSON.stringify(check)}`);
       assert.equal(check.path, 'fused CPU kernels', `${variant} has no fused CPU kernels`);
       assert.ok(check.maxAbsDiff <= 1e-4, `decode: max abs diff ${check.maxAbsDiff}`);
       assert.ok(check.reconstructMaxAbsDiff <= 1e-4, `reconstruct: max abs diff ${check.reconstructMaxAbsDiff}`);
