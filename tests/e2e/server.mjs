@@ -7,7 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 
 const TYPES = {
-  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css',
   '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
   '.webmanifest': 'application/manifest+json',
 };
@@ -17,7 +17,8 @@ const STORED = new Set(['.gz', '.png']);
 // `base`: the sub-path dist/ is served under ('/vae-lab/': like a project page of a static host);
 // anything outside it is a 404. `files`: a Map from paths inside dist/ ('models/manifest.json') to
 // the bytes to serve instead (a damaged file, a new deploy) or null (a 404), changeable while serving.
-export async function serve(root, { base = '/', files = new Map() } = {}) {
+// `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
+export async function serve(root, { base = '/', files = new Map(), headers: always = {} } = {}) {
   const gzipped = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
@@ -33,7 +34,7 @@ export async function serve(root, { base = '/', files = new Map() } = {}) {
     const read = replaced ? (done) => done(null, replaced) : (done) => fs.readFile(file, done);
     read((err, data) => {
       if (err) { res.writeHead(404).end('not found'); return; }
-      const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+      const headers = { ...always, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
       if (!replaced && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && !STORED.has(path.extname(file))) {
         if (!gzipped.has(file)) gzipped.set(file, zlib.gzipSync(data, { level: 6 }));
         data = gzipped.get(file);

@@ -1,0 +1,108 @@
+// ONNX Runtime Web beside the page's CPU path on one image (reconstruct-1), in one Chromium run,
+// in turns: the page's relaxed-SIMD build, its plain build, ORT's wasm backend with 2 threads and
+// with 1. The same model (the baseline's layers; ORT gets an ONNX export of benches/pytorch_vae.py's
+// copy, random weights) and the same timing: the median of 50 runs of 20 back-to-back calls.
+// Everything is served cross-origin isolated (COOP/COEP), which ORT's threads need and which
+// gives both a 5 µs clock.
+//
+//   /path/to/python benches/pytorch_vae.py --onnx target/ort/vae.onnx   # needs torch and onnx
+//   ORT_WEB=/path/to/node_modules/onnxruntime-web node benches/ort-web.mjs
+//
+// onnxruntime-web is not a dependency of the project (`npm install onnxruntime-web` anywhere);
+// without it or the ONNX file this says so and exits. Needs the built page (dist/).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from '../tests/e2e/server.mjs';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const MODEL = path.join(ROOT, 'target', 'ort', 'vae.onnx');
+const ORT = process.env.ORT_WEB ? path.join(process.env.ORT_WEB, 'dist') : null;
+const ROUNDS = 3;
+const TIMING = { iters: 50, repeat: 20 };
+const TIMEOUT = 300_000;
+
+const missing = [
+  !ORT || !fs.existsSync(path.join(ORT, 'ort.wasm.min.mjs')) ? 'onnxruntime-web (ORT_WEB=<its folder>)' : null,
+  !fs.existsSync(MODEL) ? `${path.relative(ROOT, MODEL)} (python benches/pytorch_vae.py --onnx ${path.relative(ROOT, MODEL)})` : null,
+].filter(Boolean);
+if (missing.length > 0) {
+  console.log(`ort-web: skipped, missing ${missing.join(' and ')}`);
+  process.exit(0);
+}
+const version = JSON.parse(fs.readFileSync(path.join(ORT, '..', 'package.json'), 'utf8')).version;
+
+// ORT's page: the session, and the same timing loop as the page's bench hook.
+const BENCH_PAGE = `<!doctype html><meta charset="utf-8"><title>ORT Web</title>
+<script type="module">
+import * as ort from './ort/ort.wasm.min.mjs';
+const threads = Number(new URLSearchParams(location.search).get('threads'));
+ort.env.wasm.numThreads = threads;
+ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
+const session = await ort.InferenceSession.create('./ort/vae.onnx', { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const image = new ort.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => ((i * 7919) % 97) / 97), [1, 1, 28, 28]);
+const once = async () => (await session.run({ image })).reconstruction.data;
+window.ortBench = async ({ iters, repeat }) => {
+  for (let i = 0; i < 20; i++) await once();
+  const times = [];
+  for (let i = 0; i < iters; i++) {
+    const start = performance.now();
+    for (let r = 0; r < repeat; r++) await once();
+    times.push((performance.now() - start) / repeat);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)], isolated: crossOriginIsolated, threads: ort.env.wasm.numThreads };
+};
+window.ortReady = true;
+</script>`;
+
+const files = new Map([
+  ['ort-bench.html', Buffer.from(BENCH_PAGE)],
+  ['ort/vae.onnx', fs.readFileSync(MODEL)],
+  ...['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'].map((f) => [`ort/${f}`, fs.readFileSync(path.join(ORT, f))]),
+]);
+const server = await serve(path.join(ROOT, 'dist'), {
+  files,
+  headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+});
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+const CONTENDERS = [
+  { name: 'page, relaxed-SIMD build', url: '?backend=cpu' },
+  { name: 'page, plain SIMD build', url: '?backend=cpu&simd=plain' },
+  { name: `ORT Web ${version}, wasm, 2 threads`, url: 'ort-bench.html?threads=2', ort: true },
+  { name: `ORT Web ${version}, wasm, 1 thread`, url: 'ort-bench.html?threads=1', ort: true },
+];
+const results = new Map(CONTENDERS.map((c) => [c.name, []]));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const contender of CONTENDERS) {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(server.url + contender.url);
+        let ms;
+        if (contender.ort) {
+          await page.waitForFunction(() => window.ortReady, null, { timeout: TIMEOUT });
+          const r = await page.evaluate((t) => window.ortBench(t), TIMING);
+          if (!r.isolated) throw new Error('ORT page not cross-origin isolated: its threads would not start');
+          ms = r.ms;
+        } else {
+          await page.waitForFunction(() => window.vaeLab?.firstReconstructionMs !== undefined, null, { timeout: TIMEOUT });
+          ms = await page.evaluate((t) => window.vaeLab.bench({ op: 'reconstruct', batch: 1, backend: 'cpu', ...t }), TIMING);
+        }
+        results.get(contender.name).push(ms);
+      } finally {
+        await context.close();
+      }
+    }
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+const fmt = (v) => v.toFixed(3);
+console.log(`reconstruct-1 (baseline), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, median of ${TIMING.iters} × ${TIMING.repeat} calls, ${ROUNDS} rounds in turns (ms):\n`);
+console.log('| | ' + Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ') + ' |');
+console.log('|---|' + '---|'.repeat(ROUNDS));
+for (const [name, times] of results) console.log(`| ${name} | ${times.map(fmt).join(' | ')} |`);
