@@ -52,7 +52,8 @@ fn pytorch(threads: usize, ours: &[(String, f64)]) {
 
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    // A filter matches a measure whose name contains it, or, written `=name`, only that name.
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| f.strip_prefix('=').map_or(name.contains(f.as_str()), |exact| name == exact));
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("machine: {threads} threads, {}; backend: burn 0.22.1 flex", std::env::consts::ARCH);
     println!("{:<34} {:>12} {:>14}", "measure", "median", "throughput");

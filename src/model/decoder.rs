@@ -134,7 +134,7 @@ impl Decoder {
         let mut x: Tensor<4> =
             h.reshape([batch, self.start_channels, self.start_side, self.start_side]);
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
-            x = relu(crop_to(conv_gradients::conv_transpose2d(deconv, x, grads), crop));
+            x = conv_gradients::conv_transpose2d_activated(deconv, x, crop, true, grads);
         }
         let last_crop = self.crops.last().copied().unwrap_or(0);
         crop_to(conv_gradients::conv_transpose2d(&self.output, x, grads), last_crop)

@@ -10,6 +10,8 @@ pub mod decoder;
 pub mod encoder;
 pub mod init;
 pub mod loss;
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+pub mod phase_planes;
 pub mod sub_pixel;
 // Where there is autodiff: natively and in the page's training build.
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]

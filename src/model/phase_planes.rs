@@ -1,0 +1,355 @@
+//! The decoder's stride-2 transposed convolutions for training, with their crop, bias and ReLU, as
+//! nine whole-batch matrix products per pass: forward, input gradient, weight gradient.
+//!
+//! Why: on flex a training step of the baseline spent most of its time moving data, not
+//! multiplying (perf, `cargo bench --bench throughput`: gemm's micro-kernel ~20 % of the step;
+//! im2col / col2im, NCHW ↔ NHWC copies, the crop, the ReLU and their backward passes, and page
+//! faults on their buffers the rest).
+//!
+//! How: output pixel `Y = 2y + ky − p` of a stride-2 transposed convolution lies in phase
+//! `a = Y mod 2` at `u = (Y − a) / 2 = y + e`, where tap `ky` fixes `a` and the shift
+//! `e ∈ {−1, 0, 1}`. So each tap is an ordinary matrix product between channels, of the input
+//! shifted by `(e_y, e_x)` into one of four output phases. Every image and channel is stored as
+//! a zero-bordered plane in one flat row per channel (`[channel][image · plane]`, see
+//! [`Planes`]), so that a shift is an offset into the row: one GEMM per tap over the whole batch
+//! (`gemm` crate, strided operands, no copies), at the price of computing the border positions
+//! too (15 % more multiply-adds for the baseline's 14 × 14 layer). The input gradient reads the
+//! output gradient's phases at the opposite shift, the weight gradient multiplies the input rows
+//! with the shifted phase rows; the borders are zero, so they add nothing.
+//!
+//! Tested against burn's `ConvTranspose2d` + crop + ReLU, gradients included, on every variant
+//! (`conv_gradients::tests`).
+
+/// One stride-2, 3 × 3 transposed convolution (square, no dilation or groups) cropped to
+/// `side_out` and optionally followed by a ReLU, for a batch of `images`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseConv {
+    pub images: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub side_in: usize,
+    /// Output side after the crop (at most the full `2·(side_in − 1) + 3 − 2·padding`).
+    pub side_out: usize,
+    pub padding: usize,
+    pub relu: bool,
+}
+
+const KERNEL: usize = 3;
+const TAPS: usize = KERNEL * KERNEL;
+
+/// The flat layout of a batch of zero-bordered planes: pixel `(r, c)` of image `i` at
+/// `margin + i·plane + (r + 1)·side + c + 1`, for `r, c ∈ [0, side − 1)`. Row `side − 1` of one
+/// image is row `−1` of the next, and column `side − 1` of a row is column `−1` of the next, so a
+/// one-pixel zero border costs one row and one column per image. The margins (`side + 1` zeros
+/// at each end) let a shift of up to one pixel read in bounds from every position.
+#[derive(Debug, Clone, Copy)]
+struct Planes {
+    side: usize,
+    images: usize,
+}
+
+impl Planes {
+    fn plane(self) -> usize {
+        self.side * self.side
+    }
+
+    fn margin(self) -> usize {
+        self.side + 1
+    }
+
+    /// Positions a product computes: every image's whole plane.
+    fn positions(self) -> usize {
+        self.images * self.plane()
+    }
+
+    /// One channel's row, margins included.
+    fn row(self) -> usize {
+        self.positions() + 2 * self.margin()
+    }
+
+    /// Position (no margin) of pixel `(r, c)` of image `i`.
+    fn at(self, i: usize, r: usize, c: usize) -> usize {
+        i * self.plane() + (r + 1) * self.side + c + 1
+    }
+
+    /// Flat offset of a shift by `(e_y, e_x)` pixels.
+    fn shift(self, [ey, ex]: [isize; 2]) -> isize {
+        ey * self.side as isize + ex
+    }
+}
+
+/// Tap `(ky, kx)`: its output phase `(a, b)` and shift `(e_y, e_x)` (see the module comment).
+#[derive(Debug, Clone, Copy)]
+struct Tap {
+    index: usize,
+    phase: usize,
+    shift: [isize; 2],
+}
+
+impl PhaseConv {
+    /// Side of the full (uncropped) output.
+    pub fn full_side(&self) -> usize {
+        (2 * (self.side_in - 1) + KERNEL).saturating_sub(2 * self.padding)
+    }
+
+    /// Whether the shapes fit this formulation.
+    pub fn supported(&self) -> bool {
+        self.images > 0
+            && self.c_in > 0
+            && self.c_out > 0
+            && self.side_in > 0
+            && self.padding < KERNEL
+            && self.side_out > 0
+            && self.side_out <= self.full_side()
+    }
+
+    /// Rows of output phase `a` (`2u + a < side_out`).
+    fn phase_side(&self, a: usize) -> usize {
+        (self.side_out.saturating_sub(a)).div_ceil(2)
+    }
+
+    fn planes(&self) -> Planes {
+        Planes { side: self.side_in.max(self.phase_side(0)) + 1, images: self.images }
+    }
+
+    fn taps(&self) -> impl Iterator<Item = Tap> + '_ {
+        let p = self.padding as isize;
+        (0..TAPS).map(move |index| {
+            let (ky, kx) = ((index / KERNEL) as isize, (index % KERNEL) as isize);
+            let (a, b) = ((ky - p).rem_euclid(2), (kx - p).rem_euclid(2));
+            Tap { index, phase: (a * 2 + b) as usize, shift: [(ky - p - a) / 2, (kx - p - b) / 2] }
+        })
+    }
+
+    /// The input `[images, c_in, side_in, side_in]` as planes: `[c_in][row]`.
+    pub fn input_planes(&self, x: &[f32]) -> Vec<f32> {
+        let planes = self.planes();
+        let (side, row) = (self.side_in, planes.row());
+        let mut out = vec![0.0f32; self.c_in * row];
+        for_each_chunk(&mut out, row, |(ci, dst)| {
+            for i in 0..self.images {
+                let src = &x[(i * self.c_in + ci) * side * side..][..side * side];
+                for (r, line) in src.chunks_exact(side).enumerate() {
+                    dst[planes.margin() + planes.at(i, r, 0)..][..side].copy_from_slice(line);
+                }
+            }
+        });
+        out
+    }
+
+    /// Images per block of a product: a block's operands and result stay in the core's cache
+    /// (~512 positions), and the blocks are what the cores share.
+    fn block_images(&self) -> usize {
+        (BLOCK_POSITIONS / self.planes().plane()).clamp(1, self.images)
+    }
+
+    /// The blocks of images: `(first position, positions)` of each.
+    fn blocks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let (plane, per) = (self.planes().plane(), self.block_images());
+        (0..self.images).step_by(per).map(move |i| (i * plane, (self.images - i).min(per) * plane))
+    }
+
+    /// The output `[images, c_out, side_out, side_out]` from [`PhaseConv::input_planes`], the
+    /// weight `[c_in, c_out, 3, 3]` and the bias `[c_out]`.
+    pub fn forward(&self, x_planes: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+        let planes = self.planes();
+        let block = self.block_images() * planes.plane();
+        let blocks: Vec<(usize, usize)> = self.blocks().collect();
+        // Per block of images, the four output phases: `[c_out][phase][position in the block]`.
+        let mut phases = vec![0.0f32; blocks.len() * self.c_out * 4 * block];
+        for_each_chunk(&mut phases, self.c_out * 4 * block, |(k, dst)| {
+            let (first, len) = blocks[k];
+            let mut started = [false; 4];
+            for tap in self.taps() {
+                // out[co, j] (+)= Σ_ci W[ci, co, tap] · X[ci, j − shift]
+                product(
+                    Operand { data: &mut *dst, start: (tap.phase * block) as isize, row: (4 * block) as isize, column: 1 },
+                    std::mem::replace(&mut started[tap.phase], true),
+                    [self.c_out, len, self.c_in],
+                    Operand { data: weight, start: tap.index as isize, row: TAPS as isize, column: (self.c_out * TAPS) as isize },
+                    Operand { data: x_planes, start: (planes.margin() + first) as isize - planes.shift(tap.shift), row: planes.row() as isize, column: 1 },
+                );
+            }
+        });
+        let (side, per) = (self.side_out, self.block_images());
+        let mut out = vec![0.0f32; self.images * self.c_out * side * side];
+        for_each_chunk(&mut out, side * side, |(k, plane)| {
+            let (i, co) = (k / self.c_out, k % self.c_out);
+            let at = (i / per * self.c_out + co) * 4 * block;
+            let local = Planes { side: planes.side, images: per };
+            for (y, line) in plane.chunks_exact_mut(side).enumerate() {
+                // This row's two phases (even and odd columns), from column 0.
+                let row = at + ((y % 2) * 2) * block + local.at(i % per, y / 2, 0);
+                let (even, odd) = (&phases[row..][..side.div_ceil(2)], &phases[row + block..][..side / 2]);
+                for (x, v) in line.iter_mut().enumerate() {
+                    let value = if x % 2 == 0 { even[x / 2] } else { odd[x / 2] } + bias[co];
+                    *v = if self.relu { value.max(0.0) } else { value };
+                }
+            }
+        });
+        out
+    }
+
+    /// `[input, weight, bias]` gradients from the output gradient `grad` and the forward's
+    /// `output` (its ReLU mask), each only where `wanted`.
+    pub fn backward(&self, x_planes: &[f32], weight: &[f32], output: &[f32], grad: &[f32], wanted: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+        let planes = self.planes();
+        let row = planes.row();
+        let side = self.side_out;
+        // The masked output gradient's four phases as planes, `[c_out][phase][row]`, and its sum
+        // per channel (the bias gradient).
+        let mut phases = vec![0.0f32; self.c_out * 4 * row];
+        let sums = map_chunks(&mut phases, 4 * row, |(co, dst)| {
+            let mut sum = 0.0f64;
+            for i in 0..self.images {
+                let at = (i * self.c_out + co) * side * side;
+                let (grad, output) = (&grad[at..][..side * side], &output[at..][..side * side]);
+                for y in 0..side {
+                    let mut line = 0.0f32;
+                    for x in 0..side {
+                        let g = grad[y * side + x];
+                        let g = if self.relu && output[y * side + x] <= 0.0 { 0.0 } else { g };
+                        line += g;
+                        dst[((y % 2) * 2 + x % 2) * row + planes.margin() + planes.at(i, y / 2, x / 2)] = g;
+                    }
+                    sum += f64::from(line);
+                }
+            }
+            sum as f32
+        });
+        let [want_x, want_w, want_b] = wanted;
+        let blocks: Vec<(usize, usize)> = self.blocks().collect();
+        let dw = want_w.then(|| {
+            // Per block of images a partial dW, summed after.
+            let size = self.c_in * self.c_out * TAPS;
+            let mut partial = vec![0.0f32; blocks.len() * size];
+            for_each_chunk(&mut partial, size, |(k, dst)| {
+                let (first, len) = blocks[k];
+                for tap in self.taps() {
+                    // dW[ci, co, tap] = Σ_j X[ci, j] · G_phase[co, j + shift]
+                    product(
+                        Operand { data: &mut *dst, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
+                        false,
+                        [self.c_in, self.c_out, len],
+                        Operand { data: x_planes, start: (planes.margin() + first) as isize, row: row as isize, column: 1 },
+                        Operand { data: &phases[..], start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: 1, column: (4 * row) as isize },
+                    );
+                }
+            });
+            let mut dw = vec![0.0f32; size];
+            for part in partial.chunks_exact(size) {
+                dw.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+            }
+            dw
+        });
+        let dx = want_x.then(|| {
+            let block = self.block_images() * planes.plane();
+            // Per block of images, `[c_in][position in the block]`.
+            let mut wide = vec![0.0f32; blocks.len() * self.c_in * block];
+            for_each_chunk(&mut wide, self.c_in * block, |(k, dst)| {
+                let (first, len) = blocks[k];
+                for tap in self.taps() {
+                    // dx[ci, j] (+)= Σ_co W[ci, co, tap] · G_phase[co, j + shift]
+                    product(
+                        Operand { data: &mut *dst, start: 0, row: block as isize, column: 1 },
+                        tap.index > 0,
+                        [self.c_in, len, self.c_out],
+                        Operand { data: weight, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
+                        Operand { data: &phases[..], start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: (4 * row) as isize, column: 1 },
+                    );
+                }
+            });
+            let (side, per) = (self.side_in, self.block_images());
+            let local = Planes { side: planes.side, images: per };
+            let mut dx = vec![0.0f32; self.images * self.c_in * side * side];
+            for_each_chunk(&mut dx, side * side, |(k, plane)| {
+                let (i, ci) = (k / self.c_in, k % self.c_in);
+                let at = (i / per * self.c_in + ci) * block;
+                for (y, line) in plane.chunks_exact_mut(side).enumerate() {
+                    line.copy_from_slice(&wide[at + local.at(i % per, y, 0)..][..side]);
+                }
+            });
+            dx
+        });
+        [dx, dw, want_b.then_some(sums)]
+    }
+}
+
+/// Positions per block of a product (see [`PhaseConv::block_images`]).
+const BLOCK_POSITIONS: usize = 512;
+
+/// A strided matrix view: element `(r, c)` at `start + r·row + c·column` of `data`.
+struct Operand<D> {
+    data: D,
+    start: isize,
+    row: isize,
+    column: isize,
+}
+
+impl<D: AsRef<[f32]>> Operand<D> {
+    /// Panics unless every element of an `rows × columns` view lies inside `data` (the one check
+    /// that makes [`product`]'s raw-pointer call sound).
+    fn check(&self, rows: usize, columns: usize) {
+        let last = self.start + (rows as isize - 1) * self.row + (columns as isize - 1) * self.column;
+        let len = self.data.as_ref().len() as isize;
+        assert!(rows > 0 && columns > 0 && self.row >= 0 && self.column >= 0, "an empty or reversed operand");
+        assert!(self.start >= 0 && last < len, "operand [{}, {last}] outside 0..{len}", self.start);
+    }
+}
+
+/// `dst (+)= lhs · rhs` for `[m, n, k]` (`dst` `m × n`, `lhs` `m × k`, `rhs` `k × n`), adding to
+/// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views.
+fn product(dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+    dst.check(m, n);
+    lhs.check(m, k);
+    rhs.check(k, n);
+    // One thread: the callers share the blocks out between the cores.
+    let parallelism = gemm::Parallelism::None;
+    // SAFETY: `check` put every element of the three views inside their slices; `dst` is a unique
+    // borrow, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.data.as_mut_ptr().offset(dst.start),
+            dst.column,
+            dst.row,
+            accumulate,
+            lhs.data.as_ptr().offset(lhs.start),
+            lhs.column,
+            lhs.row,
+            rhs.data.as_ptr().offset(rhs.start),
+            rhs.column,
+            rhs.row,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// `fill(i, chunk)` for each `size`-long chunk of `out`: on every core natively, in turn in wasm.
+fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize, &mut [f32])) + Send + Sync) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(size).enumerate().for_each(fill);
+    }
+    #[cfg(target_arch = "wasm32")]
+    out.chunks_mut(size).enumerate().for_each(fill);
+}
+
+/// `f(i, chunk)` for each `size`-long chunk of `out`, collected (as [`for_each_chunk`]).
+fn map_chunks<R: Send>(out: &mut [f32], size: usize, f: impl Fn((usize, &mut [f32])) -> R + Send + Sync) -> Vec<R> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(size).enumerate().map(f).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    out.chunks_mut(size).enumerate().map(f).collect()
+}
