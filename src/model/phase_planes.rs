@@ -181,9 +181,14 @@ impl PhaseConv {
                 // This row's two phases (even and odd columns), from column 0.
                 let row = at + ((y % 2) * 2) * block + local.at(i % per, y / 2, 0);
                 let (even, odd) = (&phases[row..][..side.div_ceil(2)], &phases[row + block..][..side / 2]);
-                for (x, v) in line.iter_mut().enumerate() {
-                    let value = if x % 2 == 0 { even[x / 2] } else { odd[x / 2] } + bias[co];
-                    *v = if self.relu { value.max(0.0) } else { value };
+                let activate = |v: f32| if self.relu { (v + bias[co]).max(0.0) } else { v + bias[co] };
+                // Pairs of columns (even, odd) as two plain loops' worth of work, which vectorises.
+                let (pairs, last) = line.as_chunks_mut::<2>();
+                for ((pair, &e), &o) in pairs.iter_mut().zip(even).zip(odd) {
+                    *pair = [activate(e), activate(o)];
+                }
+                if let [v] = last {
+                    *v = activate(even[side / 2]);
                 }
             }
         });
@@ -204,15 +209,23 @@ impl PhaseConv {
             for i in 0..self.images {
                 let at = (i * self.c_out + co) * side * side;
                 let (grad, output) = (&grad[at..][..side * side], &output[at..][..side * side]);
-                for y in 0..side {
-                    let mut line = 0.0f32;
-                    for x in 0..side {
-                        let g = grad[y * side + x];
-                        let g = if self.relu && output[y * side + x] <= 0.0 { 0.0 } else { g };
-                        line += g;
-                        dst[((y % 2) * 2 + x % 2) * row + planes.margin() + planes.at(i, y / 2, x / 2)] = g;
+                for (y, (grad, output)) in grad.chunks_exact(side).zip(output.chunks_exact(side)).enumerate() {
+                    // This row's two phases (even and odd columns), from column 0.
+                    let even = ((y % 2) * 2) * row + planes.margin() + planes.at(i, y / 2, 0);
+                    let (evens, odds) = dst[even..].split_at_mut(row);
+                    let mask = |g: f32, o: f32| if self.relu && o <= 0.0 { 0.0 } else { g };
+                    let (pairs, last) = grad.as_chunks::<2>();
+                    let (outputs, last_output) = output.as_chunks::<2>();
+                    let mut line = [0.0f32; 2];
+                    for (((&[g0, g1], &[o0, o1]), e), o) in pairs.iter().zip(outputs).zip(evens.iter_mut()).zip(odds.iter_mut()) {
+                        (*e, *o) = (mask(g0, o0), mask(g1, o1));
+                        line = [line[0] + *e, line[1] + *o];
                     }
-                    sum += f64::from(line);
+                    if let ([g], [o]) = (last, last_output) {
+                        evens[side / 2] = mask(*g, *o);
+                        line[0] += evens[side / 2];
+                    }
+                    sum += f64::from(line[0]) + f64::from(line[1]);
                 }
             }
             sum as f32
