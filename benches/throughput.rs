@@ -112,8 +112,9 @@ fn main() {
         pytorch(threads, &ours);
     }
 
-    // Per layer: each convolution of the baseline at its training shape (batch 128), forward and
-    // backward (input and weight gradients), with both weight-gradient forms.
+    // Per layer: each convolution of the baseline at its training shape (batch 128) as the model
+    // runs it (with its crop and ReLU), forward and backward (input and weight gradients), with
+    // the trainer's gradients and burn's.
     if wanted("layer") {
         let device = Device::flex().autodiff();
         device.seed(0);
@@ -122,17 +123,18 @@ fn main() {
         let mut layers: Vec<(String, Tensor<4>, Box<dyn Fn(Tensor<4>, WeightGradients) -> Tensor<4>>)> = Vec::new();
         for (i, conv) in model.encoder.convs().iter().enumerate() {
             let input = x.clone();
-            x = conv_gradients::conv2d(conv, x, WeightGradients::Burn).detach();
-            layers.push((format!("conv {i}"), input, Box::new(move |x, g| conv_gradients::conv2d(conv, x, g))));
+            x = conv_gradients::conv2d_activated(conv, x, true, WeightGradients::Burn).detach();
+            layers.push((format!("conv {i}"), input, Box::new(move |x, g| conv_gradients::conv2d_activated(conv, x, true, g))));
         }
         let mut z = Tensor::<4>::random([128, 64, 7, 7], Distribution::Default, &device);
-        for (i, deconv) in model.decoder.transposed_convs().enumerate() {
+        let deconvs: Vec<_> = model.decoder.transposed_convs().collect();
+        for (i, &deconv) in deconvs.iter().enumerate() {
             let input = z.clone();
-            z = conv_gradients::conv_transpose2d(deconv, z, WeightGradients::Burn).detach();
-            // The decoder crops a stride-2 layer's odd side (15, 29) to Keras' (14, 28).
-            let side = z.dims()[2] / 2 * 2;
-            z = z.narrow(2, 0, side).narrow(3, 0, side);
-            layers.push((format!("deconv {i}"), input, Box::new(move |x, g| conv_gradients::conv_transpose2d(deconv, x, g))));
+            // The decoder crops a stride-2 layer's odd side (15, 29) to Keras' (14, 28); the last
+            // layer has no ReLU (its logits go through the loss's sigmoid).
+            let (crop, relu) = if i + 1 < deconvs.len() { (input.dims()[2] * 2, true) } else { (0, false) };
+            z = conv_gradients::conv_transpose2d_activated(deconv, z, crop, relu, WeightGradients::Burn).detach();
+            layers.push((format!("deconv {i}"), input, Box::new(move |x, g| conv_gradients::conv_transpose2d_activated(deconv, x, crop, relu, g))));
         }
         for (name, input, layer) in &layers {
             // The first layer's input gradient is never needed (the images are constants).
@@ -148,7 +150,7 @@ fn main() {
                     fwd.push((t1 - t0).as_secs_f64());
                     bwd.push(t1.elapsed().as_secs_f64());
                 }
-                let which = if grads == WeightGradients::Gemm { "gemm" } else { "burn" };
+                let which = if grads == WeightGradients::Gemm { "ours" } else { "burn" };
                 println!("{:<34} fwd {:.1} ms, bwd {:.1} ms", format!("  layer {name} {:?}, {which}", input.dims()), median(fwd) * 1e3, median(bwd) * 1e3);
             }
         }

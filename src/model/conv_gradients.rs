@@ -66,8 +66,8 @@ mod gemm {
             bias: FloatTensor<Self>,
             options: ConvTransposeOptions<2>,
         ) -> FloatTensor<Self>;
-        /// A stride-2 transposed convolution with its crop, bias and ReLU ([`PhaseConv`]).
-        fn conv_transpose2d_phases(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, layer: PhaseConv) -> FloatTensor<Self>;
+        /// A stride-2 convolution or transposed convolution with its crop, bias and ReLU ([`PhaseConv`]).
+        fn conv_phases(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, layer: PhaseConv) -> FloatTensor<Self>;
     }
 
     impl ConvGradients for Flex {
@@ -79,23 +79,22 @@ mod gemm {
             Flex::conv_transpose2d(x, weight, Some(bias), options)
         }
 
-        fn conv_transpose2d_phases(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, layer: PhaseConv) -> FlexTensor {
-            let x_planes = layer.input_planes(slice(&x.to_contiguous()));
-            phases_forward(layer, &x_planes, &weight, &bias)
+        fn conv_phases(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, layer: PhaseConv) -> FlexTensor {
+            phases_forward(layer, &x, &weight, &bias).1
         }
     }
 
-    /// [`PhaseConv::forward`] as a tensor `[images, c_out, side_out, side_out]`.
-    fn phases_forward(layer: PhaseConv, x_planes: &[f32], weight: &FlexTensor, bias: &FlexTensor) -> FlexTensor {
-        let (weight, bias) = (weight.clone().to_contiguous(), bias.clone().to_contiguous());
-        let out = layer.forward(x_planes, slice(&weight), slice(&bias));
-        FlexTensor::from_data(TensorData::new(out, [layer.images, layer.c_out, layer.side_out, layer.side_out]))
+    /// [`PhaseConv::forward`]: the input's planes and the output as a tensor.
+    fn phases_forward(layer: PhaseConv, x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> (Vec<f32>, FlexTensor) {
+        let (x, weight, bias) = (x.clone().to_contiguous(), weight.clone().to_contiguous(), bias.clone().to_contiguous());
+        let (saved, out) = layer.forward(slice(&x), slice(&weight), slice(&bias));
+        (saved, FlexTensor::from_data(TensorData::new(out, layer.output_shape())))
     }
 
     /// What [`PhaseBackward`] needs: the input as planes, the weight, the output (its ReLU mask).
     type PhaseSaved = (std::sync::Arc<Vec<f32>>, FlexTensor, FlexTensor, PhaseConv);
 
-    /// The backward step of [`ConvGradients::conv_transpose2d_phases`].
+    /// The backward step of [`ConvGradients::conv_phases`].
     #[derive(Debug)]
     struct PhaseBackward;
 
@@ -105,15 +104,11 @@ mod gemm {
         fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
             let [node_x, node_weight, node_bias] = ops.parents;
             let grad = grads.consume::<Flex>(&ops.node).to_contiguous();
-            let (x_planes, weight, output, layer) = ops.state;
+            let (saved, weight, output, layer) = ops.state;
             let (weight, output) = (weight.to_contiguous(), output.to_contiguous());
             let wanted = [node_x.is_some(), node_weight.is_some(), node_bias.is_some()];
-            let [dx, dw, db] = layer.backward(&x_planes, slice(&weight), slice(&output), slice(&grad), wanted);
-            let shapes = [
-                vec![layer.images, layer.c_in, layer.side_in, layer.side_in],
-                vec![layer.c_in, layer.c_out, 3, 3],
-                vec![layer.c_out],
-            ];
+            let [dx, dw, db] = layer.backward(&saved, slice(&weight), slice(&output), slice(&grad), wanted);
+            let shapes = [layer.input_shape().to_vec(), vec![layer.c_in, layer.c_out, 3, 3], vec![layer.bias_len()]];
             for ((node, values), shape) in [node_x, node_weight, node_bias].into_iter().zip([dx, dw, db]).zip(shapes) {
                 if let (Some(node), Some(values)) = (node, values) {
                     grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(values, shape)));
@@ -224,17 +219,14 @@ mod gemm {
             tracked::<C, _>([x, weight, bias], options, Flex::conv_transpose2d)
         }
 
-        fn conv_transpose2d_phases(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, layer: PhaseConv) -> FloatTensor<Self> {
+        fn conv_phases(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>, layer: PhaseConv) -> FloatTensor<Self> {
             match PhaseBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
                 OpsKind::Tracked(prep) => {
                     let (x, weight, bias) = (x.into_primitive(), weight.into_primitive(), bias.into_primitive());
-                    let x_planes = layer.input_planes(slice(&x.to_contiguous()));
-                    let output = phases_forward(layer, &x_planes, &weight, &bias);
-                    prep.finish((std::sync::Arc::new(x_planes), weight, output.clone(), layer), output)
+                    let (saved, output) = phases_forward(layer, &x, &weight, &bias);
+                    prep.finish((std::sync::Arc::new(saved), weight, output.clone(), layer), output)
                 }
-                OpsKind::UnTracked(prep) => {
-                    prep.finish(Flex::conv_transpose2d_phases(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), layer))
-                }
+                OpsKind::UnTracked(prep) => prep.finish(Flex::conv_phases(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), layer)),
             }
         }
     }
@@ -565,13 +557,51 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGrad
     layer.forward(x)
 }
 
+/// `relu(layer.forward(x))` (the ReLU only when `relu`). On an autodiff flex device with `grads`
+/// [`WeightGradients::Gemm`], a stride-2 3 × 3 layer runs as one node with
+/// [`crate::model::phase_planes`]' matrix products (as the adjoint of a transposed one); otherwise
+/// [`conv2d`] and burn's ReLU.
+pub fn conv2d_activated(layer: &Conv2d, x: Tensor<4>, relu: bool, grads: WeightGradients) -> Tensor<4> {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    if let Some((bias, phases)) = layer.bias.as_ref().zip(direct_phase_conv(layer, &x, relu)).filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
+        return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_phases(
+            x.into_dispatch(),
+            layer.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+            phases,
+        ));
+    }
+    let y = conv2d(layer, x, grads);
+    if relu { burn::tensor::activation::relu(y) } else { y }
+}
+
+/// `layer` on `x` as the adjoint [`PhaseConv`], if it is one: stride 2, 3 × 3, square, no
+/// dilation or groups, at least 8 input channels (below that the products are too thin to pay).
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+fn direct_phase_conv(layer: &Conv2d, x: &Tensor<4>, relu: bool) -> Option<crate::model::phase_planes::PhaseConv> {
+    let [images, c_in, height, width] = x.dims();
+    let [c_out, w_in, kh, kw] = layer.weight.dims();
+    let (before, after) = padding_pair(&layer.padding, 0, height, kh, 2);
+    let plain = layer.stride == [2, 2]
+        && [kh, kw] == [3, 3]
+        && layer.dilation == [1, 1]
+        && layer.groups == 1
+        && height == width
+        && padding_pair(&layer.padding, 1, width, kw, 2) == (before, after)
+        && w_in == c_in
+        && c_in >= 8;
+    let side = (height + before + after).checked_sub(kh)? / 2 + 1;
+    let phases = crate::model::phase_planes::PhaseConv { images, c_in: c_out, c_out: c_in, side_in: side, side_out: height, padding: before, relu, direct: true };
+    (plain && phases.supported()).then_some(phases)
+}
+
 /// `relu(crop(layer.forward(x)))` (`crop` 0: none; the ReLU only when `relu`). On an autodiff
 /// flex device with `grads` [`WeightGradients::Gemm`], a stride-2 3 × 3 layer runs as one node
 /// with [`crate::model::phase_planes`]' matrix products each way; otherwise burn's ops in turn.
 pub fn conv_transpose2d_activated(layer: &ConvTranspose2d, x: Tensor<4>, crop: usize, relu: bool, grads: WeightGradients) -> Tensor<4> {
     #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     if let Some((bias, phases)) = layer.bias.as_ref().zip(phase_conv(layer, &x, crop, relu)).filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
-        return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_transpose2d_phases(
+        return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_phases(
             x.into_dispatch(),
             layer.weight.val().into_dispatch(),
             bias.val().into_dispatch(),
@@ -597,7 +627,7 @@ fn phase_conv(layer: &ConvTranspose2d, x: &Tensor<4>, crop: usize, relu: bool) -
         && layer.padding_out == [0, 0]
         && height == width
         && w_in == c_in;
-    let mut phases = crate::model::phase_planes::PhaseConv { images, c_in, c_out, side_in: height, side_out: crop, padding: layer.padding[0], relu };
+    let mut phases = crate::model::phase_planes::PhaseConv { images, c_in, c_out, side_in: height, side_out: crop, padding: layer.padding[0], relu, direct: false };
     if crop == 0 {
         phases.side_out = phases.full_side();
     }

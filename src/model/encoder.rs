@@ -161,7 +161,7 @@ impl Encoder {
     pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> (Tensor<2>, Tensor<2>) {
         let mut x = images;
         for conv in &self.convs {
-            x = relu(conv_gradients::conv2d(conv, x, grads));
+            x = conv_gradients::conv2d_activated(conv, x, true, grads);
         }
         // Flatten order (channels, rows, cols) differs from Keras' (rows, cols, channels); the
         // dense layer is learned from scratch, so this changes nothing but the weight layout.

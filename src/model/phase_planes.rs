@@ -32,6 +32,10 @@ pub struct PhaseConv {
     pub side_out: usize,
     pub padding: usize,
     pub relu: bool,
+    /// The layer is the direct stride-2 convolution whose adjoint this is: `c_in` of these its
+    /// output channels, `side_in` its output side, `c_out` / `side_out` its input's (see
+    /// [`PhaseConv::forward`]).
+    pub direct: bool,
 }
 
 const KERNEL: usize = 3;
@@ -121,20 +125,68 @@ impl PhaseConv {
         })
     }
 
-    /// The input `[images, c_in, side_in, side_in]` as planes: `[c_in][row]`.
-    pub fn input_planes(&self, x: &[f32]) -> Vec<f32> {
+    /// `[images, channels, side, side]` values at the input's side (`side_in`) as planes,
+    /// `[channel][row]`, zeroed where `mask` (same shape) is ≤ 0 when given; and each channel's
+    /// sum of what was written.
+    fn plain_planes(&self, x: &[f32], channels: usize, mask: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
         let planes = self.planes();
         let (side, row) = (self.side_in, planes.row());
-        let mut out = vec![0.0f32; self.c_in * row];
-        for_each_chunk(&mut out, row, |(ci, dst)| {
+        let mut out = vec![0.0f32; channels * row];
+        let sums = map_chunks(&mut out, row, |(c, dst)| {
+            let mut sum = 0.0f64;
             for i in 0..self.images {
-                let src = &x[(i * self.c_in + ci) * side * side..][..side * side];
-                for (r, line) in src.chunks_exact(side).enumerate() {
-                    dst[planes.margin() + planes.at(i, r, 0)..][..side].copy_from_slice(line);
+                let at = (i * channels + c) * side * side;
+                for (r, line) in x[at..][..side * side].chunks_exact(side).enumerate() {
+                    let dst = &mut dst[planes.margin() + planes.at(i, r, 0)..][..side];
+                    match mask {
+                        Some(mask) => {
+                            let mask = &mask[at + r * side..][..side];
+                            dst.iter_mut().zip(line).zip(mask).for_each(|((d, &v), &m)| *d = if m > 0.0 { v } else { 0.0 });
+                        }
+                        None => dst.copy_from_slice(line),
+                    }
+                    sum += f64::from(dst.iter().sum::<f32>());
                 }
             }
+            sum as f32
         });
-        out
+        (out, sums)
+    }
+
+    /// `[images, channels, side_out, side_out]` values as their four phases' planes,
+    /// `[channel][phase][row]`, masked as [`PhaseConv::plain_planes`]; and each channel's sum.
+    fn phase_planes(&self, y: &[f32], channels: usize, mask: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
+        let planes = self.planes();
+        let row = planes.row();
+        let side = self.side_out;
+        let mut phases = vec![0.0f32; channels * 4 * row];
+        let sums = map_chunks(&mut phases, 4 * row, |(c, dst)| {
+            let mut sum = 0.0f64;
+            for i in 0..self.images {
+                let at = (i * channels + c) * side * side;
+                let values = &y[at..][..side * side];
+                for (r, line) in values.chunks_exact(side).enumerate() {
+                    let mask = mask.map(|m| &m[at + r * side..][..side]);
+                    let keep = |x: usize, v: f32| if mask.is_some_and(|m| m[x] <= 0.0) { 0.0 } else { v };
+                    // This row's two phases (even and odd columns), from column 0.
+                    let even = ((r % 2) * 2) * row + planes.margin() + planes.at(i, r / 2, 0);
+                    let (evens, odds) = dst[even..].split_at_mut(row);
+                    let (pairs, last) = line.as_chunks::<2>();
+                    let mut line_sum = [0.0f32; 2];
+                    for (v, ((&[v0, v1], e), o)) in pairs.iter().zip(evens.iter_mut()).zip(odds.iter_mut()).enumerate() {
+                        (*e, *o) = (keep(2 * v, v0), keep(2 * v + 1, v1));
+                        line_sum = [line_sum[0] + *e, line_sum[1] + *o];
+                    }
+                    if let [v] = last {
+                        evens[side / 2] = keep(side - 1, *v);
+                        line_sum[0] += evens[side / 2];
+                    }
+                    sum += f64::from(line_sum[0]) + f64::from(line_sum[1]);
+                }
+            }
+            sum as f32
+        });
+        (phases, sums)
     }
 
     /// Images per block of a product: a block's operands and result stay in the core's cache
@@ -144,18 +196,18 @@ impl PhaseConv {
     }
 
     /// The blocks of images: `(first position, positions)` of each.
-    fn blocks(&self) -> impl Iterator<Item = (usize, usize)> {
+    fn blocks(&self) -> Vec<(usize, usize)> {
         let (plane, per) = (self.planes().plane(), self.block_images());
-        (0..self.images).step_by(per).map(move |i| (i * plane, (self.images - i).min(per) * plane))
+        (0..self.images).step_by(per).map(move |i| (i * plane, (self.images - i).min(per) * plane)).collect()
     }
 
-    /// The output `[images, c_out, side_out, side_out]` from [`PhaseConv::input_planes`], the
-    /// weight `[c_in, c_out, 3, 3]` and the bias `[c_out]`.
-    pub fn forward(&self, x_planes: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
+    /// The transposed convolution's products: from `x_planes` (`[c_in][row]`) and the weight
+    /// `[c_in, c_out, 3, 3]`, per block of images the four output phases,
+    /// `[block][c_out][phase][position in the block]`.
+    fn transposed_products(&self, x_planes: &[f32], weight: &[f32]) -> Vec<f32> {
         let planes = self.planes();
         let block = self.block_images() * planes.plane();
-        let blocks: Vec<(usize, usize)> = self.blocks().collect();
-        // Per block of images, the four output phases: `[c_out][phase][position in the block]`.
+        let blocks = self.blocks();
         let mut phases = vec![0.0f32; blocks.len() * self.c_out * 4 * block];
         for_each_chunk(&mut phases, self.c_out * 4 * block, |(k, dst)| {
             let (first, len) = blocks[k];
@@ -171,18 +223,27 @@ impl PhaseConv {
                 );
             }
         });
+        phases
+    }
+
+    /// [`PhaseConv::transposed_products`]' phases interleaved into `[images, c_out, side_out,
+    /// side_out]`, plus `bias` and through the ReLU where given.
+    fn interleave(&self, phases: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        let planes = self.planes();
         let (side, per) = (self.side_out, self.block_images());
+        let block = per * planes.plane();
+        let local = Planes { side: planes.side, images: per };
         let mut out = vec![0.0f32; self.images * self.c_out * side * side];
         for_each_chunk(&mut out, side * side, |(k, plane)| {
             let (i, co) = (k / self.c_out, k % self.c_out);
             let at = (i / per * self.c_out + co) * 4 * block;
-            let local = Planes { side: planes.side, images: per };
+            let b = bias.map_or(0.0, |b| b[co]);
+            let activate = |v: f32| if relu { (v + b).max(0.0) } else { v + b };
             for (y, line) in plane.chunks_exact_mut(side).enumerate() {
                 // This row's two phases (even and odd columns), from column 0.
                 let row = at + ((y % 2) * 2) * block + local.at(i % per, y / 2, 0);
                 let (even, odd) = (&phases[row..][..side.div_ceil(2)], &phases[row + block..][..side / 2]);
-                let activate = |v: f32| if self.relu { (v + bias[co]).max(0.0) } else { v + bias[co] };
-                // Pairs of columns (even, odd) as two plain loops' worth of work, which vectorises.
+                // Pairs of columns (even, odd): two plain loops' worth of work, which vectorises.
                 let (pairs, last) = line.as_chunks_mut::<2>();
                 for ((pair, &e), &o) in pairs.iter_mut().zip(even).zip(odd) {
                     *pair = [activate(e), activate(o)];
@@ -195,96 +256,125 @@ impl PhaseConv {
         out
     }
 
-    /// `[input, weight, bias]` gradients from the output gradient `grad` and the forward's
-    /// `output` (its ReLU mask), each only where `wanted`.
-    pub fn backward(&self, x_planes: &[f32], weight: &[f32], output: &[f32], grad: &[f32], wanted: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+    /// The adjoint products: from four phases' planes (`[c_out][phase][row]`) and the weight,
+    /// per block of images `[block][c_in][position in the block]`.
+    fn adjoint_products(&self, phases: &[f32], weight: &[f32]) -> Vec<f32> {
         let planes = self.planes();
         let row = planes.row();
-        let side = self.side_out;
-        // The masked output gradient's four phases as planes, `[c_out][phase][row]`, and its sum
-        // per channel (the bias gradient).
-        let mut phases = vec![0.0f32; self.c_out * 4 * row];
-        let sums = map_chunks(&mut phases, 4 * row, |(co, dst)| {
-            let mut sum = 0.0f64;
-            for i in 0..self.images {
-                let at = (i * self.c_out + co) * side * side;
-                let (grad, output) = (&grad[at..][..side * side], &output[at..][..side * side]);
-                for (y, (grad, output)) in grad.chunks_exact(side).zip(output.chunks_exact(side)).enumerate() {
-                    // This row's two phases (even and odd columns), from column 0.
-                    let even = ((y % 2) * 2) * row + planes.margin() + planes.at(i, y / 2, 0);
-                    let (evens, odds) = dst[even..].split_at_mut(row);
-                    let mask = |g: f32, o: f32| if self.relu && o <= 0.0 { 0.0 } else { g };
-                    let (pairs, last) = grad.as_chunks::<2>();
-                    let (outputs, last_output) = output.as_chunks::<2>();
-                    let mut line = [0.0f32; 2];
-                    for (((&[g0, g1], &[o0, o1]), e), o) in pairs.iter().zip(outputs).zip(evens.iter_mut()).zip(odds.iter_mut()) {
-                        (*e, *o) = (mask(g0, o0), mask(g1, o1));
-                        line = [line[0] + *e, line[1] + *o];
-                    }
-                    if let ([g], [o]) = (last, last_output) {
-                        evens[side / 2] = mask(*g, *o);
-                        line[0] += evens[side / 2];
-                    }
-                    sum += f64::from(line[0]) + f64::from(line[1]);
-                }
+        let block = self.block_images() * planes.plane();
+        let blocks = self.blocks();
+        let mut wide = vec![0.0f32; blocks.len() * self.c_in * block];
+        for_each_chunk(&mut wide, self.c_in * block, |(k, dst)| {
+            let (first, len) = blocks[k];
+            for tap in self.taps() {
+                // dx[ci, j] (+)= Σ_co W[ci, co, tap] · G_phase[co, j + shift]
+                product(
+                    Operand { data: &mut *dst, start: 0, row: block as isize, column: 1 },
+                    tap.index > 0,
+                    [self.c_in, len, self.c_out],
+                    Operand { data: weight, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
+                    Operand { data: phases, start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: (4 * row) as isize, column: 1 },
+                );
             }
-            sum as f32
         });
-        let [want_x, want_w, want_b] = wanted;
-        let blocks: Vec<(usize, usize)> = self.blocks().collect();
-        let dw = want_w.then(|| {
-            // Per block of images a partial dW, summed after.
-            let size = self.c_in * self.c_out * TAPS;
-            let mut partial = vec![0.0f32; blocks.len() * size];
-            for_each_chunk(&mut partial, size, |(k, dst)| {
-                let (first, len) = blocks[k];
-                for tap in self.taps() {
-                    // dW[ci, co, tap] = Σ_j X[ci, j] · G_phase[co, j + shift]
-                    product(
-                        Operand { data: &mut *dst, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
-                        false,
-                        [self.c_in, self.c_out, len],
-                        Operand { data: x_planes, start: (planes.margin() + first) as isize, row: row as isize, column: 1 },
-                        Operand { data: &phases[..], start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: 1, column: (4 * row) as isize },
-                    );
-                }
-            });
-            let mut dw = vec![0.0f32; size];
-            for part in partial.chunks_exact(size) {
-                dw.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+        wide
+    }
+
+    /// [`PhaseConv::adjoint_products`]' result as `[images, c_in, side_in, side_in]`, plus `bias`
+    /// and through the ReLU where given.
+    fn extract(&self, wide: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
+        let planes = self.planes();
+        let (side, per) = (self.side_in, self.block_images());
+        let block = per * planes.plane();
+        let local = Planes { side: planes.side, images: per };
+        let mut out = vec![0.0f32; self.images * self.c_in * side * side];
+        for_each_chunk(&mut out, side * side, |(k, plane)| {
+            let (i, ci) = (k / self.c_in, k % self.c_in);
+            let at = (i / per * self.c_in + ci) * block;
+            let b = bias.map_or(0.0, |b| b[ci]);
+            for (y, line) in plane.chunks_exact_mut(side).enumerate() {
+                let src = &wide[at + local.at(i % per, y, 0)..][..side];
+                line.iter_mut().zip(src).for_each(|(d, &v)| *d = if relu { (v + b).max(0.0) } else { v + b });
             }
-            dw
         });
-        let dx = want_x.then(|| {
-            let block = self.block_images() * planes.plane();
-            // Per block of images, `[c_in][position in the block]`.
-            let mut wide = vec![0.0f32; blocks.len() * self.c_in * block];
-            for_each_chunk(&mut wide, self.c_in * block, |(k, dst)| {
-                let (first, len) = blocks[k];
-                for tap in self.taps() {
-                    // dx[ci, j] (+)= Σ_co W[ci, co, tap] · G_phase[co, j + shift]
-                    product(
-                        Operand { data: &mut *dst, start: 0, row: block as isize, column: 1 },
-                        tap.index > 0,
-                        [self.c_in, len, self.c_out],
-                        Operand { data: weight, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
-                        Operand { data: &phases[..], start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: (4 * row) as isize, column: 1 },
-                    );
-                }
-            });
-            let (side, per) = (self.side_in, self.block_images());
-            let local = Planes { side: planes.side, images: per };
-            let mut dx = vec![0.0f32; self.images * self.c_in * side * side];
-            for_each_chunk(&mut dx, side * side, |(k, plane)| {
-                let (i, ci) = (k / self.c_in, k % self.c_in);
-                let at = (i / per * self.c_in + ci) * block;
-                for (y, line) in plane.chunks_exact_mut(side).enumerate() {
-                    line.copy_from_slice(&wide[at + local.at(i % per, y, 0)..][..side]);
-                }
-            });
-            dx
+        out
+    }
+
+    /// `dW[ci, co, tap] = Σ_j X[ci, j] · G_phase[co, j + shift]` from `x_planes` (`[c_in][row]`)
+    /// and four phases' planes (`[c_out][phase][row]`): `[c_in, c_out, 3, 3]`.
+    fn weight_products(&self, x_planes: &[f32], phases: &[f32]) -> Vec<f32> {
+        let planes = self.planes();
+        let row = planes.row();
+        let blocks = self.blocks();
+        // Per block of images a partial dW, summed after.
+        let size = self.c_in * self.c_out * TAPS;
+        let mut partial = vec![0.0f32; blocks.len() * size];
+        for_each_chunk(&mut partial, size, |(k, dst)| {
+            let (first, len) = blocks[k];
+            for tap in self.taps() {
+                product(
+                    Operand { data: &mut *dst, start: tap.index as isize, row: (self.c_out * TAPS) as isize, column: TAPS as isize },
+                    false,
+                    [self.c_in, self.c_out, len],
+                    Operand { data: x_planes, start: (planes.margin() + first) as isize, row: row as isize, column: 1 },
+                    Operand { data: phases, start: (tap.phase * row + planes.margin() + first) as isize + planes.shift(tap.shift), row: 1, column: (4 * row) as isize },
+                );
+            }
         });
-        [dx, dw, want_b.then_some(sums)]
+        let mut dw = vec![0.0f32; size];
+        for part in partial.chunks_exact(size) {
+            dw.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+        }
+        dw
+    }
+
+    /// The layer's input shape: `[images, c_in, side_in, side_in]` for a transposed convolution,
+    /// `[images, c_out, side_out, side_out]` for the direct one this is the adjoint of.
+    pub fn input_shape(&self) -> [usize; 4] {
+        if self.direct { [self.images, self.c_out, self.side_out, self.side_out] } else { [self.images, self.c_in, self.side_in, self.side_in] }
+    }
+
+    /// The layer's bias length (its output channels).
+    pub fn bias_len(&self) -> usize {
+        if self.direct { self.c_in } else { self.c_out }
+    }
+
+    /// The layer's output shape (the other one).
+    pub fn output_shape(&self) -> [usize; 4] {
+        if self.direct { [self.images, self.c_in, self.side_in, self.side_in] } else { [self.images, self.c_out, self.side_out, self.side_out] }
+    }
+
+    /// The layer's output `[output_shape]` from its input `x`, the weight (`[c_in, c_out, 3, 3]`
+    /// either way: a transposed convolution's `[in, out]`, a direct one's `[out, in]`) and the
+    /// bias; with what [`PhaseConv::backward`] needs of the input (its planes).
+    pub fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        if self.direct {
+            let (phases, _) = self.phase_planes(x, self.c_out, None);
+            let out = self.extract(&self.adjoint_products(&phases, weight), Some(bias), self.relu);
+            (phases, out)
+        } else {
+            let (planes, _) = self.plain_planes(x, self.c_in, None);
+            let out = self.interleave(&self.transposed_products(&planes, weight), Some(bias), self.relu);
+            (planes, out)
+        }
+    }
+
+    /// `[input, weight, bias]` gradients from the forward's `saved` planes, the weight, its
+    /// `output` (the ReLU's mask) and the output gradient `grad`, each only where `wanted`.
+    pub fn backward(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], [want_x, want_w, want_b]: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+        let mask = self.relu.then_some(output);
+        if self.direct {
+            // The output gradient is at the adjoint's input side: plain planes; the input's phases were saved.
+            let (g_planes, db) = self.plain_planes(grad, self.c_in, mask);
+            let dw = want_w.then(|| self.weight_products(&g_planes, saved));
+            let dx = want_x.then(|| self.interleave(&self.transposed_products(&g_planes, weight), None, false));
+            [dx, dw, want_b.then_some(db)]
+        } else {
+            let (g_phases, db) = self.phase_planes(grad, self.c_out, mask);
+            let dw = want_w.then(|| self.weight_products(saved, &g_phases));
+            let dx = want_x.then(|| self.extract(&self.adjoint_products(&g_phases, weight), None, false));
+            [dx, dw, want_b.then_some(db)]
+        }
     }
 }
 
