@@ -576,7 +576,7 @@ pub fn conv2d_activated(layer: &Conv2d, x: Tensor<4>, relu: bool, grads: WeightG
 }
 
 /// `layer` on `x` as the adjoint [`PhaseConv`], if it is one: stride 2, 3 × 3, square, no
-/// dilation or groups, at least 8 input channels (below that the products are too thin to pay).
+/// dilation or groups.
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 fn direct_phase_conv(layer: &Conv2d, x: &Tensor<4>, relu: bool) -> Option<crate::model::phase_planes::PhaseConv> {
     let [images, c_in, height, width] = x.dims();
@@ -588,8 +588,7 @@ fn direct_phase_conv(layer: &Conv2d, x: &Tensor<4>, relu: bool) -> Option<crate:
         && layer.groups == 1
         && height == width
         && padding_pair(&layer.padding, 1, width, kw, 2) == (before, after)
-        && w_in == c_in
-        && c_in >= 8;
+        && w_in == c_in;
     let side = (height + before + after).checked_sub(kh)? / 2 + 1;
     let phases = crate::model::phase_planes::PhaseConv { images, c_in: c_out, c_out: c_in, side_in: side, side_out: height, padding: before, relu, direct: true };
     (plain && phases.supported()).then_some(phases)
