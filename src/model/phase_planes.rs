@@ -456,3 +456,96 @@ fn map_chunks<R: Send>(out: &mut [f32], size: usize, f: impl Fn((usize, &mut [f3
     #[cfg(target_arch = "wasm32")]
     out.chunks_mut(size).enumerate().map(f).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+    use burn::prelude::*;
+    use burn::tensor::activation::relu;
+    use burn::tensor::module::{conv2d, conv_transpose2d};
+
+    use super::PhaseConv;
+    use crate::model::seeded::Seeded;
+
+    fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().expect("f32 values")
+    }
+
+    /// Largest difference between `got` and `expected`, against `expected`'s largest value.
+    fn assert_close(what: &str, got: &[f32], expected: &[f32]) {
+        assert_eq!(got.len(), expected.len(), "{what}: lengths");
+        let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let diff = got.iter().zip(expected).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(scale > 0.0, "{what}: all zero compares nothing");
+        assert!(diff <= 1e-5 * scale, "{what}: max |diff| {diff} against max |value| {scale}");
+    }
+
+    /// burn's layer (`transposed` or direct, then crop and ReLU) on `x`, its output and the
+    /// gradients `[x, weight, bias]` of `Σ output · grad`.
+    fn burns(layer: &PhaseConv, [x, weight, bias, grad]: [Tensor<4>; 4], bias_len: usize, after: usize) -> (Vec<f32>, [Vec<f32>; 3]) {
+        let (x, weight) = (x.require_grad(), weight.require_grad());
+        let bias = bias.reshape([bias_len]).require_grad();
+        let p = layer.padding;
+        let y = if layer.direct {
+            conv2d(x.clone(), weight.clone(), Some(bias.clone()), ConvOptions::new_with_padding([2, 2], [(p, after), (p, after)], [1, 1], 1))
+        } else {
+            let y = conv_transpose2d(x.clone(), weight.clone(), Some(bias.clone()), ConvTransposeOptions::new([2, 2], [p, p], [0, 0], [1, 1], 1));
+            y.narrow(2, 0, layer.side_out).narrow(3, 0, layer.side_out)
+        };
+        let y = if layer.relu { relu(y) } else { y };
+        let grads = (y.clone() * grad).sum().backward();
+        let g = |t: Tensor<4>| read(t.grad(&grads).expect("a gradient"));
+        (read(y.inner()), [g(x), g(weight), read(bias.grad(&grads).expect("a bias gradient"))])
+    }
+
+    #[test]
+    fn phase_planes_are_burns_layers_forward_and_backward() {
+        let device = Device::flex().autodiff();
+        let mut seeded = Seeded::new(3);
+        // (images, c_in, c_out, side_in, side_out (0: uncropped), padding, relu): odd and even
+        // sides, every padding, cropped or not, one image or several blocks of them.
+        let transposed = [
+            (3, 4, 5, 7, 14, 0, true),
+            (2, 3, 2, 4, 7, 1, true),
+            (40, 2, 3, 3, 0, 0, false),
+            (1, 1, 1, 5, 0, 2, true),
+            (5, 6, 1, 6, 11, 1, false),
+            (2, 2, 2, 1, 0, 0, true),
+        ];
+        for (images, c_in, c_out, side_in, side_out, padding, relu) in transposed {
+            let mut layer = PhaseConv { images, c_in, c_out, side_in, side_out, padding, relu, direct: false };
+            if side_out == 0 {
+                layer.side_out = layer.full_side();
+            }
+            assert!(layer.supported(), "{layer:?}");
+            let x = seeded.normal([images, c_in, side_in, side_in], 1.0, &device);
+            let weight = seeded.normal([c_in, c_out, 3, 3], 0.5, &device);
+            let bias = seeded.normal([1, 1, 1, c_out], 0.5, &device);
+            let grad = seeded.normal([images, c_out, layer.side_out, layer.side_out], 1.0, &device);
+            check(&layer, [x, weight, bias, grad], c_out, 0);
+        }
+        // Direct: (images, c_in, c_out, side, padding before, after, relu).
+        let direct = [(3, 1, 4, 28, 0, 1, true), (2, 5, 3, 14, 0, 1, true), (2, 3, 4, 7, 1, 1, true), (40, 2, 2, 5, 1, 1, false), (2, 2, 3, 9, 1, 1, true), (1, 3, 2, 8, 0, 1, true)];
+        for (images, c_in, c_out, side, before, after, relu) in direct {
+            let out_side = (side + before + after - 3) / 2 + 1;
+            let layer = PhaseConv { images, c_in: c_out, c_out: c_in, side_in: out_side, side_out: side, padding: before, relu, direct: true };
+            assert!(layer.supported(), "{layer:?}");
+            let x = seeded.normal([images, c_in, side, side], 1.0, &device);
+            let weight = seeded.normal([c_out, c_in, 3, 3], 0.5, &device);
+            let bias = seeded.normal([1, 1, 1, c_out], 0.5, &device);
+            let grad = seeded.normal([images, c_out, out_side, out_side], 1.0, &device);
+            check(&layer, [x, weight, bias, grad], c_out, after);
+        }
+    }
+
+    fn check(layer: &PhaseConv, tensors: [Tensor<4>; 4], bias_len: usize, after: usize) {
+        let [x, weight, bias, grad] = tensors.clone().map(|t| read(t.inner()));
+        let (out, [dx, dw, db]) = burns(layer, tensors, bias_len, after);
+        let (saved, got) = layer.forward(&x, &weight, &bias);
+        assert_close(&format!("{layer:?} output"), &got, &out);
+        let [gx, gw, gb] = layer.backward(&saved, &weight, &got, &grad, [true; 3]).map(|g| g.expect("asked for"));
+        assert_close(&format!("{layer:?} input gradient"), &gx, &dx);
+        assert_close(&format!("{layer:?} weight gradient"), &gw, &dw);
+        assert_close(&format!("{layer:?} bias gradient"), &gb, &db);
+    }
+}
