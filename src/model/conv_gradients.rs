@@ -18,6 +18,10 @@
 //! loops (`OneChannel`; the same sums in another order). Used by [`conv2d`] and
 //! [`conv_transpose2d`] on an autodiff flex device (the trainer); on any other device they are
 //! the burn layers' `forward`.
+//!
+//! The model's stride-2 layers go through [`conv2d_activated`] / [`conv_transpose2d_activated`]
+//! instead: one node each with bias, crop and ReLU, whose forward and backward are
+//! [`crate::model::phase_planes`]' matrix products (the same extension, `conv_phases`).
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
@@ -664,7 +668,7 @@ mod tests {
     }
 
     #[test]
-    fn gemm_weight_gradients_are_burns_for_every_layer_of_every_variant() {
+    fn trainer_gradients_are_burns_for_every_layer_of_every_variant() {
         // The output layer's input gradient feeds every gradient upstream of it: a wrong one shows
         // in the decoder's other layers and in the whole encoder.
         let device = Device::flex().autodiff();
@@ -686,6 +690,55 @@ mod tests {
                 assert!(scale > 1e-6, "{variant} {name}: a zero gradient compares nothing");
                 assert!(diff <= 1e-4 * scale, "{variant} {name}: max |diff| {diff} against max |grad| {scale}");
             }
+        }
+    }
+
+    /// The layers the model no longer sends here (every stride-2 layer goes through
+    /// `phase_planes`) keep their GEMM gradients for other shapes: stride-1 convolutions and
+    /// transposed convolutions to several channels, and stride-2 ones through `conv2d` /
+    /// `conv_transpose2d` directly.
+    #[test]
+    fn gemm_gradients_of_other_shapes_are_burns() {
+        use burn::nn::PaddingConfig2d;
+        use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+        let device = Device::flex().autodiff();
+        let mut seeded = Seeded::new(23);
+        let convs = [
+            Conv2dConfig::new([3, 4], [3, 3]).with_padding(PaddingConfig2d::Same).init(&device),
+            Conv2dConfig::new([2, 5], [3, 3]).with_stride([2, 2]).with_padding(PaddingConfig2d::Same).init(&device),
+        ];
+        let deconvs = [
+            ConvTranspose2dConfig::new([4, 3], [3, 3]).with_padding([1, 1]).init(&device),
+            ConvTranspose2dConfig::new([3, 2], [3, 3]).with_stride([2, 2]).init(&device),
+        ];
+        let read = |t: Tensor<4>| t.into_data().try_into_vec::<f32>().expect("f32 gradients");
+        let compare = |what: String, ours: Vec<f32>, burns: Vec<f32>| {
+            let scale = burns.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let diff = ours.iter().zip(&burns).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(scale > 1e-6 && ours.len() == burns.len(), "{what}: nothing to compare");
+            assert!(diff <= 1e-4 * scale, "{what}: max |diff| {diff} against max |grad| {scale}");
+        };
+        for conv in &convs {
+            let [_, c_in, _, _] = conv.weight.dims();
+            let x = seeded.normal([3, c_in, 9, 9], 1.0, &device).require_grad();
+            let run = |grads| {
+                let gradients = conv2d(conv, x.clone(), grads).powi_scalar(2).sum().backward();
+                (read(x.grad(&gradients).expect("dx")), read(conv.weight.val().grad(&gradients).expect("dw")))
+            };
+            let ((dx, dw), (burn_dx, burn_dw)) = (run(WeightGradients::Gemm), run(WeightGradients::Burn));
+            compare(format!("conv {:?} dx", conv.stride), dx, burn_dx);
+            compare(format!("conv {:?} dw", conv.stride), dw, burn_dw);
+        }
+        for deconv in &deconvs {
+            let [c_in, _, _, _] = deconv.weight.dims();
+            let x = seeded.normal([3, c_in, 6, 6], 1.0, &device).require_grad();
+            let run = |grads| {
+                let gradients = conv_transpose2d(deconv, x.clone(), grads).powi_scalar(2).sum().backward();
+                (read(x.grad(&gradients).expect("dx")), read(deconv.weight.val().grad(&gradients).expect("dw")))
+            };
+            let ((dx, dw), (burn_dx, burn_dw)) = (run(WeightGradients::Gemm), run(WeightGradients::Burn));
+            compare(format!("deconv {:?} dx", deconv.stride), dx, burn_dx);
+            compare(format!("deconv {:?} dw", deconv.stride), dw, burn_dw);
         }
     }
 }
