@@ -42,7 +42,7 @@ async function trainInPage(page, backend, digits) {
 
 // The native trainer's figure for the same step on the same machine, in the same run.
 function nativeTrainImagesPerSecond() {
-  const run = spawnSync('cargo', ['bench', '--locked', '--bench', 'throughput', '--', 'train step baseline batch 128'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync('cargo', ['bench', '--locked', '--bench', 'throughput', '--', '=train step baseline batch 128'], { cwd: ROOT, encoding: 'utf8' });
   const match = /train step baseline batch 128\s+[\d.]+ ms\s+(\d+) img\/s/.exec(run.stdout ?? '');
   if (!match) console.error(`the native trainer's benchmark did not run: ${run.stderr?.slice(-500)}`);
   return match ? Number(match[1]) : null;
