@@ -56,7 +56,7 @@ mod gemm {
     use burn::tensor::TensorData;
     use burn::backend::flex::FlexTensor;
 
-    use crate::model::phase_planes::PhaseConv;
+    use crate::model::phase_planes::{PhaseConv, for_each_chunk};
 
     /// Convolutions whose weight gradient is [`weight_gradient`]'s GEMM.
     #[backend_extension(Flex, Autodiff)]
@@ -315,18 +315,6 @@ mod gemm {
             for_each_chunk(&mut out, h * w * cols, fill);
             FlexTensor::from_data(TensorData::new(out, [n * h * w, cols]))
         }
-    }
-
-    /// `fill(i, chunk)` for each `size`-long chunk of `out`: on both cores natively (rayon, like
-    /// flex's GEMM), in turn in wasm (one worker, one thread).
-    fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize, &mut [f32])) + Send + Sync) {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            out.par_chunks_mut(size).enumerate().for_each(fill);
-        }
-        #[cfg(target_arch = "wasm32")]
-        out.chunks_mut(size).enumerate().for_each(fill);
     }
 
     /// The gradients of the decoder's output layer — a stride-1 transposed convolution to one

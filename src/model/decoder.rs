@@ -108,14 +108,6 @@ pub struct Decoder {
     start_side: usize,
 }
 
-fn crop_to(x: Tensor<4>, side: usize) -> Tensor<4> {
-    if side == 0 {
-        x
-    } else {
-        x.narrow(2, 0, side).narrow(3, 0, side)
-    }
-}
-
 impl Decoder {
     /// Decodes latent vectors into per-pixel logits (apply a sigmoid for intensities).
     ///
@@ -137,7 +129,7 @@ impl Decoder {
             x = conv_gradients::conv_transpose2d_activated(deconv, x, crop, true, grads);
         }
         let last_crop = self.crops.last().copied().unwrap_or(0);
-        crop_to(conv_gradients::conv_transpose2d(&self.output, x, grads), last_crop)
+        conv_gradients::conv_transpose2d_activated(&self.output, x, last_crop, false, grads)
     }
 
     /// Decodes latent vectors into pixel intensities in 0..1.

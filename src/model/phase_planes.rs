@@ -435,8 +435,9 @@ fn product(dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lh
     }
 }
 
-/// `fill(i, chunk)` for each `size`-long chunk of `out`: on every core natively, in turn in wasm.
-fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize, &mut [f32])) + Send + Sync) {
+/// `fill(i, chunk)` for each `size`-long chunk of `out`: on every core natively (rayon, like
+/// flex's GEMM), in turn in wasm (one worker, one thread). Also `conv_gradients`' loops.
+pub(crate) fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize, &mut [f32])) + Send + Sync) {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
