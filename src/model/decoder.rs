@@ -132,6 +132,21 @@ impl Decoder {
         conv_gradients::conv_transpose2d_activated(&self.output, x, last_crop, false, grads)
     }
 
+    /// What every ReLU of [`Decoder::forward_with`] takes in, as `grads`' route computes it (see
+    /// `Encoder::relu_inputs`).
+    #[cfg(test)]
+    pub(crate) fn relu_inputs(&self, z: Tensor<2>, grads: WeightGradients) -> Vec<Vec<f32>> {
+        let [batch, _] = z.dims();
+        let pre = self.dense.forward(z);
+        let mut inputs = vec![super::values(pre.clone()).expect("f32 values")];
+        let mut x: Tensor<4> = relu(pre).reshape([batch, self.start_channels, self.start_side, self.start_side]);
+        for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
+            inputs.push(super::values(conv_gradients::conv_transpose2d_activated(deconv, x.clone(), crop, false, grads)).expect("f32 values"));
+            x = conv_gradients::conv_transpose2d_activated(deconv, x, crop, true, grads);
+        }
+        inputs
+    }
+
     /// Decodes latent vectors into pixel intensities in 0..1.
     ///
     /// # Shapes

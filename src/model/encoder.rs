@@ -169,6 +169,21 @@ impl Encoder {
         let h = relu(self.dense.forward(x));
         (self.z_mean.forward(h.clone()), self.z_log_var.forward(h))
     }
+
+    /// What every ReLU of [`Encoder::forward_with`] takes in, as `grads`' route computes it:
+    /// where two routes round one of these to opposite sides of 0, their gradients differ by more
+    /// than rounding (tests compare routes only where the signs agree).
+    #[cfg(test)]
+    pub(crate) fn relu_inputs(&self, images: Tensor<4>, grads: WeightGradients) -> Vec<Vec<f32>> {
+        let mut inputs = Vec::new();
+        let mut x = images;
+        for conv in &self.convs {
+            inputs.push(super::values(conv_gradients::conv2d_activated(conv, x.clone(), false, grads)).expect("f32 values"));
+            x = conv_gradients::conv2d_activated(conv, x, true, grads);
+        }
+        inputs.push(super::values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
+        inputs
+    }
 }
 
 #[cfg(test)]
