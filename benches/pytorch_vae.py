@@ -9,7 +9,7 @@ Adam 1e-3, batch 128, on synthetic digits like the Rust bench. PyTorch pads `sam
 where TensorFlow pads after: the multiply-adds are the same. Prints one line per variant:
 `pytorch train step <variant> batch 128 <median ms> ms <images/s> img/s`.
 
-    python3 benches/pytorch_vae.py [--threads 2] [--steps 20]
+    python3 benches/pytorch_vae.py [--threads 2] [--steps 20] [--variant baseline|deeper]
     python3 benches/pytorch_vae.py --onnx target/ort/vae.onnx   # for benches/ort-web.mjs
 
 `--onnx PATH` instead writes the baseline's reconstruction (encoder -> z_mean -> decoder ->
@@ -106,6 +106,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--variant", choices=["baseline", "deeper"], help="only this variant (default: both)")
     parser.add_argument("--onnx", metavar="PATH", help="write the baseline's reconstruction as ONNX and exit")
     args = parser.parse_args()
     if args.onnx:
@@ -115,7 +116,7 @@ def main():
     torch.manual_seed(0)
     images = (torch.rand(128, 1, 28, 28) > 0.8).float()
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
-    for variant in ["baseline", "deeper"]:
+    for variant in [args.variant] if args.variant else ["baseline", "deeper"]:
         model = Vae(deeper=variant == "deeper")
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         for _ in range(3):

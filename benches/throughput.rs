@@ -19,35 +19,98 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// PyTorch's step on the same model with as many threads (`benches/pytorch_vae.py`, run by
-/// `$PYTHON` or python3), and the trainer's images/s as a multiple of it. Skipped, saying why,
-/// where torch is not importable.
-fn pytorch(threads: usize, ours: &[(String, f64)]) {
+/// Rounds of the PyTorch comparison: the machine's load changes from minute to minute (the
+/// same run has seen PyTorch's deeper step at 78 and 110 ms), so each round times the trainer
+/// and PyTorch back to back, and the ratio is the median of the rounds'.
+const PYTORCH_ROUNDS: usize = 5;
+
+/// PyTorch's median step in seconds for `variant` with `threads` threads and the line naming its
+/// version (`benches/pytorch_vae.py`, run by `$PYTHON` or python3), or why it could not be run
+/// (torch not importable, say).
+fn pytorch_step(threads: usize, variant: Variant, steps: usize) -> Result<(f64, String), String> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pytorch_vae.py");
-    let output = std::process::Command::new(&python).args([script, "--threads", &threads.to_string()]).output();
-    let stdout = match output {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        Ok(out) => {
-            let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string();
-            println!("pytorch: skipped ({python} benches/pytorch_vae.py: {why})");
-            return;
+    let args = [script, "--threads", &threads.to_string(), "--variant", &variant.to_string(), "--steps", &steps.to_string()];
+    let out = std::process::Command::new(&python).args(args).output().map_err(|e| format!("{python}: {e}"))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").to_string();
+        return Err(format!("{python} benches/pytorch_vae.py: {why}"));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let version = stdout.lines().next().unwrap_or("pytorch").to_string();
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("pytorch train step {variant} ")))
+        .and_then(|l| l.split_whitespace().rev().nth(3)?.parse::<f64>().ok())
+        .map(|ms| (ms / 1e3, version))
+        .ok_or_else(|| format!("benches/pytorch_vae.py printed no {variant} step"))
+}
+
+/// The trainer against PyTorch on the same model, [`PYTORCH_ROUNDS`] rounds of the two back to
+/// back per variant; prints every round and the median ratio. Skipped, saying why, where torch is
+/// not importable.
+fn pytorch(threads: usize) {
+    let mut named = false;
+    for variant in [Variant::Baseline, Variant::Deeper] {
+        let mut ratios = Vec::new();
+        for round in 1..=PYTORCH_ROUNDS {
+            let ours = train_step(variant, WeightGradients::Gemm, 20).total;
+            let theirs = match pytorch_step(threads, variant, 20) {
+                Ok((theirs, version)) => {
+                    if !std::mem::replace(&mut named, true) {
+                        println!("{version}; trainer and PyTorch back to back, {PYTORCH_ROUNDS} rounds a variant");
+                    }
+                    theirs
+                }
+                Err(why) => {
+                    println!("pytorch: skipped ({why})");
+                    return;
+                }
+            };
+            println!("  round {round}, {variant}: trainer {:.1} ms, pytorch {:.1} ms ({:.2}x)", ours * 1e3, theirs * 1e3, theirs / ours);
+            ratios.push(theirs / ours);
         }
-        Err(e) => {
-            println!("pytorch: skipped ({python}: {e})");
-            return;
-        }
-    };
-    print!("{stdout}");
-    for (variant, images_per_second) in ours {
-        let theirs = stdout
-            .lines()
-            .find(|l| l.starts_with(&format!("pytorch train step {variant} ")))
-            .and_then(|l| l.split_whitespace().rev().nth(1)?.parse::<f64>().ok());
-        if let Some(theirs) = theirs {
-            println!("  {variant}: the trainer at {:.2}x PyTorch's images/s", images_per_second / theirs);
+        let all = ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ");
+        println!("  {variant}: the trainer at {:.2}x PyTorch's images/s (median of rounds {all})", median(ratios));
+    }
+}
+
+/// Median times of a training step, in seconds.
+struct StepTimes {
+    forward: f64,
+    backward: f64,
+    adam: f64,
+    total: f64,
+}
+
+/// `steps` timed training steps of `variant` at batch 128 with `grads` (after 3 untimed ones).
+fn train_step(variant: Variant, grads: WeightGradients, steps: usize) -> StepTimes {
+    let device = Device::flex().autodiff();
+    device.seed(0);
+    let config = variant.config();
+    let mut model = config.init(&device);
+    let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let images = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
+    let (mut fwd, mut bwd, mut opt, mut total) = (vec![], vec![], vec![], vec![]);
+    for i in 0..steps + 3 {
+        let t0 = Instant::now();
+        let output = model.forward_with(images.clone(), grads);
+        let loss = vae_loss(&output, images.clone(), config.recon_loss);
+        let _ = loss.total.clone().inner().into_scalar::<f32>();
+        let t1 = Instant::now();
+        let grads = GradientsParams::from_grads(loss.total.backward(), &model);
+        let t2 = Instant::now();
+        model = optimizer.step(1e-3, model, grads);
+        let _ = model.encoder.num_params();
+        let t3 = Instant::now();
+        if i >= 3 {
+            fwd.push((t1 - t0).as_secs_f64());
+            bwd.push((t2 - t1).as_secs_f64());
+            opt.push((t3 - t2).as_secs_f64());
+            total.push((t3 - t0).as_secs_f64());
         }
     }
+    StepTimes { forward: median(fwd), backward: median(bwd), adam: median(opt), total: median(total) }
 }
 
 fn main() {
@@ -57,9 +120,6 @@ fn main() {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("machine: {threads} threads, {}; backend: burn 0.22.1 flex", std::env::consts::ARCH);
     println!("{:<34} {:>12} {:>14}", "measure", "median", "throughput");
-    // The trainer's images/s per variant (its own gradients), for the PyTorch comparison.
-    let mut ours: Vec<(String, f64)> = Vec::new();
-
     for (variant, grads) in [Variant::Baseline, Variant::Deeper].into_iter().flat_map(|v| [(v, WeightGradients::Gemm), (v, WeightGradients::Burn)]) {
         let which = match grads {
             WeightGradients::Gemm => "",
@@ -69,47 +129,13 @@ fn main() {
         if !wanted(&name) {
             continue;
         }
-        let device = Device::flex().autodiff();
-        device.seed(0);
-        let config = variant.config();
-        let mut model = config.init(&device);
-        let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
-        let images = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
-        let (mut fwd, mut bwd, mut opt, mut total) = (vec![], vec![], vec![], vec![]);
-        for i in 0..23 {
-            let t0 = Instant::now();
-            let output = model.forward_with(images.clone(), grads);
-            let loss = vae_loss(&output, images.clone(), config.recon_loss);
-            let _ = loss.total.clone().inner().into_scalar::<f32>();
-            let t1 = Instant::now();
-            let grads = GradientsParams::from_grads(loss.total.backward(), &model);
-            let t2 = Instant::now();
-            model = optimizer.step(1e-3, model, grads);
-            let _ = model.encoder.num_params();
-            let t3 = Instant::now();
-            if i >= 3 {
-                fwd.push((t1 - t0).as_secs_f64());
-                bwd.push((t2 - t1).as_secs_f64());
-                opt.push((t3 - t2).as_secs_f64());
-                total.push((t3 - t0).as_secs_f64());
-            }
-        }
-        let step = median(total);
-        println!("{:<34} {:>9.1} ms {:>9.0} img/s", name, step * 1e3, 128.0 / step);
-        if grads == WeightGradients::Gemm {
-            ours.push((variant.to_string(), 128.0 / step));
-        }
-        println!(
-            "{:<34} fwd {:.1} ms, bwd {:.1} ms, adam {:.1} ms",
-            "  of which",
-            median(fwd) * 1e3,
-            median(bwd) * 1e3,
-            median(opt) * 1e3
-        );
+        let step = train_step(variant, grads, 20);
+        println!("{:<34} {:>9.1} ms {:>9.0} img/s", name, step.total * 1e3, 128.0 / step.total);
+        println!("{:<34} fwd {:.1} ms, bwd {:.1} ms, adam {:.1} ms", "  of which", step.forward * 1e3, step.backward * 1e3, step.adam * 1e3);
     }
 
     if wanted("pytorch") {
-        pytorch(threads, &ours);
+        pytorch(threads);
     }
 
     // Per layer: each convolution of the baseline at its training shape (batch 128) as the model
