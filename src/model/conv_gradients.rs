@@ -730,27 +730,24 @@ mod tests {
             assert!(scale > 1e-6 && ours.len() == burns.len(), "{what}: nothing to compare");
             assert!(diff <= 1e-4 * scale, "{what}: max |diff| {diff} against max |grad| {scale}");
         };
-        for conv in &convs {
-            let [_, c_in, _, _] = conv.weight.dims();
-            let x = seeded.normal([3, c_in, 9, 9], 1.0, &device).require_grad();
+        // The input and weight gradients of sum(layer(x)²) through both routes.
+        let check = |what: String, x: Tensor<4>, weight: Tensor<4>, layer: &dyn Fn(Tensor<4>, WeightGradients) -> Tensor<4>| {
+            let x = x.require_grad();
             let run = |grads| {
-                let gradients = conv2d(conv, x.clone(), grads).powi_scalar(2).sum().backward();
-                (read(x.grad(&gradients).expect("dx")), read(conv.weight.val().grad(&gradients).expect("dw")))
+                let gradients = layer(x.clone(), grads).powi_scalar(2).sum().backward();
+                (read(x.grad(&gradients).expect("dx")), read(weight.grad(&gradients).expect("dw")))
             };
             let ((dx, dw), (burn_dx, burn_dw)) = (run(WeightGradients::Gemm), run(WeightGradients::Burn));
-            compare(format!("conv {:?} dx", conv.stride), dx, burn_dx);
-            compare(format!("conv {:?} dw", conv.stride), dw, burn_dw);
+            compare(format!("{what} dx"), dx, burn_dx);
+            compare(format!("{what} dw"), dw, burn_dw);
+        };
+        for conv in &convs {
+            let [_, c_in, _, _] = conv.weight.dims();
+            check(format!("conv {:?}", conv.stride), seeded.normal([3, c_in, 9, 9], 1.0, &device), conv.weight.val(), &|x, g| conv2d(conv, x, g));
         }
         for deconv in &deconvs {
             let [c_in, _, _, _] = deconv.weight.dims();
-            let x = seeded.normal([3, c_in, 6, 6], 1.0, &device).require_grad();
-            let run = |grads| {
-                let gradients = conv_transpose2d(deconv, x.clone(), grads).powi_scalar(2).sum().backward();
-                (read(x.grad(&gradients).expect("dx")), read(deconv.weight.val().grad(&gradients).expect("dw")))
-            };
-            let ((dx, dw), (burn_dx, burn_dw)) = (run(WeightGradients::Gemm), run(WeightGradients::Burn));
-            compare(format!("deconv {:?} dx", deconv.stride), dx, burn_dx);
-            compare(format!("deconv {:?} dw", deconv.stride), dw, burn_dw);
+            check(format!("deconv {:?}", deconv.stride), seeded.normal([3, c_in, 6, 6], 1.0, &device), deconv.weight.val(), &|x, g| conv_transpose2d(deconv, x, g));
         }
     }
 }

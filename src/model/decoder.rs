@@ -141,8 +141,9 @@ impl Decoder {
         let mut inputs = vec![super::values(pre.clone()).expect("f32 values")];
         let mut x: Tensor<4> = relu(pre).reshape([batch, self.start_channels, self.start_side, self.start_side]);
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
-            inputs.push(super::values(conv_gradients::conv_transpose2d_activated(deconv, x.clone(), crop, false, grads)).expect("f32 values"));
-            x = conv_gradients::conv_transpose2d_activated(deconv, x, crop, true, grads);
+            let pre = conv_gradients::conv_transpose2d_activated(deconv, x, crop, false, grads);
+            inputs.push(super::values(pre.clone()).expect("f32 values"));
+            x = relu(pre);
         }
         inputs
     }

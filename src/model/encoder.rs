@@ -178,8 +178,10 @@ impl Encoder {
         let mut inputs = Vec::new();
         let mut x = images;
         for conv in &self.convs {
-            inputs.push(super::values(conv_gradients::conv2d_activated(conv, x.clone(), false, grads)).expect("f32 values"));
-            x = conv_gradients::conv2d_activated(conv, x, true, grads);
+            // The fused node's ReLU is max(0, ·) of these very values: one pass per layer.
+            let pre = conv_gradients::conv2d_activated(conv, x, false, grads);
+            inputs.push(super::values(pre.clone()).expect("f32 values"));
+            x = relu(pre);
         }
         inputs.push(super::values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
         inputs
