@@ -54,7 +54,7 @@ fn pytorch(threads: usize) {
     for variant in [Variant::Baseline, Variant::Deeper] {
         let mut ratios = Vec::new();
         for round in 1..=PYTORCH_ROUNDS {
-            let ours = train_step(variant, WeightGradients::Gemm, 20).total;
+            let ours = time_train_steps(variant, WeightGradients::Gemm, 20).total;
             let theirs = match pytorch_step(threads, variant, 20) {
                 Ok((theirs, version)) => {
                     if !std::mem::replace(&mut named, true) {
@@ -84,7 +84,7 @@ struct StepTimes {
 }
 
 /// `steps` timed training steps of `variant` at batch 128 with `grads` (after 3 untimed ones).
-fn train_step(variant: Variant, grads: WeightGradients, steps: usize) -> StepTimes {
+fn time_train_steps(variant: Variant, grads: WeightGradients, steps: usize) -> StepTimes {
     let device = Device::flex().autodiff();
     device.seed(0);
     let config = variant.config();
@@ -129,7 +129,7 @@ fn main() {
         if !wanted(&name) {
             continue;
         }
-        let step = train_step(variant, grads, 20);
+        let step = time_train_steps(variant, grads, 20);
         println!("{:<34} {:>9.1} ms {:>9.0} img/s", name, step.total * 1e3, 128.0 / step.total);
         println!("{:<34} fwd {:.1} ms, bwd {:.1} ms, adam {:.1} ms", "  of which", step.forward * 1e3, step.backward * 1e3, step.adam * 1e3);
     }
