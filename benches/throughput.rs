@@ -12,7 +12,11 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use vae_lab::model::{Variant, WeightGradients, conv_gradients, vae_loss};
+use vae_lab::model::vae_loss;
+use vae_lab::study::Variant;
+use vae_lab::kernels::conv_gradients::WeightGradients;
+use vae_lab::kernels::conv_gradients;
+use vae_lab::model::VaeConfig;
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -87,7 +91,7 @@ struct StepTimes {
 fn time_train_steps(variant: Variant, grads: WeightGradients, steps: usize) -> StepTimes {
     let device = Device::flex().autodiff();
     device.seed(0);
-    let config = variant.config();
+    let config = VaeConfig::from(variant);
     let mut model = config.init(&device);
     let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
     let images = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
@@ -144,7 +148,7 @@ fn main() {
     if wanted("layer") {
         let device = Device::flex().autodiff();
         device.seed(0);
-        let model = Variant::Baseline.config().init(&device);
+        let model = VaeConfig::from(Variant::Baseline).init(&device);
         let mut x = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
         let mut layers: Vec<(String, Tensor<4>, Box<dyn Fn(Tensor<4>, WeightGradients) -> Tensor<4>>)> = Vec::new();
         for (i, conv) in model.encoder.convs().iter().enumerate() {
@@ -184,7 +188,7 @@ fn main() {
 
     let device = Device::flex();
     device.seed(0);
-    let model = Variant::Baseline.config().init(&device);
+    let model = VaeConfig::from(Variant::Baseline).init(&device);
     for n in [1usize, 900] {
         let name = format!("decode {n} latent(s) baseline");
         if !wanted(&name) {

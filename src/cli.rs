@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use vae_lab::model::Variant;
+use vae_lab::study::Variant;
 use vae_lab::train::{self, Backend, Event, TrainOptions};
 
 #[derive(Parser)]
@@ -143,10 +143,10 @@ enum Command {
 }
 
 /// Prints `findings`' sentences, the seed spread with the shipped baseline (in `models`) counted.
-fn print_sentences(models: &std::path::Path, findings: &vae_lab::findings::Findings) -> Result<(), String> {
+fn print_sentences(models: &std::path::Path, findings: &vae_lab::study::findings::Findings) -> Result<(), String> {
     let shipped = train::eval::shipped_metrics(models, findings)?;
-    let baseline = shipped.iter().find(|m| m.variant == "baseline").map(vae_lab::findings::SeedRun::of);
-    for sentence in vae_lab::findings::reading::all(findings, baseline.as_ref()) {
+    let baseline = shipped.iter().find(|m| m.variant == "baseline").map(vae_lab::study::findings::SeedRun::of);
+    for sentence in vae_lab::train::findings::reading::all(findings, baseline.as_ref()) {
         println!("- {sentence}");
     }
     Ok(())
@@ -169,7 +169,7 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{}", train::report::markdown_table(&models)?);
             let path = models.join("findings.json");
             if let Ok(bytes) = std::fs::read(&path) {
-                let findings: vae_lab::findings::Findings =
+                let findings: vae_lab::study::findings::Findings =
                     serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
                 println!();
                 print_sentences(&models, &findings)?;
@@ -237,7 +237,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Eval { page_only: true, models, seeds, .. } => {
             let path = models.join("findings.json");
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `eval` without --page-only first)", path.display()))?;
-            let mut findings: vae_lab::findings::Findings =
+            let mut findings: vae_lab::study::findings::Findings =
                 serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
             findings.seeds = train::eval::seed_runs(&seeds)?;
             train::eval::write_findings(&models, &findings)?;

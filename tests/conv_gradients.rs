@@ -8,8 +8,10 @@ use burn::module::Module;
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use vae_lab::model::training::{self, StepSettings};
-use vae_lab::model::{Variant, WeightGradients};
+use vae_lab::train::step::{self, StepSettings};
+use vae_lab::study::Variant;
+use vae_lab::kernels::conv_gradients::WeightGradients;
+use vae_lab::model::VaeConfig;
 
 /// Digit-like batches: a few bright strokes on black, the same for both runs.
 fn batches(count: usize, batch: usize, device: &Device) -> Vec<Tensor<4>> {
@@ -35,15 +37,15 @@ fn batches(count: usize, batch: usize, device: &Device) -> Vec<Tensor<4>> {
 /// The losses of 20 steps of the trainer's `training::step` from `variant`'s one initialisation.
 fn losses(variant: Variant, grads: WeightGradients, device: &Device, data: &[Tensor<4>]) -> Vec<f32> {
     device.seed(7);
-    let config = variant.config();
+    let config = VaeConfig::from(variant);
     let mut model = config.init(device);
-    let mut optimizer = training::adam();
+    let mut optimizer = step::adam();
     let settings = StepSettings { weight_gradients: grads, ..StepSettings::study(config.recon_loss) };
     device.seed(11);
     let mut out = Vec::new();
     for images in data {
         let loss;
-        (model, loss) = training::step(model, &mut optimizer, images.clone(), &settings);
+        (model, loss) = step::step(model, &mut optimizer, images.clone(), &settings);
         out.push(loss.total.inner().into_scalar::<f32>());
     }
     assert!(model.num_params() > 0);

@@ -4,7 +4,7 @@ mod common;
 
 use vae_lab::data::masked_error;
 use vae_lab::engine::{Engine, EngineError};
-use vae_lab::model::Variant;
+use vae_lab::study::Variant;
 
 fn engine_with(variant: Variant) -> Engine {
     let engine = Engine::cpu();

@@ -4,7 +4,7 @@
 mod common;
 
 use burn::prelude::Device;
-use vae_lab::findings::{Findings, VariantFindings};
+use vae_lab::study::findings::{Findings, VariantFindings};
 use vae_lab::train::eval::{SLICE_DIGITS, load_shipped, variant_findings};
 use vae_lab::train::export::sha256_hex;
 
@@ -80,7 +80,7 @@ fn the_shipped_figures_are_what_the_drawing_code_gives() {
     let shipped = findings.page.clone().expect("findings.json has the page's figures");
     let models = common::root().join("www/models");
     let metrics = vae_lab::train::eval::shipped_metrics(&models, &findings).expect("training records");
-    let drawn = vae_lab::findings::page::render(&Findings { page: None, ..findings }, &metrics);
+    let drawn = vae_lab::train::findings::render(&Findings { page: None, ..findings }, &metrics);
     assert!(shipped == drawn, "the figures in findings.json are stale: run `cargo run --release -- eval --page-only`");
     assert!(shipped.figures.iter().all(|f| !f.reading.is_empty() && f.reading != "Not measured yet." || f.name == "seeds"), "a figure without its sentence");
 }

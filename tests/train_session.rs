@@ -8,8 +8,8 @@
 mod common;
 
 use vae_lab::data::{Digits, Mnist};
-use vae_lab::model::train_settings::TrainSettings;
-use vae_lab::model::{Architecture, Variant};
+use vae_lab::study::train_settings::TrainSettings;
+use vae_lab::study::{Architecture, Variant};
 use vae_lab::train::session::Session;
 use vae_lab::train::{Backend, Event, TrainOptions, take, train};
 

@@ -6,10 +6,10 @@ mod common;
 use std::sync::Mutex;
 
 use vae_lab::data::Mnist;
-use vae_lab::metrics::Metrics;
-use vae_lab::model::Variant;
+use vae_lab::study::metrics::Metrics;
+use vae_lab::study::Variant;
 use burn::prelude::*;
-use vae_lab::engine::load_vae;
+use vae_lab::model::weights::load_vae;
 use vae_lab::train::{Backend, TrainOptions, batch_tensor, take, train};
 
 fn tiny_mnist(images: usize) -> Mnist {

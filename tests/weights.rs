@@ -5,24 +5,25 @@ mod common;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use vae_lab::engine::{WeightsError, load_vae};
-use vae_lab::metrics::{LatentPoints, Metrics, knn_label_agreement};
-use vae_lab::model::Variant;
+use vae_lab::model::weights::{WeightsError, load_vae};
+use vae_lab::study::metrics::{LatentPoints, Metrics, knn_label_agreement};
+use vae_lab::study::Variant;
 use vae_lab::train::evaluate;
 use vae_lab::train::points::latent_means;
 use vae_lab::train::export::{Manifest, sha256_hex};
+use vae_lab::model::VaeConfig;
 
 #[test]
 fn save_then_load_gives_bit_identical_outputs() {
     let device = Device::flex();
     for variant in Variant::ALL {
         device.seed(7);
-        let model = variant.config().init(&device);
+        let model = VaeConfig::from(variant).init(&device);
         let bytes = model.clone().into_record().into_bytes().expect("serialises").to_vec();
         // A fresh model has other random weights until the record is applied.
         let loaded = load_vae(variant, bytes, &device).expect("loads");
         let images = Tensor::<4>::random([4, 1, 28, 28], Distribution::Default, &device);
-        let z = Tensor::<2>::random([4, variant.config().latent_dim], Distribution::Default, &device);
+        let z = Tensor::<2>::random([4, variant.latent_dim()], Distribution::Default, &device);
         let a: Vec<f32> = model.reconstruct(images.clone()).into_data().try_to_vec().unwrap();
         let b: Vec<f32> = loaded.reconstruct(images).into_data().try_to_vec().unwrap();
         assert_eq!(a, b, "{variant}: reconstruction differs after the round trip");
@@ -35,7 +36,7 @@ fn save_then_load_gives_bit_identical_outputs() {
 #[test]
 fn corrupt_or_mismatched_weights_give_errors_not_panics() {
     let device = Device::flex();
-    let bytes = Variant::Baseline.config().init(&device).into_record().into_bytes().unwrap().to_vec();
+    let bytes = VaeConfig::from(Variant::Baseline).init(&device).into_record().into_bytes().unwrap().to_vec();
     for broken in [Vec::new(), b"not a model".to_vec(), bytes[..bytes.len() / 2].to_vec()] {
         assert!(matches!(
             load_vae(Variant::Baseline, broken, &device),
@@ -53,7 +54,7 @@ fn corrupt_or_mismatched_weights_give_errors_not_panics() {
 fn weights_with_non_finite_values_are_refused() {
     let device = Device::flex();
     for (dtype_half, poison) in [(false, f32::NAN), (false, f32::INFINITY), (true, f32::NAN)] {
-        let model = Variant::Baseline.config().init(&device);
+        let model = VaeConfig::from(Variant::Baseline).init(&device);
         // Poison one bias value of the decoder's output layer: a valid record otherwise.
         struct Poison(f32, bool);
         impl burn::module::ModuleMapper for Poison {
@@ -106,7 +107,7 @@ fn every_committed_model_loads_and_matches_its_metrics() {
         assert_eq!(metrics.kl_per_dim.len(), metrics.latent_dim);
         let model = load_vae(variant, weights, &device).expect("committed weights load");
         assert_eq!(model.num_params(), metrics.params);
-        let kind = variant.config().recon_loss;
+        let kind = variant.recon_loss();
         let eval = evaluate(&model, &sample, kind, 1, &device);
         let gap = (eval.loss - metrics.final_test_loss).abs() / metrics.final_test_loss;
         println!(
@@ -135,7 +136,7 @@ fn the_shipped_sample_holds_the_studys_inpainting_digits() {
 fn a_half_precision_file_loads_as_the_rounded_model() {
     let device = Device::flex();
     device.seed(3);
-    let model = Variant::Latent10.config().init(&device);
+    let model = VaeConfig::from(Variant::Latent10).init(&device);
     let bytes = vae_lab::train::export::to_half(model.clone()).into_record().into_bytes().unwrap().to_vec();
     let f32_bytes = model.clone().into_record().into_bytes().unwrap().len();
     assert!(bytes.len() * 10 < f32_bytes * 6, "an f16 file is about half the size");

@@ -34,14 +34,14 @@ use rand_distr::StandardNormal;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use super::explore::{MANIFOLD, manifold_latents};
-use super::lab::Lab;
-use super::sources::prior_samples;
-use super::state::study_mask;
+use crate::app::modes::explore::{MANIFOLD, manifold_latents};
+use crate::app::context::Lab;
+use crate::app::widgets::sources::prior_samples;
+use crate::app::view::state::study_mask;
 use crate::data::PIXELS;
 use crate::engine::{BackendKind, Engine};
-use crate::engine::browser::{field, now_ms};
-use crate::model::Variant;
+use crate::engine::web::{field, now_ms};
+use crate::study::Variant;
 
 fn hook() -> Option<Object> {
     let window = web_sys::window()?;
@@ -53,15 +53,6 @@ fn hook() -> Option<Object> {
             Reflect::set(&window, &key, &object).ok()?;
             Some(object)
         }
-    }
-}
-
-/// Records the first finished reconstruction (only the first call counts).
-pub fn record_first_reconstruction() {
-    let Some(hook) = hook() else { return };
-    let key = JsValue::from_str("firstReconstructionMs");
-    if Reflect::get(&hook, &key).map(|v| v.is_undefined()).unwrap_or(false) {
-        let _ = Reflect::set(&hook, &key, &JsValue::from_f64(now_ms()));
     }
 }
 
@@ -91,7 +82,7 @@ fn check_setup(lab: Lab, options: &JsValue, scale: f32) -> Result<(Rc<Engine>, V
         return Err(format!("the {variant} model is not loaded yet"));
     }
     let mut rng = StdRng::seed_from_u64(seed);
-    let z = (0..batch * variant.config().latent_dim).map(|_| scale * rng.sample::<f32, _>(StandardNormal)).collect();
+    let z = (0..batch * variant.latent_dim()).map(|_| scale * rng.sample::<f32, _>(StandardNormal)).collect();
     Ok((engine, variant, batch, z))
 }
 
@@ -145,6 +136,12 @@ async fn check_fast_path(lab: Lab, options: JsValue) -> Result<JsValue, String> 
 /// Installs `window.vaeLab.bench`, `checkDecodeWorkers` and `checkFastPath`.
 pub fn install(lab: Lab) {
     let Some(hook) = hook() else { return };
+    let first = hook.clone();
+    Effect::new(move || {
+        if let Some(ms) = lab.first_ready_ms.get() {
+            let _ = Reflect::set(&first, &JsValue::from_str("firstReconstructionMs"), &JsValue::from_f64(ms));
+        }
+    });
     let bench = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |options: JsValue| {
         wasm_bindgen_futures::future_to_promise(async move {
             run(lab, options).await.map(JsValue::from_f64).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
@@ -205,7 +202,7 @@ async fn time(lab: Lab, engine: &Engine, options: JsValue, on_this_thread: bool)
     if !lab.ready_untracked(variant) {
         return Err(format!("the {variant} model is not loaded yet"));
     }
-    let latent = variant.config().latent_dim;
+    let latent = variant.latent_dim();
     let digits: Vec<f32> = lab.gallery.with_untracked(|g| match g {
         Some(Ok(g)) => (0..batch).flat_map(|k| g.digits.intensities(&[k % g.digits.len()])).collect(),
         _ => vec![0.5; batch * PIXELS],

@@ -1,48 +1,24 @@
-//! The page (Leptos, client-side rendering). One file per mode; the others each do one job:
-//! start-up, the shared context, the shell around the modes, the link, the input sources, the
-//! frame runner. Components talk to the engine, never to burn.
-
-pub mod link;
-pub mod state;
+//! The page (Leptos, client-side rendering), bottom to top: the view (`view`: its state, the
+//! signals that hold it, the link codec and the share link), the shared context (`context`),
+//! engine calls from a mode (`timed`), the widgets the modes share (`widgets`), one module per
+//! mode (`modes`), the shell around them (`shell`) and start-up (`start`). Components talk to
+//! the engine, never to burn.
 
 #[cfg(target_arch = "wasm32")]
 mod bench_hook;
 #[cfg(target_arch = "wasm32")]
-mod compare;
+mod context;
 #[cfg(target_arch = "wasm32")]
-mod draw;
-#[cfg(target_arch = "wasm32")]
-mod explore;
-#[cfg(target_arch = "wasm32")]
-mod files;
-#[cfg(target_arch = "wasm32")]
-mod frame_runner;
-#[cfg(target_arch = "wasm32")]
-mod generate;
-#[cfg(target_arch = "wasm32")]
-mod inpaint;
-#[cfg(target_arch = "wasm32")]
-mod lab;
-#[cfg(target_arch = "wasm32")]
-mod latent_map;
-#[cfg(target_arch = "wasm32")]
-mod paint;
-#[cfg(target_arch = "wasm32")]
-mod report;
-#[cfg(target_arch = "wasm32")]
-mod share;
+mod modes;
 #[cfg(target_arch = "wasm32")]
 mod shell;
 #[cfg(target_arch = "wasm32")]
-mod sources;
-#[cfg(target_arch = "wasm32")]
 mod start;
 #[cfg(target_arch = "wasm32")]
-mod train;
+mod timed;
+pub mod view;
 #[cfg(target_arch = "wasm32")]
-mod training;
-#[cfg(target_arch = "wasm32")]
-mod view;
+mod widgets;
 
 #[cfg(target_arch = "wasm32")]
 pub use start::mount;

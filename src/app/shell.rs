@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::lab::{ModelStatus, use_lab};
-use super::state::Mode;
-use crate::model::Variant;
+use crate::app::context::{ModelStatus, use_lab};
+use crate::app::view::state::Mode;
+use crate::study::Variant;
 
 /// The page's layout.
 #[component]
@@ -18,7 +18,7 @@ pub fn Shell() -> impl IntoView {
                 <h1>"VAE Lab"</h1>
                 <p class="tagline">"Variational autoencoders on MNIST, running in your browser."</p>
             </div>
-            <super::share::CopyLink/>
+            <crate::app::view::share::CopyLink/>
             <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
                 {move || match lab.backend.get() {
                     None => "Starting…".to_string(),
@@ -59,13 +59,13 @@ pub fn Shell() -> impl IntoView {
         }}
         <main>
             {move || match mode.get() {
-                Mode::Draw => view! { <super::draw::DrawMode/> }.into_any(),
-                Mode::Inpaint => view! { <super::inpaint::InpaintMode/> }.into_any(),
-                Mode::Generate => view! { <super::generate::GenerateMode/> }.into_any(),
-                Mode::Explore => view! { <super::explore::ExploreMode/> }.into_any(),
-                Mode::Compare => view! { <super::compare::CompareMode/> }.into_any(),
-                Mode::Report => view! { <super::report::ReportMode/> }.into_any(),
-                Mode::Train => view! { <super::train::TrainMode/> }.into_any(),
+                Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
+                Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
+                Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
+                Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),
+                Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
+                Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
+                Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
             }}
         </main>
         <footer>

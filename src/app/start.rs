@@ -7,16 +7,17 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::lab::{Gallery, Lab, ModelStatus, hashed_url, timed};
-use super::link::ForcedBackend;
-use super::share;
-use super::sources::prior_samples;
-use super::state::InpaintSource;
-use super::view::View;
+use crate::app::context::{Gallery, Lab, ModelStatus, hashed_url};
+use crate::app::timed::timed;
+use crate::app::view::link::ForcedBackend;
+use crate::app::view::share;
+use crate::app::widgets::sources::prior_samples;
+use crate::app::view::state::InpaintSource;
+use crate::app::view::signals::View;
 use crate::data::Digits;
-use crate::engine::browser::{fetch_bytes, start, verify};
-use crate::metrics;
-use crate::model::Variant;
+use crate::engine::web::{fetch_bytes, verify};
+use crate::study::metrics;
+use crate::study::Variant;
 
 unsafe extern "C" {
     /// Runs the static constructors (cubecl registers its IR dialects through `inventory`).
@@ -34,10 +35,10 @@ pub fn mount() {
     // The WebGPU build also runs in the training worker on WebGPU, and the CPU build in the
     // decode workers; neither has a page to mount.
     #[cfg(feature = "train")]
-    if crate::engine::train_worker::serve_if_trainer() {
+    if crate::engine::workers::train::serve_if_trainer() {
         return;
     }
-    if crate::engine::decode_pool::serve_if_worker() {
+    if crate::engine::workers::decode::serve_if_worker() {
         return;
     }
     leptos::mount::mount_to_body(App);
@@ -73,11 +74,11 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
         for entry in manifest.variants {
             let Some(variant) = Variant::from_name(&entry.variant) else { continue };
             let url = format!("models/{}", entry.metrics.file);
-            let latent = variant.config().latent_dim;
+            let latent = variant.latent_dim();
             let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
                 .await
                 .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
-                .and_then(|b| metrics::parse::metrics(&b, &url, variant.name(), latent));
+                .and_then(|b| crate::study::parse::metrics(&b, &url, variant.name(), latent));
             match loaded {
                 Ok(metrics) => lab.metrics.update(|m| {
                     m.insert(entry.variant.clone(), metrics);
@@ -108,7 +109,8 @@ fn App() -> impl IntoView {
     let lab = Lab {
         view: View::new(link.state.clone()),
         engine: StoredValue::new_local(None),
-        link: share::LinkState::new(),
+        link: crate::app::view::history::LinkState::new(),
+        first_ready_ms: RwSignal::new(None),
         backend: RwSignal::new(None),
         yours: RwSignal::new(None),
         notice: RwSignal::new(None),
@@ -122,24 +124,24 @@ fn App() -> impl IntoView {
         file_problems: RwSignal::new(Vec::new()),
     };
     provide_context(lab);
-    let training = super::training::Training::new();
+    let training = crate::app::modes::train::run::Training::new();
     provide_context(training);
-    super::bench_hook::install(lab);
+    crate::app::bench_hook::install(lab);
     share::keep_link_in_step(lab, link.backend);
     let link_notice = share::dropped_notice(&link.dropped);
 
     spawn_local(async move {
-        let (engine, notice) = start(link.backend != Some(ForcedBackend::Cpu)).await;
+        let (engine, notice) = crate::engine::device::start(link.backend != Some(ForcedBackend::Cpu)).await;
         lab.backend.set(Some(engine.backend().label()));
         let notices: Vec<String> = [link_notice, notice].into_iter().flatten().collect();
         lab.notice.set((!notices.is_empty()).then(|| notices.join(" ")));
         lab.engine.set_value(Some(Rc::new(engine)));
         // A model trained here before comes back before the first model is asked for.
-        super::training::restore(lab, training).await;
+        crate::app::modes::train::run::restore(lab, training).await;
         let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
         let manifest = fetch_bytes("models/manifest.json", |_| {})
             .await
-            .and_then(|b| metrics::parse::manifest(&b, "models/manifest.json", &known));
+            .and_then(|b| crate::study::parse::manifest(&b, "models/manifest.json", &known));
         lab.manifest.set(Some(manifest));
         lab.ensure_model(lab.view.variant.get_untracked());
     });
@@ -186,7 +188,7 @@ fn App() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            let latent = sample.variant.config().latent_dim;
+            let latent = sample.variant.latent_dim();
             let z = prior_samples(sample.variant, sample.seed, sample.temperature);
             let Some(z) = z.get(sample.tile * latent..(sample.tile + 1) * latent) else { return };
             if let Some(Ok(pixels)) = timed(lab, async |engine| engine.decode(sample.variant, z).await).await {
@@ -195,5 +197,5 @@ fn App() -> impl IntoView {
         });
     });
 
-    view! { <super::shell::Shell/> }
+    view! { <crate::app::shell::Shell/> }
 }

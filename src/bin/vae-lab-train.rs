@@ -13,7 +13,7 @@ fn main() {
     // Once, explicitly: otherwise wasm-ld reruns every constructor around each exported call.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    vae_lab::engine::train_worker::serve();
+    vae_lab::engine::workers::train::serve();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

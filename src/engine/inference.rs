@@ -12,7 +12,10 @@ use burn::prelude::*;
 
 use crate::model::weights::{WeightsError, load_vae};
 use crate::data::{PIXELS, SIDE};
-use crate::model::{CpuDecoder, CpuEncoder, SubPixelDecoder, Vae, Variant};
+use crate::model::Vae;
+use crate::kernels::cpu_fused::{CpuDecoder, CpuEncoder};
+use crate::kernels::sub_pixel::SubPixelDecoder;
+use crate::study::Variant;
 
 /// Which compute path runs the models.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +98,7 @@ pub struct Engine {
     lost: Cell<bool>,
     /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
-    pool: Option<super::decode_pool::DecodePool>,
+    pool: Option<super::workers::decode_pool::DecodePool>,
 }
 
 impl Engine {
@@ -122,7 +125,7 @@ impl Engine {
 
     /// Adds Web Workers that share big CPU decodes (see `decode_pool`).
     #[cfg(target_arch = "wasm32")]
-    pub fn with_decode_pool(mut self, pool: Option<super::decode_pool::DecodePool>) -> Engine {
+    pub fn with_decode_pool(mut self, pool: Option<super::workers::decode_pool::DecodePool>) -> Engine {
         self.pool = pool;
         self
     }
@@ -257,7 +260,7 @@ impl Engine {
 
     /// How many latents `z` holds, if a whole number of `variant`'s.
     fn count_latents(variant: Variant, z: &[f32]) -> Result<usize, EngineError> {
-        let latent = variant.config().latent_dim;
+        let latent = variant.latent_dim();
         if z.is_empty() || z.len() % latent != 0 {
             return Err(EngineError::BadInput(format!("{} values is not a whole number of {latent}-D latents", z.len())));
         }
@@ -285,8 +288,8 @@ impl Engine {
         let model = self.model(variant)?;
         #[cfg(target_arch = "wasm32")]
         if let Some(pool) = self.pool.as_ref().filter(|p| p.usable()) {
-            let n = z.len() / variant.config().latent_dim;
-            if n >= super::decode_pool::MIN_POOLED_BATCH && z.len() % variant.config().latent_dim == 0 {
+            let n = z.len() / variant.latent_dim();
+            if n >= super::workers::decode_pool::MIN_POOLED_BATCH && z.len() % variant.latent_dim() == 0 {
                 match pool.decode(variant, z).await {
                     Ok(pixels) => return Ok(pixels),
                     // Not lost: decoded below, on this thread.

@@ -1,18 +1,17 @@
 //! The engine between the page and the model: owns the device, the weights and the asynchronous
 //! readback. Components talk to it with plain numbers and never name a burn type.
+//!
+//! `web` is the leaf every browser call goes through; `device` picks WebGPU or the CPU;
+//! `inference` is the one dispatch point for the modes; `workers` holds both sides of the decode
+//! and training workers and their messages; `model_store` keeps "your model" in IndexedDB.
 
 #[cfg(target_arch = "wasm32")]
-pub mod browser;
-#[cfg(target_arch = "wasm32")]
-pub mod decode_pool;
+pub mod device;
 pub mod inference;
 #[cfg(target_arch = "wasm32")]
 pub mod model_store;
 #[cfg(target_arch = "wasm32")]
-pub mod train_client;
-pub mod train_protocol;
-#[cfg(all(target_arch = "wasm32", feature = "train"))]
-pub mod train_worker;
+pub mod web;
+pub mod workers;
 
 pub use inference::{BackendKind, Encoded, Engine, EngineError, Inpainting};
-pub use crate::model::weights::{WeightsError, load_vae};

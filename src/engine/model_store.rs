@@ -8,7 +8,7 @@ use serde_bytes::ByteBuf;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::metrics::Metrics;
+use crate::study::metrics::Metrics;
 
 const DATABASE: &str = "vae-lab";
 const STORE: &str = "models";

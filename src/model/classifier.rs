@@ -8,7 +8,7 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::encoder::{dense, stride2_conv};
+use super::layers::{dense, stride2_conv};
 
 /// The ten classes.
 pub const CLASSES: usize = 10;

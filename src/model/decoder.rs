@@ -7,13 +7,10 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::config::VaeConfig;
-use super::conv_gradients::{self, WeightGradients};
-use super::cpu_fused::{Conv, ConvKind, CpuDecoder};
-use super::sub_pixel::{PhaseConv, SubPixelDecoder};
-use super::{bias_values, channel_last_storage, values};
-use super::encoder::dense;
-use super::init::{glorot_uniform, zeros};
+use super::layers::{bias_values, channel_last_storage, dense, feature_sides, glorot_uniform, values, zeros};
+use crate::kernels::conv_gradients::{self, WeightGradients};
+use crate::kernels::cpu_fused::{Conv, ConvKind, CpuDecoder};
+use crate::kernels::sub_pixel::{PhaseConv, SubPixelDecoder};
 
 fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, device: &Device) {
     // burn's layout is [c_in, c_out, kh, kw]; Keras' fans are 9·c_out and 9·c_in.
@@ -61,7 +58,7 @@ impl DecoderConfig {
     /// Builds the decoder on `device`.
     pub fn init(&self, device: &Device) -> Decoder {
         let layers = self.conv_filters.len();
-        let sides = VaeConfig::feature_sides(self.image_side, layers);
+        let sides = feature_sides(self.image_side, layers);
         let start_side = sides[layers];
         let start_channels = self.conv_filters[layers - 1];
         let mut deconvs = Vec::with_capacity(layers);
@@ -138,11 +135,11 @@ impl Decoder {
     pub(crate) fn relu_inputs(&self, z: Tensor<2>, grads: WeightGradients) -> Vec<Vec<f32>> {
         let [batch, _] = z.dims();
         let pre = self.dense.forward(z);
-        let mut inputs = vec![super::values(pre.clone()).expect("f32 values")];
+        let mut inputs = vec![values(pre.clone()).expect("f32 values")];
         let mut x: Tensor<4> = relu(pre).reshape([batch, self.start_channels, self.start_side, self.start_side]);
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
             let pre = conv_gradients::conv_transpose2d_activated(deconv, x, crop, false, grads);
-            inputs.push(super::values(pre.clone()).expect("f32 values"));
+            inputs.push(values(pre.clone()).expect("f32 values"));
             x = relu(pre);
         }
         inputs
@@ -256,13 +253,14 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Variant;
-    use crate::model::seeded::Seeded;
+    use crate::model::VaeConfig;
+    use crate::study::Variant;
+    use crate::kernels::seeded::Seeded;
 
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
     fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
-        let mut decoder = variant.config().init(device).decoder;
+        let mut decoder = VaeConfig::from(variant).init(device).decoder;
         decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
         decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
         for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {
@@ -279,7 +277,7 @@ mod tests {
         let mut seeded = Seeded::new(seed);
         for variant in Variant::ALL {
             let decoder = random_decoder(variant, &mut seeded, &device);
-            let z = seeded.normal([9, variant.config().latent_dim], 2.0, &device);
+            let z = seeded.normal([9, variant.latent_dim()], 2.0, &device);
             let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
             let got = decode(&decoder, z);
             assert_eq!(got.len(), expected.len(), "{form}, {variant:?}");

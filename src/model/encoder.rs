@@ -2,37 +2,14 @@
 
 use burn::config::Config;
 use burn::module::Param;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::conv::Conv2d;
+use burn::nn::{Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::config::VaeConfig;
-use super::conv_gradients::{self, WeightGradients};
-use super::cpu_fused::{Conv, ConvKind, CpuEncoder};
-use super::{bias_values, channel_last_storage, values};
-use super::init::{glorot_uniform, zeros};
-
-/// A Keras-initialised dense layer.
-pub(crate) fn dense(d_input: usize, d_output: usize, device: &Device) -> Linear {
-    let mut linear = LinearConfig::new(d_input, d_output).init(device);
-    // burn stores Linear weights as [d_input, d_output].
-    linear.weight = glorot_uniform([d_input, d_output], d_input, d_output, device);
-    linear.bias = Some(zeros(d_output, device));
-    linear
-}
-
-/// A Keras-initialised 3×3 stride-2 `same` convolution: TensorFlow's asymmetric padding (extra
-/// row/col at the bottom/right), which burn's `Same` reproduces.
-pub(crate) fn stride2_conv(in_channels: usize, filters: usize, device: &Device) -> Conv2d {
-    let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
-        .with_stride([2, 2])
-        .with_padding(PaddingConfig2d::Same)
-        .init(device);
-    conv.weight = glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
-    conv.bias = Some(zeros(filters, device));
-    conv
-}
+use super::layers::{bias_values, channel_last_storage, dense, feature_sides, stride2_conv, values};
+use crate::kernels::conv_gradients::{self, WeightGradients};
+use crate::kernels::cpu_fused::{Conv, ConvKind, CpuEncoder};
 
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
@@ -62,7 +39,7 @@ impl EncoderConfig {
                 conv
             })
             .collect();
-        let sides = VaeConfig::feature_sides(self.image_side, self.conv_filters.len());
+        let sides = feature_sides(self.image_side, self.conv_filters.len());
         let last_side = sides[sides.len() - 1];
         let flat = in_channels * last_side * last_side;
         Encoder {
@@ -180,10 +157,10 @@ impl Encoder {
         for conv in &self.convs {
             // The fused node's ReLU is max(0, ·) of these very values: one pass per layer.
             let pre = conv_gradients::conv2d_activated(conv, x, false, grads);
-            inputs.push(super::values(pre.clone()).expect("f32 values"));
+            inputs.push(values(pre.clone()).expect("f32 values"));
             x = relu(pre);
         }
-        inputs.push(super::values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
+        inputs.push(values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
         inputs
     }
 }
@@ -191,13 +168,14 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Variant;
-    use crate::model::seeded::Seeded;
+    use crate::model::VaeConfig;
+    use crate::study::Variant;
+    use crate::kernels::seeded::Seeded;
 
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
     fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
-        let mut encoder = variant.config().init(device).encoder;
+        let mut encoder = VaeConfig::from(variant).init(device).encoder;
         for conv in encoder.convs.iter_mut() {
             conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
             conv.weight = seeded.weights(&conv.weight, 3.0);

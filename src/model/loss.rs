@@ -4,7 +4,8 @@
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::{ReconLoss, VaeOutput};
+use super::vae::VaeOutput;
+use crate::study::ReconLoss;
 
 /// Batch-mean loss terms, each a one-element tensor (so the total can be back-propagated).
 #[derive(Debug, Clone)]

@@ -6,7 +6,9 @@ use burn::prelude::Device;
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 
-use super::{Architecture, Vae, Variant};
+use super::config::VaeConfig;
+use super::vae::Vae;
+use crate::study::{Architecture, Variant};
 
 /// Why a weights file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +44,7 @@ pub enum WeightsError {
 /// Builds `variant` on `device` with the weights in `bytes` (a burnpack record, f32 or f16; f16
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
-    load_module(variant.name(), variant.config().init(device), bytes)
+    load_module(variant.name(), VaeConfig::from(variant).init(device), bytes)
 }
 
 /// The architecture a model trained in the page has, read off its weights: the first of the
@@ -53,7 +55,7 @@ pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsEr
     for deeper in [false, true] {
         for latent_dim in 1..=Architecture::MAX_LATENT {
             let architecture = Architecture { deeper, latent_dim, mse: false };
-            match load_module(name, architecture.config().init(device), bytes.to_vec()) {
+            match load_module(name, VaeConfig::from(architecture).init(device), bytes.to_vec()) {
                 Ok(_) => return Ok(architecture),
                 Err(WeightsError::Mismatch { .. }) => continue,
                 Err(e) => return Err(e),

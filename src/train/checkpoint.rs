@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::EpochRecord;
+use crate::study::metrics::EpochRecord;
 
 /// Progress saved beside the model and optimizer records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

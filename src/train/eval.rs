@@ -15,11 +15,13 @@ use super::sample::STUDY_DIGITS;
 use super::write_file;
 use crate::data::quality::{psnr, ssim};
 use crate::data::{Digits, PIXELS, SIDE};
-use crate::findings::*;
-use crate::metrics::{ManifestFile, Metrics};
+use crate::study::findings::*;
+use crate::study::metrics::{ManifestFile, Metrics};
 use crate::model::classifier::{CLASSES, DigitClassifier};
 use crate::model::weights::load_vae;
-use crate::model::{ReconLoss, Vae, VaeOutput, Variant, vae_loss};
+use crate::model::{Vae, VaeOutput, vae_loss};
+use crate::study::{ReconLoss, Variant};
+use crate::model::VaeConfig;
 
 /// Rounds of iterative inpainting (the page's default).
 pub const INPAINT_ROUNDS: usize = 20;
@@ -86,7 +88,7 @@ pub fn findings(shipped: &Shipped, test: &Digits, slice: &Digits, seeds_dir: &Pa
     for (variant, model) in &shipped.models {
         progress(variant.name());
         variants.push(variant_findings(*variant, model, &shipped.classifier, test, SAMPLES, device));
-        if variant.config().recon_loss == ReconLoss::Bce {
+        if variant.recon_loss() == ReconLoss::Bce {
             loss_check.push(keras_loss_check(*variant, model, test, device));
         }
     }
@@ -130,7 +132,7 @@ pub fn shipped_metrics(models: &Path, findings: &Findings) -> Result<Vec<Metrics
 /// Draws the page's figures of `findings` and writes both into `models/findings.json`.
 pub fn write_findings(models: &Path, findings: &Findings) -> Result<Findings, String> {
     let mut findings = findings.clone();
-    findings.page = Some(crate::findings::page::render(&findings, &shipped_metrics(models, &findings)?));
+    findings.page = Some(crate::train::findings::render(&findings, &shipped_metrics(models, &findings)?));
     let json = serde_json::to_vec_pretty(&findings).map_err(|e| e.to_string())?;
     write_file(&models.join("findings.json"), &json)?;
     Ok(findings)
@@ -138,7 +140,7 @@ pub fn write_findings(models: &Path, findings: &Findings) -> Result<Findings, St
 
 /// One variant's measurements on `digits`, with `samples` prior samples per temperature.
 pub fn variant_findings(variant: Variant, model: &Vae, judge: &DigitClassifier, digits: &Digits, samples: usize, device: &Device) -> VariantFindings {
-    let config = variant.config();
+    let config = VaeConfig::from(variant);
     let latent = config.latent_dim;
     let evaluation = evaluate(model, digits, config.recon_loss, SEED, device);
     let n = digits.len();

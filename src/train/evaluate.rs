@@ -3,7 +3,8 @@
 use burn::prelude::*;
 
 use crate::data::{Digits, SIDE};
-use crate::model::{ReconLoss, Vae, kl_per_dim, vae_loss};
+use crate::model::{Vae, kl_per_dim, vae_loss};
+use crate::study::ReconLoss;
 
 /// Mean per-image loss terms over a set, and the mean KL of each latent dimension.
 #[derive(Debug, Clone, PartialEq)]

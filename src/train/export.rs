@@ -9,9 +9,10 @@ use burn::tensor::DType;
 use sha2::{Digest, Sha256};
 
 use super::write_file;
-pub use crate::metrics::{Manifest, ManifestEntry, ManifestFile};
-use crate::metrics::Metrics;
-use crate::model::{Vae, Variant};
+pub use crate::study::metrics::{Manifest, ManifestEntry, ManifestFile};
+use crate::study::metrics::Metrics;
+use crate::model::Vae;
+use crate::study::Variant;
 
 /// Largest relative change of the test loss for which weights ship in half precision.
 pub const HALF_TOLERANCE: f64 = 1e-3;

@@ -16,6 +16,8 @@ pub mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod findings;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod points;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;
@@ -24,6 +26,7 @@ mod run;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sample;
 pub mod session;
+pub mod step;
 
 pub use evaluate::{Evaluation, batch_tensor, evaluate_async};
 #[cfg(not(target_arch = "wasm32"))]

@@ -13,8 +13,9 @@ use super::export::{points_file, write_manifest};
 use super::sample::SampleIndex;
 use super::{batch_tensor, write_file};
 use crate::data::Digits;
-use crate::metrics::{LatentPoints, Projection, knn_label_agreement};
-use crate::model::{Vae, Variant};
+use crate::study::metrics::{LatentPoints, Projection, knn_label_agreement};
+use crate::model::Vae;
+use crate::study::Variant;
 
 /// Neighbours counted by the label-agreement score.
 const KNN: usize = 5;
@@ -84,7 +85,7 @@ pub fn write_points(
         return Err(format!("test-sample.json names test digit {bad}, but the test set has {}", test.len()));
     }
     let digits = test.subset(&sample.test_indices);
-    let latent = variant.config().latent_dim;
+    let latent = variant.latent_dim();
     let means = latent_means(model, &digits, device);
     let projection = (latent > 2).then(|| {
         let xy = tsne(&means, latent, tsne_options);

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::metrics::Metrics;
-use crate::model::Variant;
+use crate::study::metrics::Metrics;
+use crate::study::Variant;
 
 /// A markdown table with one row per variant that has metrics in `dir`.
 pub fn markdown_table(dir: &Path) -> Result<String, String> {

@@ -11,12 +11,14 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::data::{Digits, Mnist};
-use crate::metrics::{EpochRecord, Metrics, Protocol};
-use crate::model::training::{self, StepSettings};
-use crate::model::{Vae, Variant};
+use crate::study::metrics::{EpochRecord, Metrics, Protocol};
+use crate::train::step::{self, StepSettings};
+use crate::model::Vae;
+use crate::study::Variant;
 use super::checkpoint::{CheckpointDir, Progress, write_atomic};
 use super::evaluate::{Evaluation, batch_tensor, evaluate};
 use super::{checkpoint, export};
+use crate::model::VaeConfig;
 
 /// Where training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,7 +131,7 @@ pub fn train(
     options.check(data)?;
     let device = options.backend.device()?;
     let variant = options.variant;
-    let config = variant.config();
+    let config = VaeConfig::from(variant);
     let checkpoints = CheckpointDir::new(&options.checkpoint_dir);
     // A run killed between writing its files and the manifest left the manifest out of step:
     // every run starts by listing what is really there.
@@ -139,7 +141,7 @@ pub fn train(
 
     crate::model::seed(&device, options.seed);
     let mut model: Vae = config.init(&device);
-    let mut optimizer: ModuleOptimizer = training::adam();
+    let mut optimizer: ModuleOptimizer = step::adam();
     let mut progress = Progress {
         variant: variant.name().into(),
         seed: options.seed,
@@ -201,7 +203,7 @@ pub fn train(
         for batch in order.chunks(options.batch) {
             let images = batch_tensor(&data.train, batch, &device);
             let loss;
-            (model, loss) = training::step(model, &mut optimizer, images, &settings);
+            (model, loss) = step::step(model, &mut optimizer, images, &settings);
 
             let n = batch.len() as f64;
             let value = |t: Tensor<1>| f64::from(t.inner().into_scalar::<f32>());
@@ -293,7 +295,7 @@ fn build_metrics(
     test: &Evaluation,
 ) -> Metrics {
     let variant = options.variant;
-    let config = variant.config();
+    let config = VaeConfig::from(variant);
     let protocol = Protocol {
         data: data_name.into(),
         train_images: data.train.len(),

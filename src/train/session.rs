@@ -1,7 +1,7 @@
 //! A training run driven one step at a time: the page's Train mode runs it in a Web Worker, where
 //! it must stop between steps to post progress, hear "pause" and let the browser breathe. The
 //! step itself, the loss, Adam and the epoch's shuffle and ε seeds are the native trainer's
-//! (`model::training::step`, `train::run`), so from the same seed both learn the same model.
+//! (`train::step`, `train::run`), so from the same seed both learn the same model.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::ModuleOptimizer;
@@ -13,11 +13,14 @@ use rand::seq::SliceRandom;
 
 use super::evaluate::{Evaluation, batch_tensor, evaluate_async, read_f32};
 use crate::data::{Digits, PIXELS, SIDE};
-use crate::metrics::{EpochRecord, Metrics, Protocol};
-use crate::model::training::{self, StepSettings};
+use crate::study::metrics::{EpochRecord, Metrics, Protocol};
+use crate::train::step::{self, StepSettings};
 use crate::model::weights::load_module;
-use crate::model::train_settings::{StepLoss, TrainSettings};
-use crate::model::{Vae, Variant, WeightGradients};
+use crate::study::train_settings::{StepLoss, TrainSettings};
+use crate::model::Vae;
+use crate::study::Variant;
+use crate::kernels::conv_gradients::WeightGradients;
+use crate::model::VaeConfig;
 
 /// A run in progress.
 pub struct Session {
@@ -47,7 +50,7 @@ impl Session {
         if train.is_empty() {
             return Err("there are no digits to train on".into());
         }
-        let config = settings.architecture.config();
+        let config = VaeConfig::from(settings.architecture);
         // Initialised on the CPU whatever the device, so that a seed gives the native trainer's
         // initial weights on WebGPU too (each backend has its own random numbers).
         let cpu = Device::flex();
@@ -66,7 +69,7 @@ impl Session {
         Ok(Session {
             device,
             model,
-            optimizer: training::adam(),
+            optimizer: step::adam(),
             step_settings,
             settings,
             order: Vec::new(),
@@ -121,7 +124,7 @@ impl Session {
         let end = (self.position + self.settings.batch).min(self.order.len());
         let batch = &self.order[self.position..end];
         let images = batch_tensor(&self.train, batch, &self.device);
-        let (model, loss) = training::step(self.model.clone(), &mut self.optimizer, images, &self.step_settings);
+        let (model, loss) = step::step(self.model.clone(), &mut self.optimizer, images, &self.step_settings);
         self.model = model;
         let values = read_f32(Tensor::cat(vec![loss.recon.inner(), loss.kl.inner()], 0)).await;
         let (recon, kl) = match values[..] {
@@ -180,7 +183,7 @@ impl Session {
 
     /// The loss on `digits` (z sampled, the seed's ε, as the trainer evaluates).
     pub async fn evaluate(&self, digits: &Digits) -> Evaluation {
-        evaluate_async(&self.model, digits, self.settings.architecture.config().recon_loss, self.settings.seed, &self.device).await
+        evaluate_async(&self.model, digits, self.settings.architecture.recon_loss(), self.settings.seed, &self.device).await
     }
 
     /// The posterior means of `images` (`n × 784` intensities) under the model as it is now.
@@ -216,7 +219,7 @@ impl Session {
         for tensor in tensors.0 {
             values.push(read_f32(tensor).await);
         }
-        let cpu = self.settings.architecture.config().init(&Device::flex());
+        let cpu = VaeConfig::from(self.settings.architecture).init(&Device::flex());
         let mut fill = FillParams { values: values.into_iter(), missing: false };
         let cpu = cpu.map(&mut fill);
         if fill.missing {
@@ -228,7 +231,7 @@ impl Session {
     /// The run's record in the schema of the shipped metrics files; `data` says what it was
     /// trained on, `backend` where.
     pub fn metrics(&self, data: &str, held_out: usize, backend: &str) -> Metrics {
-        let config = self.settings.architecture.config();
+        let config = VaeConfig::from(self.settings.architecture);
         let protocol = Protocol {
             data: data.into(),
             train_images: self.train.len(),
@@ -285,7 +288,7 @@ impl<I: Iterator<Item = Vec<f32>>> ModuleMapper for FillParams<I> {
 mod tests {
     use super::*;
     use crate::data::Images;
-    use crate::model::Architecture;
+    use crate::study::Architecture;
 
     fn digits(n: usize) -> Digits {
         let pixels = (0..n * PIXELS).map(|i| ((i * 7919) % 256) as u8 / 2).collect();
@@ -314,7 +317,7 @@ mod tests {
         assert_eq!((pixels.len(), means.len()), (2 * PIXELS, 4));
         // The weights read back load as the same model.
         let bytes = pollster::block_on(session.weights()).unwrap();
-        let loaded = load_module("the weights read back", Architecture::of(Variant::Baseline).config().init(&Device::flex()), bytes).unwrap();
+        let loaded = load_module("the weights read back", VaeConfig::from(Architecture::of(Variant::Baseline)).init(&Device::flex()), bytes).unwrap();
         let input = Tensor::<4>::from_data(TensorData::new(digits(2).intensities(&[0, 1]), [2, 1, SIDE, SIDE]), &Device::flex());
         let loaded_means: Vec<f32> = loaded.encoder.forward(input).0.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(loaded_means, means);

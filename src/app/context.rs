@@ -1,0 +1,260 @@
+//! The context every component shares: the view, the engine, the models' load status and the
+//! files the page fetches (manifest, weights, latent points).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::view::state::PriorSample;
+use crate::app::view::signals::View;
+use crate::data::{Digits, PIXELS};
+use crate::engine::web::{fetch_bytes, now_ms, verify};
+use crate::engine::Engine;
+use crate::study::metrics::{self, LatentPoints, Manifest, Metrics};
+use crate::study::Variant;
+
+/// Loading state of one variant's weights.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelStatus {
+    /// Downloading.
+    Loading {
+        /// Bytes so far.
+        received: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Installed in the engine.
+    Ready,
+    /// Could not be used; the message says why.
+    Failed(String),
+}
+
+/// The shipped test digits and their MNIST test-set indices.
+#[derive(Debug, Clone)]
+pub struct Gallery {
+    /// The digits.
+    pub digits: Digits,
+    /// MNIST test index of each.
+    pub test_indices: Vec<usize>,
+}
+
+impl Gallery {
+    /// Intensities of the digit with MNIST test index `index`.
+    pub fn by_test_index(&self, index: usize) -> Option<Vec<f32>> {
+        let pos = self.test_indices.iter().position(|&i| i == index)?;
+        Some(self.digits.intensities(&[pos]))
+    }
+}
+
+/// Everything the modes share. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Lab {
+    /// The visitor's view, one signal per field.
+    pub view: View,
+    /// The engine, once started (owned here, not by a global, so it lives and dies with the app).
+    pub engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    /// What keeping the link in step with the view remembers (`view::share`).
+    pub link: crate::app::view::history::LinkState,
+    /// When the first model finished its first reconstruction (ms since the page started): the
+    /// page's warm-up, which the benchmark reads.
+    pub first_ready_ms: RwSignal<Option<f64>>,
+    /// Backend badge text; `None` while starting.
+    pub backend: RwSignal<Option<String>>,
+    /// The model trained in this browser (Train mode), once there is one.
+    pub yours: RwSignal<Option<Variant>>,
+    /// A message shown once (e.g. why WebGPU is not used).
+    pub notice: RwSignal<Option<String>>,
+    /// Duration of the last inference, ms.
+    pub last_ms: RwSignal<Option<f64>>,
+    /// The models manifest.
+    pub manifest: RwSignal<Option<Result<Manifest, String>>>,
+    /// Each variant's metrics, when fetched.
+    pub metrics: RwSignal<HashMap<String, Metrics>>,
+    /// Each variant's weights status.
+    pub status: RwSignal<HashMap<String, ModelStatus>>,
+    /// The shipped test digits.
+    pub gallery: RwSignal<Option<Result<Gallery, String>>>,
+    /// The last digit picked from the Generate grid, and its pixels.
+    pub generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
+    /// Each variant's latent points file: `None` while it loads.
+    pub points: RwSignal<HashMap<String, Option<Result<LatentPoints, String>>>>,
+    /// Files that could not be used (damaged, missing), each once, in words for the visitor.
+    pub file_problems: RwSignal<Vec<String>>,
+}
+
+impl Lab {
+    /// The study's five variants, then any other the manifest lists (the report's latent sizes):
+    /// a variant the deploy does not ship is not offered.
+    /// Then the model trained in this browser, and the one the view names.
+    pub fn pickable_variants(&self) -> Vec<Variant> {
+        let listed: Vec<Variant> = self.manifest.with(|m| match m {
+            Some(Ok(m)) => m.variants.iter().filter_map(|e| Variant::from_name(&e.variant)).collect(),
+            _ => Vec::new(),
+        });
+        let current = self.view.variant.get();
+        let mut variants: Vec<Variant> = Variant::ALL
+            .into_iter()
+            .filter(|v| Variant::STUDY.contains(v) || listed.contains(v) || *v == current)
+            .collect();
+        if let Some(yours) = self.yours.get() {
+            variants.push(yours);
+        }
+        if !variants.contains(&current) {
+            variants.push(current);
+        }
+        variants
+    }
+
+    /// Whether `variant` can run now (tracks the status signal).
+    pub fn ready(&self, variant: Variant) -> bool {
+        matches!(self.status.get().get(variant.name()), Some(ModelStatus::Ready))
+    }
+
+    /// Whether `variant` can run now, without subscribing (for async work).
+    pub fn ready_untracked(&self, variant: Variant) -> bool {
+        self.status.with_untracked(|s| matches!(s.get(variant.name()), Some(ModelStatus::Ready)))
+    }
+
+    /// Why `variant` cannot run, once its load has failed (tracks the status signal).
+    pub fn failure(&self, variant: Variant) -> Option<String> {
+        self.status.with(|s| match s.get(variant.name()) {
+            Some(ModelStatus::Failed(e)) => Some(e.clone()),
+            _ => None,
+        })
+    }
+
+    /// Why `variant` cannot run, once its load has failed, without subscribing.
+    pub fn failure_untracked(&self, variant: Variant) -> Option<String> {
+        untrack(|| self.failure(variant))
+    }
+
+    /// What to say instead of a result while `variant` is not ready, without subscribing.
+    pub fn not_ready_message(&self, variant: Variant) -> String {
+        self.status.with_untracked(|s| match s.get(variant.name()) {
+            Some(ModelStatus::Failed(e)) => e.clone(),
+            _ => format!("The {} model is still loading…", variant.label()),
+        })
+    }
+
+    /// Reports a file that could not be used (once per message).
+    pub fn file_problem(&self, message: String) {
+        self.file_problems.update(|p| {
+            if !p.contains(&message) {
+                p.push(message);
+            }
+        });
+    }
+
+    /// Records how long an inference took.
+    pub fn record_time(&self, started: f64) {
+        self.last_ms.set(Some(now_ms() - started));
+    }
+
+    /// Starts loading `variant` unless it is loaded or loading.
+    pub fn ensure_model(&self, variant: Variant) {
+        let lab = *self;
+        let name = variant.name().to_string();
+        let known = lab.status.with_untracked(|s| s.get(&name).cloned());
+        if matches!(known, Some(ModelStatus::Ready | ModelStatus::Loading { .. })) {
+            return;
+        }
+        // A model trained in the page is not fetched: the Train mode installs it (app::training).
+        if matches!(variant, Variant::Yours(_)) {
+            return;
+        }
+        let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
+        let Some(engine) = lab.engine() else { return };
+        let Some(entry) = manifest.entry(&name).cloned() else {
+            lab.set_status(&name, ModelStatus::Failed(format!("The {} model has not been trained yet.", variant.label())));
+            return;
+        };
+        lab.set_status(&name, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
+        spawn_local(async move {
+            let file = format!("models/{}", entry.weights.file);
+            let url = hashed_url(&entry.weights);
+            let total = entry.weights.bytes;
+            let result = fetch_bytes(&url, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
+                .await
+                .and_then(|bytes| verify(&entry.weights.file, &bytes, entry.weights.bytes, &entry.weights.sha256).map(|_| bytes))
+                .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
+            let result = match result {
+                // Compile the shaders (encoder and decoder) now, not on the visitor's first stroke.
+                Ok(()) => engine.reconstruct(variant, &vec![0.0; PIXELS]).await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            if result.is_ok() && lab.first_ready_ms.get_untracked().is_none() {
+                lab.first_ready_ms.set(Some(now_ms()));
+            }
+            match result {
+                Ok(()) => lab.set_status(&name, ModelStatus::Ready),
+                Err(e) => lab.set_status(
+                    &name,
+                    ModelStatus::Failed(format!(
+                        "The {} model could not be loaded from {file}: {e}. Reload the page to try again; the other models still work.",
+                        variant.label()
+                    )),
+                ),
+            }
+        });
+    }
+
+    /// Starts loading `variant`'s latent points unless they are loaded or loading.
+    pub fn ensure_points(&self, variant: Variant) {
+        let lab = *self;
+        let name = variant.name().to_string();
+        if lab.points.with_untracked(|p| p.contains_key(&name)) {
+            return;
+        }
+        let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
+        let Some(file) = manifest.entry(&name).and_then(|e| e.points.clone()) else {
+            lab.points.update(|p| {
+                p.insert(name, Some(Err(format!("No latent points were written for the {} model.", variant.label()))));
+            });
+            return;
+        };
+        lab.points.update(|p| {
+            p.insert(name.clone(), None);
+        });
+        spawn_local(async move {
+            let result = fetch_bytes(&hashed_url(&file), |_| {})
+                .await
+                .and_then(|bytes| verify(&file.file, &bytes, file.bytes, &file.sha256).map(|_| bytes))
+                .and_then(|bytes| {
+                    let latent = variant.latent_dim();
+                    crate::study::parse::points(&bytes, &format!("models/{}", file.file), variant.name(), latent)
+                })
+                .map_err(|e| format!("The latent map of the {} model is unavailable: {e}.", variant.label()));
+            if let Err(e) = &result {
+                lab.file_problem(e.clone());
+            }
+            lab.points.try_update(|p| {
+                p.insert(name, Some(result));
+            });
+        });
+    }
+
+    fn set_status(&self, name: &str, status: ModelStatus) {
+        self.status.update(|s| {
+            s.insert(name.to_string(), status);
+        });
+    }
+
+    /// The engine, once started.
+    pub fn engine(&self) -> Option<Rc<Engine>> {
+        self.engine.get_value()
+    }
+}
+
+/// A models file's link with its manifest hash in the query: static hosts ignore it, and the
+/// service worker (www/sw.js) caches the file under it, so a new deploy's file is never confused
+/// with the old one.
+pub fn hashed_url(file: &metrics::ManifestFile) -> String {
+    format!("models/{}?sha256={}", file.file, file.sha256)
+}
+
+/// The context, from any component.
+pub fn use_lab() -> Lab {
+    expect_context::<Lab>()
+}

@@ -1,0 +1,200 @@
+//! Draw: a digit drawn with pointer events, turned into an MNIST-style input and reconstructed
+//! live (at most once per animation frame, never a queue of stale work).
+
+use std::rc::Rc;
+
+use leptos::html;
+use leptos::prelude::*;
+use web_sys::{HtmlCanvasElement, PointerEvent};
+
+use crate::app::widgets::frame_runner::FrameRunner;
+use crate::app::context::{Lab, use_lab};
+use crate::app::timed::timed;
+use crate::app::widgets::latent_map::{LatentMap, current_points};
+use crate::app::widgets::paint::{clear, paint_digit};
+use crate::app::widgets::sources::{SIDE, render_strokes, strokes_to_input};
+use crate::app::view::state::{Stroke, latent_label, quantize};
+
+fn pen_points(strokes: &[Stroke]) -> usize {
+    strokes.iter().map(Vec::len).sum()
+}
+
+fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
+    let rect = canvas.get_bounding_client_rect();
+    let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
+    let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0);
+    // On the grid a link encodes, so the link of this drawing opens exactly this drawing.
+    (quantize(x as f32), quantize(y as f32))
+}
+
+#[component]
+pub fn DrawMode() -> impl IntoView {
+    let lab = use_lab();
+    let training = crate::app::modes::train::run::use_training();
+    let canvas_ref = NodeRef::<html::Canvas>::new();
+    let input_ref = NodeRef::<html::Canvas>::new();
+    let recon_ref = NodeRef::<html::Canvas>::new();
+    let drawing = StoredValue::new(false);
+    let message = RwSignal::new(Some("Draw a digit in the black square.".to_string()));
+    let latent = RwSignal::new(None::<Vec<f32>>);
+    // Pen points of the drawing the reconstruction on screen was made from (tests wait on it).
+    let shown_points = RwSignal::new(0usize);
+    let runner = FrameRunner::default();
+
+    let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
+        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, latent, shown_points).await })
+    });
+
+    // Redraw and re-run whenever the strokes or the model change.
+    let strokes = lab.view.strokes;
+    {
+        let runner = runner.clone();
+        let work = work.clone();
+        Effect::new(move |_| {
+            let variant = lab.view.variant.get();
+            let _ready = lab.ready(variant);
+            if let Some(canvas) = canvas_ref.get() {
+                strokes.with(|s| render_strokes(&canvas, s));
+            }
+            runner.request(work.clone());
+        });
+    }
+
+    let on_down = move |ev: PointerEvent| {
+        let Some(canvas) = canvas_ref.get() else { return };
+        ev.prevent_default();
+        let _ = canvas.set_pointer_capture(ev.pointer_id());
+        drawing.set_value(true);
+        let p = point(&canvas, &ev);
+        lab.view.strokes.update(|s| s.push(vec![p]));
+    };
+    let on_move = move |ev: PointerEvent| {
+        if !drawing.get_value() {
+            return;
+        }
+        let Some(canvas) = canvas_ref.get() else { return };
+        let p = point(&canvas, &ev);
+        lab.view.strokes.update(|s| {
+            if let Some(stroke) = s.last_mut() {
+                stroke.push(p);
+            }
+        });
+    };
+    let on_up = move |_ev: PointerEvent| drawing.set_value(false);
+
+    view! {
+        <section class="mode draw">
+            <div class="panel">
+                <canvas class="pad" data-testid="draw-canvas" node_ref=canvas_ref width=SIDE height=SIDE
+                    aria-label="Drawing area: draw a digit with the mouse, a finger or a pen"
+                    on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
+                    on:pointerleave=on_up></canvas>
+                <div class="buttons">
+                    <button data-testid="draw-undo" on:click=move |_| lab.view.strokes.update(|s| { s.pop(); })>"Undo"</button>
+                    <button data-testid="draw-clear" on:click=move |_| lab.view.strokes.update(|s| s.clear())>"Clear"</button>
+                    <button data-testid="draw-add-training" title="Collect this digit for training a model on your handwriting (Train tab)"
+                        disabled=move || lab.view.strokes.with(Vec::is_empty)
+                        on:click=move |_| {
+                            if let Some(input) = lab.view.strokes.with_untracked(|s| strokes_to_input(s)) {
+                                training.drawings.update(|d| d.push(input));
+                                // Ready for the next digit.
+                                lab.view.strokes.set(Vec::new());
+                            }
+                        }>"Add to my training digits"</button>
+                </div>
+                <p class="small" data-testid="draw-training-count">{move || match training.drawings.with(Vec::len) {
+                    0 => String::new(),
+                    1 => "1 digit of yours collected for training (Train tab).".into(),
+                    n => format!("{n} digits of yours collected for training (Train tab)."),
+                }}</p>
+            </div>
+            <div class="panel">
+                <figure>
+                    <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"
+                        data-points=move || lab.view.strokes.with(|s| pen_points(s))></canvas>
+                    <figcaption>"Model input (28×28)"</figcaption>
+                </figure>
+                <figure>
+                    <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"
+                        data-points=move || shown_points.get()></canvas>
+                    <figcaption>"Reconstruction"</figcaption>
+                </figure>
+                <p class="hint" data-testid="draw-message">{move || message.get()}</p>
+                <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
+            </div>
+            {move || (lab.view.variant.get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
+        </section>
+    }
+}
+
+/// Where the drawing lands among the test digits (latent-2 models).
+#[component]
+fn DrawingOnMap(latent: RwSignal<Option<Vec<f32>>>) -> impl IntoView {
+    let lab = use_lab();
+    let (loaded, points) = current_points(lab);
+    let marker = Signal::derive(move || latent.with(|z| z.as_ref().filter(|z| z.len() == 2).map(|z| (z[0], z[1]))));
+    view! {
+        <div class="panel">
+            <h2>"Your digit among the test digits"</h2>
+            <LatentMap points=points marker=marker size=280 testid="draw-latent-map"
+                label="The drawing's latent mean (white ring) among the test digits' means, coloured by label"/>
+            <p class="hint">{move || match loaded.get() {
+                Some(Err(e)) => e,
+                _ => "The white ring is your drawing's latent mean; dots are test digits by label.".into(),
+            }}</p>
+        </div>
+    }
+}
+
+async fn reconstruct_drawing(
+    lab: Lab,
+    input_ref: NodeRef<html::Canvas>,
+    recon_ref: NodeRef<html::Canvas>,
+    message: RwSignal<Option<String>>,
+    latent: RwSignal<Option<Vec<f32>>>,
+    shown_points: RwSignal<usize>,
+) {
+    let (strokes, variant) = (lab.view.strokes.get_untracked(), lab.view.variant.get_untracked());
+    let points = pen_points(&strokes);
+    let Some(input) = strokes_to_input(&strokes) else {
+        for canvas in [input_ref.try_get_untracked().flatten(), recon_ref.try_get_untracked().flatten()].into_iter().flatten() {
+            clear(&canvas);
+        }
+        latent.try_set(None);
+        shown_points.try_set(0);
+        // A model that failed to load says so at once, not only after a stroke.
+        let text = match lab.failure_untracked(variant) {
+            Some(failure) => failure,
+            None => "Draw a digit in the black square.".into(),
+        };
+        message.try_set(Some(text));
+        return;
+    };
+    if let Some(canvas) = input_ref.try_get_untracked().flatten() {
+        paint_digit(&canvas, &input);
+    }
+    if !lab.ready_untracked(variant) {
+        message.try_set(Some(lab.not_ready_message(variant)));
+        return;
+    }
+    let result = timed(lab, async |engine| {
+        engine.reconstruct_with_mean(variant, &input).await
+    })
+    .await;
+    match result {
+        Some(Ok((out, mean))) => {
+            if let Some(canvas) = recon_ref.try_get_untracked().flatten() {
+                paint_digit(&canvas, &out);
+            }
+            // The drawing's point is the one the latent map marks (and Explore starts from).
+            if mean.len() == 2 {
+                lab.view.latent.set(mean.clone());
+            }
+            latent.try_set(Some(mean));
+            shown_points.try_set(points);
+            message.try_set(None);
+        }
+        Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
+        None => { let _ = message.try_set(Some("Starting…".into())); },
+    }
+}

@@ -1,0 +1,250 @@
+//! Training in the page, apart from its form: the run's live state (what the worker last said),
+//! the commands to it, and "your model" — put to work in every mode, kept in this browser
+//! (IndexedDB) and restored on the next visit.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::context::{Lab, ModelStatus};
+use crate::engine::model_store::{self, SavedModel};
+use crate::engine::workers::train_client::TrainClient;
+use crate::engine::workers::train_protocol::{FromTrainer, ToTrainer, TrainRequest, to_intensities};
+use crate::study::metrics::{EpochRecord, Metrics};
+use crate::study::Variant;
+use crate::study::train_settings::StepLoss;
+
+/// Where a run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// No run yet.
+    Idle,
+    /// The worker is starting or fetching the training digits.
+    Loading {
+        /// Bytes so far.
+        received: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Training.
+    Running,
+    /// Paused; resumes from the same step.
+    Paused,
+    /// Every epoch done, or stopped.
+    Finished {
+        /// Stopped early.
+        stopped: bool,
+    },
+    /// Could not go on.
+    Failed(String),
+}
+
+impl Phase {
+    /// Whether a run is under way (running, paused or loading).
+    pub fn active(&self) -> bool {
+        matches!(self, Phase::Loading { .. } | Phase::Running | Phase::Paused)
+    }
+}
+
+/// The model trained in this browser, as the page uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Yours {
+    /// Its variant (its architecture).
+    pub variant: Variant,
+    /// The `.bpk` record.
+    pub weights: Vec<u8>,
+    /// Its record.
+    pub metrics: Metrics,
+}
+
+/// The Train mode's state, shared so that a run goes on (and is shown again) when the visitor
+/// switches modes. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Training {
+    /// Where the run stands.
+    pub phase: RwSignal<Phase>,
+    /// Every step's loss.
+    pub steps: RwSignal<Vec<StepLoss>>,
+    /// Every finished epoch.
+    pub epochs: RwSignal<Vec<EpochRecord>>,
+    /// Steps in one epoch, epochs in the run.
+    pub plan: RwSignal<Option<(usize, usize)>>,
+    /// The held-out digits shown, and their latest reconstructions (`n × 784` each).
+    pub shown: RwSignal<(Vec<f32>, Vec<f32>)>,
+    /// Held-out latent means (latent 2) and their labels.
+    pub means: RwSignal<(Vec<f32>, Vec<u8>)>,
+    /// Images per second and seconds left.
+    pub speed: RwSignal<Option<(f64, f64)>>,
+    /// The model trained here, once there is one.
+    pub yours: RwSignal<Option<Yours>>,
+    /// What keeping it in the browser last said.
+    pub kept: RwSignal<Option<Result<String, String>>>,
+    /// The visitor's drawings collected for training (784 intensities each).
+    pub drawings: RwSignal<Vec<Vec<f32>>>,
+    client: StoredValue<Option<Rc<TrainClient>>, LocalStorage>,
+}
+
+impl Training {
+    /// Empty state.
+    pub fn new() -> Training {
+        Training {
+            phase: RwSignal::new(Phase::Idle),
+            steps: RwSignal::new(Vec::new()),
+            epochs: RwSignal::new(Vec::new()),
+            plan: RwSignal::new(None),
+            shown: RwSignal::new((Vec::new(), Vec::new())),
+            means: RwSignal::new((Vec::new(), Vec::new())),
+            speed: RwSignal::new(None),
+            yours: RwSignal::new(None),
+            kept: RwSignal::new(None),
+            drawings: RwSignal::new(Vec::new()),
+            client: StoredValue::new_local(None),
+        }
+    }
+
+    /// Starts a run (a new worker, so that nothing of an earlier run lingers).
+    pub fn start(&self, lab: Lab, request: TrainRequest) {
+        let training = *self;
+        self.steps.set(Vec::new());
+        self.epochs.set(Vec::new());
+        self.speed.set(None);
+        self.plan.set(None);
+        self.phase.set(Phase::Loading { received: 0, total: 0 });
+        let epochs = request.settings.epochs;
+        let client = TrainClient::start(request.backend, move |message| training.receive(lab, message, epochs));
+        let sent = client.and_then(|client| {
+            client.send(&ToTrainer::Train(request))?;
+            Ok(client)
+        });
+        match sent {
+            Ok(client) => self.client.set_value(Some(Rc::new(client))),
+            Err(e) => self.phase.set(Phase::Failed(e)),
+        }
+    }
+
+    /// Pauses, resumes or stops the run.
+    pub fn command(&self, message: ToTrainer) {
+        if let Some(client) = self.client.get_value() {
+            if let Err(e) = client.send(&message) {
+                self.phase.set(Phase::Failed(e));
+            }
+        }
+    }
+
+    fn receive(&self, lab: Lab, message: FromTrainer, epochs: usize) {
+        match message {
+            FromTrainer::Loading { received, total } => self.phase.set(Phase::Loading { received, total }),
+            FromTrainer::Started { steps_per_epoch, shown, held_out_labels, .. } => {
+                self.plan.set(Some((steps_per_epoch, epochs)));
+                self.shown.set((to_intensities(&shown), Vec::new()));
+                self.means.update(|(_, labels)| *labels = held_out_labels.into_vec());
+                self.phase.set(Phase::Running);
+            }
+            FromTrainer::Step { loss, images_per_second, seconds_left } => {
+                self.steps.update(|s| s.push(loss));
+                self.speed.set(Some((images_per_second, seconds_left)));
+            }
+            FromTrainer::Snapshot { reconstructions, means, .. } => {
+                self.shown.update(|(_, r)| *r = to_intensities(&reconstructions));
+                self.means.update(|(m, _)| *m = means);
+            }
+            FromTrainer::Epoch { record } => self.epochs.update(|e| e.push(record)),
+            FromTrainer::Weights { weights, metrics } => {
+                match Variant::from_key(&metrics.variant) {
+                    Some(variant @ Variant::Yours(_)) => adopt(lab, *self, Yours { variant, weights: weights.into_vec(), metrics: *metrics }, true),
+                    _ => self.phase.set(Phase::Failed("the trained model's record names no architecture the page knows".into())),
+                }
+            }
+            FromTrainer::Paused { .. } => self.phase.set(Phase::Paused),
+            FromTrainer::Resumed => self.phase.set(Phase::Running),
+            FromTrainer::Finished { stopped } => {
+                self.phase.set(Phase::Finished { stopped });
+                self.client.set_value(None);
+            }
+            FromTrainer::Failed { message } => {
+                self.phase.set(Phase::Failed(message));
+                self.client.set_value(None);
+            }
+        }
+    }
+}
+
+impl Default for Training {
+    fn default() -> Self {
+        Training::new()
+    }
+}
+
+/// Puts `yours` to work: installed in the engine (and its decode workers), listed in the picker,
+/// its record in the Report's table; kept in the browser when `keep`.
+pub fn adopt(lab: Lab, training: Training, yours: Yours, keep: bool) {
+    let Some(engine) = lab.engine() else { return };
+    let name = yours.variant.name().to_string();
+    match engine.install(yours.variant, yours.weights.clone()) {
+        Ok(()) => {
+            lab.status.update(|s| {
+                s.insert(name.clone(), ModelStatus::Ready);
+            });
+            lab.metrics.update(|m| {
+                m.insert(name, yours.metrics.clone());
+            });
+        }
+        Err(e) => {
+            lab.status.update(|s| {
+                s.insert(name, ModelStatus::Failed(format!("Your model could not be used: {e}.")));
+            });
+            return;
+        }
+    }
+    if keep {
+        let saved = SavedModel { variant: yours.variant.key(), weights: yours.weights.clone().into(), metrics: yours.metrics.clone() };
+        spawn_local(async move {
+            let result = model_store::save(&saved).await.map(|_| "Kept in this browser: it will be here after a reload.".to_string());
+            training.kept.try_set(Some(result));
+        });
+    }
+    lab.yours.set(Some(yours.variant));
+    training.yours.set(Some(yours));
+}
+
+/// Restores the model kept in this browser, if any (at start-up, once the engine is up). When
+/// the view names a trained model this browser does not have, says so.
+pub async fn restore(lab: Lab, training: Training) {
+    {
+        let restored = match model_store::load().await {
+            Ok(Some(saved)) => match Variant::from_key(&saved.variant) {
+                Some(variant @ Variant::Yours(_)) => {
+                    adopt(lab, training, Yours { variant, weights: saved.weights.into_vec(), metrics: saved.metrics }, false);
+                    Some(variant)
+                }
+                _ => None,
+            },
+            Ok(None) => None,
+            Err(e) => {
+                training.kept.try_set(Some(Err(e)));
+                None
+            }
+        };
+        let wanted = lab.view.variant.get_untracked();
+        if matches!(wanted, Variant::Yours(_)) && restored != Some(wanted) {
+            lab.status.update(|s| {
+                s.insert(
+                    wanted.name().to_string(),
+                    ModelStatus::Failed(format!(
+                        "This link shows a model trained in a browser ({}), and this browser does not have it: models trained in the page stay where they were trained. Pick another model, or train one in the Train tab.",
+                        match wanted {
+                            Variant::Yours(a) => a.describe(),
+                            _ => String::new(),
+                        }
+                    )),
+                );
+            });
+        }
+    }
+}
+
+/// The training state, from any component.
+pub fn use_training() -> Training {
+    expect_context::<Training>()
+}

@@ -1,0 +1,66 @@
+//! What keeping the link in step with the view remembers between its writes (`share` does the
+//! writing): the opening link's forced backend, a pending replace, and the last history entry.
+
+use leptos::prelude::*;
+
+use super::link::ForcedBackend;
+use super::state::{InpaintSource, Mode, ViewState};
+use crate::study::Variant;
+
+/// What the link keeps between its writes. `Copy`: stored values are handles.
+#[derive(Clone, Copy)]
+pub struct LinkState {
+    /// The backend the opening link forced, kept in every link written after it.
+    pub(crate) backend: StoredValue<Option<ForcedBackend>>,
+    /// A replace waiting for a continuous change to settle (its timer).
+    pub(crate) pending: StoredValue<Option<i32>>,
+    /// The discrete part of the view the current history entry was made for.
+    pub(crate) last: StoredValue<Option<Discrete>>,
+    /// The link of the view as it was at the last change: what the current entry must hold
+    /// before a discrete change pushes the next one.
+    pub(crate) last_query: StoredValue<String>,
+}
+
+impl LinkState {
+    /// Nothing written yet.
+    pub fn new() -> LinkState {
+        LinkState {
+            backend: StoredValue::new(None),
+            pending: StoredValue::new(None),
+            last: StoredValue::new(None),
+            last_query: StoredValue::new(String::new()),
+        }
+    }
+}
+
+impl Default for LinkState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The changes that make a new history entry (back returns to before them); any other change
+/// replaces the current entry.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Discrete {
+    mode: Mode,
+    variant: Variant,
+    strokes: usize,
+    source: InpaintSource,
+    picked: Option<usize>,
+    seed: u64,
+    ends: (usize, usize),
+}
+
+pub(crate) fn discrete(state: &ViewState) -> Discrete {
+    Discrete {
+        mode: state.mode,
+        variant: state.variant,
+        strokes: state.strokes.len(),
+        source: state.source,
+        picked: state.picked,
+        seed: state.seed,
+        ends: state.ends,
+    }
+}
+

@@ -1,0 +1,195 @@
+//! Share links, browser side: the page's URL always holds the view (`app::link` encodes it), so
+//! a reload keeps it and a copied link opens it; back and forward walk through its discrete
+//! changes; the "Copy link" button.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::context::{Gallery, Lab, use_lab};
+use crate::app::view::link::{self, ForcedBackend, Link};
+use crate::app::view::history::discrete;
+use crate::app::view::state::{InpaintSource, ViewState};
+use crate::engine::web::field;
+
+
+/// How long a continuous change (a slider drag, a hover, a pen stroke in progress) waits before
+/// it replaces the current history entry: browsers throttle faster history writes.
+const SETTLE_MS: i32 = 300;
+
+fn location() -> Option<web_sys::Location> {
+    web_sys::window().map(|w| w.location())
+}
+
+/// The view the page's URL names.
+pub fn current_link() -> Link {
+    link::decode(&location().and_then(|l| l.search().ok()).unwrap_or_default())
+}
+
+/// What to tell the visitor once when a link could not be used whole.
+pub fn dropped_notice(dropped: &[String]) -> Option<String> {
+    (!dropped.is_empty()).then(|| {
+        format!("This link was damaged or is from another version, so part of it was left out: {}. The rest of the view is as shared.", dropped.join("; "))
+    })
+}
+
+fn write(query: &str, push: bool) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let path = location.pathname().unwrap_or_default();
+    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+    if let Ok(history) = window.history() {
+        let _ = if push {
+            history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+        } else {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        };
+    }
+}
+
+fn current_query() -> String {
+    location().and_then(|l| l.search().ok()).unwrap_or_default().trim_start_matches('?').to_string()
+}
+
+fn cancel_pending(lab: Lab) {
+    if let (Some(id), Some(window)) = (lab.link.pending.get_value(), web_sys::window()) {
+        window.clear_timeout_with_handle(id);
+    }
+    lab.link.pending.set_value(None);
+}
+
+/// Writes the current view into the URL at once (before a reload, or a copy).
+pub fn write_link_now(lab: Lab) {
+    cancel_pending(lab);
+    let query = link::encode(&lab.view.snapshot_untracked(), lab.link.backend.get_value());
+    if query != current_query() {
+        write(&query, false);
+    }
+}
+
+/// Keeps the URL in step with the view from now on, and the view with the URL on back and
+/// forward. `backend`: what the opening link forced.
+pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
+    lab.link.backend.set_value(backend);
+    Effect::new(move |_| {
+        let state = lab.view.snapshot();
+        let key = discrete(&state);
+        let previous = lab.link.last.get_value();
+        lab.link.last.set_value(Some(key.clone()));
+        let query = link::encode(&state, backend);
+        let previous_query = lab.link.last_query.get_value();
+        lab.link.last_query.set_value(query.clone());
+        if query == current_query() {
+            cancel_pending(lab);
+            return;
+        }
+        if previous.is_some_and(|p| p != key) {
+            // The entry being left keeps the view as it last was (a stroke's last points, say),
+            // not as it was when its settle timer started.
+            if lab.link.pending.get_value().is_some() {
+                cancel_pending(lab);
+                write(&previous_query, false);
+            }
+            write(&query, true);
+            return;
+        }
+        // A continuous change: one replace once it settles, with the view as it is then.
+        if lab.link.pending.get_value().is_none() {
+            let settle = Closure::once_into_js(move || {
+                lab.link.pending.set_value(None);
+                write_link_now(lab);
+            });
+            let id = web_sys::window().and_then(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(settle.unchecked_ref(), SETTLE_MS).ok()
+            });
+            lab.link.pending.set_value(id);
+        }
+    });
+    let on_pop = Closure::<dyn Fn()>::new(move || {
+        cancel_pending(lab);
+        let link = current_link();
+        lab.link.last.set_value(Some(discrete(&link.state)));
+        lab.link.last_query.set_value(link::encode(&link.state, lab.link.backend.get_value()));
+        if let Some(notice) = dropped_notice(&link.dropped) {
+            lab.notice.set(Some(notice));
+        }
+        lab.view.apply(link.state);
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
+    }
+    // Listens as long as the page lives.
+    on_pop.forget();
+}
+
+/// A link may name any of the 10,000 test digits; the page ships 1,003. Others are replaced by
+/// the default ones, once the gallery is in, with a note.
+pub fn check_test_digits(lab: Lab, gallery: &Gallery) {
+    let shipped = |i: usize| gallery.test_indices.contains(&i);
+    let default = ViewState::default();
+    let mut notes = Vec::new();
+    if let InpaintSource::Test(i) = lab.view.source.get_untracked()
+        && !shipped(i)
+    {
+        notes.push(format!("test digit #{i} is not among the digits this page ships"));
+        lab.view.source.set(default.source);
+    }
+    let (a, b) = lab.view.ends.get_untracked();
+    if !shipped(a) || !shipped(b) {
+        notes.push(format!("the interpolation's digits #{a} and #{b} are not both among them"));
+        lab.view.ends.set(default.ends);
+    }
+    if let Some(notice) = dropped_notice(&notes) {
+        lab.notice.update(|n| *n = Some(n.take().map_or(notice.clone(), |n| format!("{n} {notice}"))));
+    }
+}
+
+/// Copies the link of the view to the clipboard; where the browser refuses, shows the link in a
+/// selected field to copy by hand.
+#[component]
+pub fn CopyLink() -> impl IntoView {
+    let lab = use_lab();
+    // Some(None): copied; Some(Some(url)): the clipboard refused, copy by hand.
+    let outcome = RwSignal::new(None::<Option<String>>);
+    let copy = move |_| {
+        write_link_now(lab);
+        let Some(href) = location().and_then(|l| l.href().ok()) else { return };
+        spawn_local(async move {
+            let clipboard = web_sys::window().map(|w| field(&w.navigator(), "clipboard")).filter(|c| !c.is_undefined());
+            let copied = match clipboard {
+                Some(clipboard) => {
+                    let clipboard: web_sys::Clipboard = clipboard.unchecked_into();
+                    JsFuture::from(clipboard.write_text(&href)).await.is_ok()
+                }
+                None => false,
+            };
+            outcome.try_set(Some((!copied).then_some(href)));
+            if copied {
+                set_timeout(move || { outcome.try_set(None); }, std::time::Duration::from_millis(2500));
+            }
+        });
+    };
+    view! {
+        <div class="share">
+            <button data-testid="copy-link" on:click=copy>"Copy link"</button>
+            {move || match outcome.get() {
+                Some(None) => view! { <span class="copied" role="status" data-testid="copy-link-status">"Link copied"</span> }.into_any(),
+                Some(Some(url)) => view! {
+                    <label class="copy-fallback">
+                        "The browser did not allow copying; copy this link:"
+                        <input data-testid="copy-link-fallback" readonly prop:value=url
+                            on:focus=move |ev| {
+                                if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                                    input.select();
+                                }
+                            }/>
+                        <button class="link" on:click=move |_| outcome.set(None)>"Close"</button>
+                    </label>
+                }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,9 @@
+//! What several modes share: painting digits on canvases (`paint`), the model inputs (`sources`),
+//! the latent map (`latent_map`), work that follows the newest input (`frame_runner`), and files
+//! saved and opened (`files`).
+
+pub(crate) mod files;
+pub(crate) mod frame_runner;
+pub(crate) mod latent_map;
+pub(crate) mod paint;
+pub(crate) mod sources;

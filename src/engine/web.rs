@@ -1,0 +1,124 @@
+//! The browser's side of everything (wasm only), a leaf: fetching files with progress and
+//! checking them against the manifest, the clock, yielding to the browser, JS properties, and
+//! the tab's memory of a failed WebGPU.
+
+use js_sys::{Reflect, Uint8Array};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Session-storage key: why WebGPU failed in this tab. The loader (Trunk.toml) then fetches the
+/// CPU build, whatever the link asks for; the CPU build says why.
+pub(crate) const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
+fn session() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+// Read by the CPU build only (it says why WebGPU is not in use).
+#[cfg(not(feature = "webgpu"))]
+pub(crate) fn session_get(key: &str) -> Option<String> {
+    session()?.get_item(key).ok().flatten()
+}
+
+/// WebGPU failed (did not start, or its device was lost): remembers why for this tab and
+/// reloads the page, which then runs the CPU build. The page's link holds the view, so the
+/// reload shows the same view; the link itself says nothing of it, so it still opens WebGPU
+/// elsewhere.
+pub fn fall_back_to_cpu(reason: &str) {
+    web_sys::console::warn_1(&format!("WebGPU failed ({reason}); reloading on the CPU").into());
+    if let Some(storage) = session() {
+        let _ = storage.set_item(WEBGPU_FAILED, reason);
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+fn js_error(context: &str, value: JsValue) -> String {
+    let detail = value.as_string().or_else(|| {
+        value.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()))
+    });
+    format!("{context}: {}", detail.unwrap_or_else(|| format!("{value:?}")))
+}
+
+/// Fetches `url` (relative to the page, or to the worker's script in a worker), reporting bytes
+/// received to `progress`.
+pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+    let request = match web_sys::window() {
+        Some(window) => window.fetch_with_str(url),
+        None => js_sys::global()
+            .dyn_into::<web_sys::WorkerGlobalScope>()
+            .map_err(|_| "neither a page nor a worker")?
+            .fetch_with_str(url),
+    };
+    let response = JsFuture::from(request).await.map_err(|e| js_error(&format!("cannot fetch {url}"), e))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| format!("{url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let Some(body) = response.body() else {
+        let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader =
+        body.get_reader().dyn_into().map_err(|_| format!("{url}: unreadable body"))?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| js_error(url, e))?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            break;
+        }
+        if let Ok(value) = Reflect::get(&chunk, &JsValue::from_str("value")) {
+            bytes.extend(Uint8Array::new(&value).to_vec());
+            progress(bytes.len() as u64);
+        }
+    }
+    Ok(bytes)
+}
+
+/// Checks fetched bytes against the manifest's size and SHA-256.
+pub fn verify(name: &str, bytes: &[u8], size: u64, sha256: &str) -> Result<(), String> {
+    if bytes.len() as u64 != size {
+        return Err(format!("{name} has {} bytes, the manifest says {size}", bytes.len()));
+    }
+    let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    if digest != sha256 {
+        return Err(format!("{name} does not match its checksum in the manifest (corrupted download?)"));
+    }
+    Ok(())
+}
+
+/// Property `name` of a JS object (`undefined` when absent or not an object).
+pub fn field(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Milliseconds since the page (or the worker) started, for timing.
+pub fn now_ms() -> f64 {
+    let performance = match web_sys::window() {
+        Some(window) => window.performance(),
+        None => js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>().ok().and_then(|w| w.performance()),
+    };
+    performance.map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// Lets the browser handle input and paint (a worker: its messages) before the next slice of
+/// work, waiting at least `ms`.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = match web_sys::window() {
+            Some(window) => window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms),
+            None => match js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>() {
+                Ok(worker) => worker.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms),
+                Err(_) => resolve.call0(&JsValue::NULL).map(|_| 0),
+            },
+        };
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Lets the browser handle input and paint before the next slice of work.
+pub async fn yield_to_browser() {
+    sleep_ms(0).await;
+}

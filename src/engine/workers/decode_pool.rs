@@ -1,0 +1,188 @@
+//! Decoding big batches on the CPU in Web Workers (wasm only). Each worker runs its own instance
+//! of the page's CPU build (`www/decode-worker.js`) with its own copy of the weights and decodes
+//! one contiguous slice of the batch: the 30×30 grid then uses every core, and the page's thread
+//! stays free while it is computed. The layers are the same burn layers as on the page's thread.
+//!
+//! The pool is an optimisation only: if a worker cannot start or fails, the pool turns itself off
+//! and the engine decodes on the page's thread, as before.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::engine::web::field;
+use crate::study::Variant;
+
+/// Smallest batch worth sending to the workers: below it the messages cost more than they save
+/// (decode-1 takes ~1 ms on the page's thread).
+pub const MIN_POOLED_BATCH: usize = 16;
+
+type Pending = Rc<RefCell<HashMap<u32, (Function, Function)>>>;
+
+/// Web Workers, each with the page's CPU build and the variants it has been sent.
+pub struct DecodePool {
+    workers: Vec<web_sys::Worker>,
+    pending: Pending,
+    next_id: Cell<u32>,
+    /// Per variant, the promise that every worker has installed its weights.
+    installed: RefCell<HashMap<Variant, Promise>>,
+    broken: Rc<Cell<bool>>,
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+fn message(pairs: &[(&str, &JsValue)]) -> Object {
+    let object = Object::new();
+    for (key, value) in pairs {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object
+}
+
+impl DecodePool {
+    /// Starts one worker per core (2 to 4), or none where that is pointless or impossible: one
+    /// core, or no CPU build named by the page's loader (`window.vaeLabCpuBuild`).
+    pub fn start() -> Option<DecodePool> {
+        let window = web_sys::window()?;
+        let cores = window.navigator().hardware_concurrency() as usize;
+        if cores < 2 {
+            return None;
+        }
+        let build = field(&window, "vaeLabCpuBuild");
+        let (js, wasm) = (field(&build, "js"), field(&build, "wasm"));
+        if !js.is_string() || !wasm.is_string() {
+            return None;
+        }
+        let pending: Pending = Rc::default();
+        let broken = Rc::new(Cell::new(false));
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let mut workers = Vec::new();
+        let mut handlers = Vec::new();
+        for _ in 0..cores.min(4) {
+            let worker = web_sys::Worker::new_with_options("decode-worker.js", &options).ok()?;
+            let on_message = {
+                let pending = pending.clone();
+                Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                    let data = field(&event, "data");
+                    let Some(id) = field(&data, "id").as_f64() else { return };
+                    let Some((resolve, reject)) = pending.borrow_mut().remove(&(id as u32)) else { return };
+                    let error = field(&data, "error");
+                    let _ = if error.is_undefined() {
+                        resolve.call1(&JsValue::NULL, &field(&data, "pixels"))
+                    } else {
+                        reject.call1(&JsValue::NULL, &error)
+                    };
+                })
+            };
+            // A worker that fails to load (or dies) fails everything in flight and turns the
+            // pool off; the engine then decodes on the page's thread.
+            let on_error = {
+                let (pending, broken) = (pending.clone(), broken.clone());
+                Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
+                    broken.set(true);
+                    for (_, (_, reject)) in pending.borrow_mut().drain() {
+                        let _ = reject.call1(&JsValue::NULL, &JsValue::from_str("a decode worker failed"));
+                    }
+                })
+            };
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            worker.post_message(&message(&[("kind", &"start".into()), ("js", &js), ("wasm", &wasm)])).ok()?;
+            workers.push(worker);
+            handlers.push(on_message);
+            handlers.push(on_error);
+        }
+        Some(DecodePool {
+            workers,
+            pending,
+            next_id: Cell::new(0),
+            installed: RefCell::default(),
+            broken,
+            _handlers: handlers,
+        })
+    }
+
+    /// Whether the pool still works.
+    pub fn usable(&self) -> bool {
+        !self.broken.get()
+    }
+
+    /// How many workers.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Sends `variant`'s weights file to every worker now, so that the first big decode does not
+    /// wait for it. The bytes are copied (structured clone); the page keeps its own.
+    pub fn install(&self, variant: Variant, bytes: &[u8]) {
+        let bytes = Uint8Array::from(bytes);
+        let name = JsValue::from_str(&variant.key());
+        let installs: Array = (0..self.workers.len())
+            .map(|w| self.request(w, message(&[("kind", &"load".into()), ("variant", &name), ("bytes", &bytes)]), &Array::new()))
+            .collect();
+        let all = Promise::all(&installs);
+        // Marked handled here: a failure shows when a decode awaits it, not as an uncaught error.
+        let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
+        let _ = all.catch(&ignore);
+        ignore.forget();
+        self.installed.borrow_mut().insert(variant, all);
+    }
+
+    fn request(&self, worker: usize, message: Object, transfer: &Array) -> Promise {
+        let id = self.next_id.get().wrapping_add(1);
+        self.next_id.set(id);
+        let _ = Reflect::set(&message, &JsValue::from_str("id"), &JsValue::from(id));
+        let pending = self.pending.clone();
+        let promise = Promise::new(&mut |resolve, reject| {
+            pending.borrow_mut().insert(id, (resolve, reject));
+        });
+        if let Err(e) = self.workers[worker].post_message_with_transfer(&message, transfer) {
+            if let Some((_, reject)) = self.pending.borrow_mut().remove(&id) {
+                let _ = reject.call1(&JsValue::NULL, &e);
+            }
+        }
+        promise
+    }
+
+    async fn wait(promise: Promise) -> Result<JsValue, String> {
+        JsFuture::from(promise).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))
+    }
+
+    /// Decodes `n × latent_dim` latents, one contiguous slice per worker, into `n × 784` pixels.
+    /// Any failure turns the pool off (the engine then decodes on the page's thread).
+    pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, String> {
+        let result = self.decode_in_workers(variant, z).await;
+        if result.is_err() {
+            self.broken.set(true);
+        }
+        result
+    }
+
+    async fn decode_in_workers(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, String> {
+        let installed = self.installed.borrow().get(&variant).cloned().ok_or("the workers have no weights for it")?;
+        Self::wait(installed).await?;
+        let latent = variant.latent_dim();
+        let n = z.len() / latent;
+        let per_worker = n.div_ceil(self.workers.len());
+        let name = JsValue::from_str(&variant.key());
+        let slices = z
+            .chunks(per_worker * latent)
+            .enumerate()
+            .map(|(w, slice)| {
+                let latents = Float32Array::from(slice);
+                let transfer = Array::of1(&latents.buffer());
+                self.request(w, message(&[("kind", &"decode".into()), ("variant", &name), ("latents", &latents)]), &transfer)
+            })
+            .collect::<Array>();
+        let results: Array = Self::wait(Promise::all(&slices)).await?.into();
+        let mut pixels = Vec::with_capacity(n * crate::data::PIXELS);
+        for slice in results.iter() {
+            pixels.extend(slice.dyn_into::<Float32Array>().map_err(|_| "a worker sent no pixels")?.to_vec());
+        }
+        Ok(pixels)
+    }
+}

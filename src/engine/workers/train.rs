@@ -1,0 +1,262 @@
+//! The training worker (wasm: the `vae-lab-train` build on the CPU, the page's WebGPU build on
+//! WebGPU): runs a [`Session`] in a Web Worker so that the page stays responsive, one step at a
+//! time, handing the worker's event loop back between steps so that "pause" and "stop" are
+//! heard. `www/train-worker.js` boots the build and passes every message to
+//! `self.vaeLabTrainer.receive`; the messages are [`train_protocol`](super::train_protocol)'s.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use serde_bytes::ByteBuf;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+use crate::engine::web::{fetch_bytes, now_ms, sleep_ms};
+use super::train_protocol::{FromTrainer, HELD_OUT, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
+use crate::data::{Digits, Images, PIXELS, SIDE};
+use crate::train::session::Session;
+
+/// What the page last asked of the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Control {
+    Run,
+    Pause,
+    Stop,
+}
+
+thread_local! {
+    /// The run's control, shared by the message handler and the loop (`None`: no run).
+    static RUN: RefCell<Option<Rc<Cell<Control>>>> = const { RefCell::new(None) };
+}
+
+fn post(message: &FromTrainer) {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    let Ok(value) = serde::Serialize::serialize(message, &serializer) else { return };
+    if let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() {
+        let _ = scope.post_message(&value);
+    }
+}
+
+/// In the training worker (`www/train-worker.js` sets `self.vaeLabTrainWorker` before it boots a
+/// build): [`serve`]s and returns true. Elsewhere (the page, a decode worker) false.
+pub fn serve_if_trainer() -> bool {
+    let trainer = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("vaeLabTrainWorker")).is_ok_and(|v| v.is_truthy());
+    if trainer {
+        serve();
+    }
+    trainer
+}
+
+/// Installs `self.vaeLabTrainer = { receive(message) }` (what `www/train-worker.js` calls).
+pub fn serve() {
+    let receive = Closure::<dyn Fn(JsValue)>::new(|message: JsValue| match serde_wasm_bindgen::from_value::<ToTrainer>(message) {
+        Ok(message) => handle(message),
+        Err(e) => post(&FromTrainer::Failed { message: format!("the training worker got a message it does not know ({e})") }),
+    });
+    let api = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&api, &JsValue::from_str("receive"), receive.as_ref());
+    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("vaeLabTrainer"), &api);
+    // It lives as long as the worker.
+    receive.forget();
+}
+
+fn handle(message: ToTrainer) {
+    let control = RUN.with(|run| run.borrow().clone());
+    match (message, control) {
+        (ToTrainer::Train(request), None) => {
+            let control = Rc::new(Cell::new(Control::Run));
+            RUN.with(|run| *run.borrow_mut() = Some(control.clone()));
+            spawn_local(async move {
+                if let Err(message) = train(request, &control).await {
+                    post(&FromTrainer::Failed { message });
+                }
+                RUN.with(|run| *run.borrow_mut() = None);
+            });
+        }
+        (ToTrainer::Train(_), Some(_)) => post(&FromTrainer::Failed { message: "a run is already under way".into() }),
+        (ToTrainer::Pause, Some(control)) if control.get() == Control::Run => control.set(Control::Pause),
+        (ToTrainer::Resume, Some(control)) if control.get() == Control::Pause => control.set(Control::Run),
+        (ToTrainer::Stop, Some(control)) => control.set(Control::Stop),
+        // A pause of a paused run, or a stop after the end: nothing to do.
+        _ => {}
+    }
+}
+
+/// Fetches a shipped data file (relative to the worker's script, which sits beside the page).
+async fn fetch_digits(name: &str, mut progress: impl FnMut(u64)) -> Result<Digits, String> {
+    let images = fetch_bytes(&format!("data/{name}-images-idx3-ubyte.gz"), &mut progress).await?;
+    let labels = fetch_bytes(&format!("data/{name}-labels-idx1-ubyte.gz"), |_| {}).await?;
+    Digits::from_idx(&images, &labels).map_err(|e| format!("data/{name}: {e}"))
+}
+
+/// The training digits: the first `sample` of the shipped sample, then the drawings.
+fn training_set(sample: &Digits, count: usize, drawings: &[u8]) -> Result<Digits, String> {
+    if drawings.len() % PIXELS != 0 {
+        return Err("the drawings are not whole 28×28 images".into());
+    }
+    let count = count.min(sample.len());
+    let mut set = sample.subset(&(0..count).collect::<Vec<_>>());
+    set.images.pixels.extend_from_slice(drawings);
+    set.images.count += drawings.len() / PIXELS;
+    // The visitor's digits are not labelled; 10 marks them (labels are not used to train).
+    set.labels.extend(std::iter::repeat_n(10, drawings.len() / PIXELS));
+    Ok(set)
+}
+
+/// The autodiff device to train on, and what it is in words (for the record).
+async fn training_device(backend: TrainBackend) -> Result<(Device, String), String> {
+    match backend {
+        TrainBackend::Cpu => Ok((Device::flex().autodiff(), "burn 0.22.1 flex (CPU, wasm32, one Web Worker)".into())),
+        TrainBackend::WebGpu => webgpu_device().await,
+    }
+}
+
+#[cfg(feature = "webgpu")]
+async fn webgpu_device() -> Result<(Device, String), String> {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| format!("WebGPU did not start in the training worker ({e:?}); reload the page with ?backend=cpu to train on the CPU"))?;
+    let adapter = setup.adapter.get_info().name;
+    Ok((device.autodiff(), format!("burn 0.22.1 wgpu (WebGPU: {adapter}, wasm32, one Web Worker)")))
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> Result<(Device, String), String> {
+    Err("this training build has no WebGPU (the page's WebGPU build trains on WebGPU)".into())
+}
+
+/// The shipped training sample's compressed size, for the progress bar before the first byte.
+const SAMPLE_BYTES: u64 = 1_609_457;
+
+async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), String> {
+    let sample = if request.sample_digits > 0 {
+        fetch_digits("train-sample", |received| post(&FromTrainer::Loading { received, total: SAMPLE_BYTES.max(received) })).await?
+    } else {
+        Digits { images: Images { count: 0, rows: SIDE, cols: SIDE, pixels: Vec::new() }, labels: Vec::new() }
+    };
+    let test = fetch_digits("test-sample", |_| {}).await?;
+    let held_out = test.subset(&(0..HELD_OUT.min(test.len())).collect::<Vec<_>>());
+    let train_set = training_set(&sample, request.sample_digits, &request.drawings)?;
+    if train_set.is_empty() {
+        return Err("there is nothing to train on: choose some shipped digits or add drawings first".into());
+    }
+    let settings = request.settings.clone();
+    let latent = usize::from(settings.architecture.latent_dim);
+    let data_label = match (&request.base, request.drawings.is_empty()) {
+        (Some(base), true) => format!("fine-tuned from {base} on {} shipped training digits, in the browser", request.sample_digits),
+        (Some(base), false) => format!("fine-tuned from {base} on {} digits ({} drawn by you), in the browser", train_set.len(), request.drawings.len() / PIXELS),
+        (None, _) => format!("{} training digits ({} drawn by you), trained in the browser", train_set.len(), request.drawings.len() / PIXELS),
+    };
+    let (device, backend) = training_device(request.backend).await?;
+    let mut session = Session::new(settings.clone(), request.start_from.map(ByteBuf::into_vec), train_set, device)?;
+
+    // The shown digits: the first held-out digit of each class 0..8, in that order.
+    let shown: Vec<usize> = (0..SHOWN as u8).filter_map(|label| held_out.labels.iter().position(|&l| l == label)).collect();
+    let shown_pixels = held_out.intensities(&shown);
+    post(&FromTrainer::Started {
+        train_images: session.metrics(&data_label, held_out.len(), "").protocol.train_images,
+        steps_per_epoch: session.steps_per_epoch(),
+        shown: to_bytes(&shown_pixels),
+        held_out_labels: ByteBuf::from(held_out.labels.clone()),
+    });
+    let held_out_pixels = held_out.intensities(&(0..held_out.len()).collect::<Vec<_>>());
+    let shown = Shown { pixels: &shown_pixels, held_out: &held_out_pixels, latent_map: latent == 2 };
+    let saved = Saved { data_label: &data_label, held_out: held_out.len(), backend: &backend };
+    shown.post(&session).await;
+
+    let total_steps = session.steps_per_epoch() * settings.epochs;
+    // Images/s over the last steps (a window, so that a pause does not count).
+    let mut recent: std::collections::VecDeque<(usize, f64)> = std::collections::VecDeque::new();
+    let mut last_snapshot = now_ms();
+    let mut stopped = false;
+    while !session.finished() {
+        match control.get() {
+            Control::Stop => {
+                stopped = true;
+                break;
+            }
+            Control::Pause => {
+                saved.post(&session).await?;
+                post(&FromTrainer::Paused { step: session.steps() });
+                while control.get() == Control::Pause {
+                    sleep_ms(50).await;
+                }
+                recent.clear();
+                if control.get() == Control::Run {
+                    post(&FromTrainer::Resumed);
+                }
+                continue;
+            }
+            Control::Run => {}
+        }
+        let started = now_ms();
+        let loss = session.step().await?;
+        let seconds = (now_ms() - started) / 1000.0;
+        session.add_seconds(seconds);
+        recent.push_back((loss.images, seconds));
+        if recent.len() > 20 {
+            recent.pop_front();
+        }
+        let (images, time) = recent.iter().fold((0, 0.0), |(n, t), (i, s)| (n + i, t + s));
+        let per_step = time / recent.len() as f64;
+        post(&FromTrainer::Step {
+            loss,
+            images_per_second: if time > 0.0 { images as f64 / time } else { 0.0 },
+            seconds_left: per_step * total_steps.saturating_sub(session.steps()) as f64,
+        });
+        if session.epoch_ended() {
+            let record = session.end_epoch(&held_out).await?;
+            post(&FromTrainer::Epoch { record });
+            saved.post(&session).await?;
+            shown.post(&session).await;
+            last_snapshot = now_ms();
+        } else if now_ms() - last_snapshot >= SNAPSHOT_EVERY_MS {
+            shown.post(&session).await;
+            last_snapshot = now_ms();
+        }
+        // Hear the page's messages before the next step.
+        sleep_ms(0).await;
+    }
+    if stopped {
+        saved.post(&session).await?;
+        shown.post(&session).await;
+    }
+    post(&FromTrainer::Finished { stopped });
+    Ok(())
+}
+
+/// What the live view shows of the model as it trains.
+struct Shown<'a> {
+    /// The shown held-out digits, reconstructed.
+    pixels: &'a [f32],
+    /// Every held-out digit, for the latent map.
+    held_out: &'a [f32],
+    /// Whether the latent is 2-D (a map of the held-out means).
+    latent_map: bool,
+}
+
+impl Shown<'_> {
+    async fn post(&self, session: &Session) {
+        let (reconstructions, _) = session.reconstruct(self.pixels).await;
+        let means = if self.latent_map { session.means(self.held_out).await } else { Vec::new() };
+        post(&FromTrainer::Snapshot { step: session.steps(), reconstructions: to_bytes(&reconstructions), means });
+    }
+}
+
+/// The model as it is, posted for the page to keep.
+struct Saved<'a> {
+    data_label: &'a str,
+    held_out: usize,
+    /// Where it trains, in words (for the record).
+    backend: &'a str,
+}
+
+impl Saved<'_> {
+    async fn post(&self, session: &Session) -> Result<(), String> {
+        let metrics = session.metrics(self.data_label, self.held_out, self.backend);
+        post(&FromTrainer::Weights { weights: ByteBuf::from(session.weights().await?), metrics: Box::new(metrics) });
+        Ok(())
+    }
+}

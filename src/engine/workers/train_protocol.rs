@@ -1,0 +1,204 @@
+//! The messages between the page and its training worker (`www/train-worker.js`, running the
+//! `vae-lab-train` build, or the WebGPU build on WebGPU), as serde types: `serde-wasm-bindgen`
+//! turns them into the JS objects `postMessage` carries (bytes as `Uint8Array`). Plain data,
+//! tested natively.
+//!
+//! A run: the page sends [`ToTrainer::Train`]; the worker answers `Loading` while it fetches
+//! the training digits, `Started`, then a `Step` per step, a `Snapshot` at least every
+//! [`SNAPSHOT_EVERY_MS`], an `Epoch` and `Weights` after each epoch; `Pause` / `Resume` /
+//! `Stop` at any time (a pause and a stop answer with the `Weights` so far, then `Paused` /
+//! `Finished`). Anything that goes wrong ends the run with `Failed`.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+use crate::study::metrics::{EpochRecord, Metrics};
+use crate::study::train_settings::{StepLoss, TrainSettings};
+
+/// Held-out digits (the first of the page's shipped test digits) the test loss is computed on.
+pub const HELD_OUT: usize = 1000;
+/// Held-out digits whose reconstructions the live view shows.
+pub const SHOWN: usize = 8;
+/// Longest wait between two snapshots of the live view while training.
+pub const SNAPSHOT_EVERY_MS: f64 = 1500.0;
+/// Digits in the shipped training sample (`www/data/train-sample-*`).
+pub const SAMPLE_DIGITS: usize = 10_001;
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ToTrainer {
+    /// Start a run (one at a time: a second `Train` while one runs is refused).
+    Train(TrainRequest),
+    /// Stop after the current step, keep everything.
+    Pause,
+    /// Continue a paused run from the same step.
+    Resume,
+    /// End the run after the current step.
+    Stop,
+}
+
+/// What to train, on what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    /// Architecture and hyper-parameters.
+    pub settings: TrainSettings,
+    /// The weights to fine-tune (a `.bpk` record of `settings.architecture`); none: from
+    /// scratch.
+    pub start_from: Option<ByteBuf>,
+    /// What the model started from, in words (for the record): "Baseline (latent 2)".
+    pub base: Option<String>,
+    /// How many digits of the shipped training sample to train on (0 to [`SAMPLE_DIGITS`]).
+    pub sample_digits: usize,
+    /// The visitor's own digits, 784 bytes each (0 = black, 255 = white ink).
+    pub drawings: ByteBuf,
+    /// Where to train.
+    pub backend: TrainBackend,
+}
+
+/// Where the worker trains: where the page runs. The page's WebGPU build carries training too
+/// (`www/train-worker.js?build=webgpu` boots it, already in the browser's cache); the CPU build's
+/// worker boots the `vae-lab-train` build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TrainBackend {
+    /// burn's flex backend in wasm, with the trainer's convolution gradients.
+    Cpu,
+    /// burn-wgpu on the browser's WebGPU adapter, with burn's layers.
+    WebGpu,
+}
+
+impl TrainBackend {
+    /// The backend of the page build this code runs in.
+    pub const OF_THIS_BUILD: TrainBackend = if cfg!(feature = "webgpu") { TrainBackend::WebGpu } else { TrainBackend::Cpu };
+
+    /// The training worker's script for it (relative to the page).
+    pub fn worker_script(self) -> &'static str {
+        match self {
+            TrainBackend::Cpu => "train-worker.js",
+            TrainBackend::WebGpu => "train-worker.js?build=webgpu",
+        }
+    }
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum FromTrainer {
+    /// The training digits are downloading.
+    Loading {
+        /// Bytes so far.
+        received: u64,
+        /// Bytes in all (0 when unknown).
+        total: u64,
+    },
+    /// The data is in and the model built.
+    Started {
+        /// Training digits (sample and drawings).
+        train_images: usize,
+        /// Steps per epoch.
+        steps_per_epoch: usize,
+        /// The held-out digits shown reconstructed, 784 bytes each.
+        shown: ByteBuf,
+        /// Labels of the held-out digits (the scatter's colours).
+        held_out_labels: ByteBuf,
+    },
+    /// One optimisation step finished.
+    Step {
+        /// Its loss.
+        loss: StepLoss,
+        /// Training images per second over the last steps.
+        images_per_second: f64,
+        /// Estimated seconds to the end of the run.
+        seconds_left: f64,
+    },
+    /// The live view: reconstructions of the shown digits and the held-out latent means.
+    Snapshot {
+        /// Steps done.
+        step: usize,
+        /// [`SHOWN`] reconstructions, 784 bytes each.
+        reconstructions: ByteBuf,
+        /// Posterior means of the held-out digits (`n × latent`), for latent sizes of 2 only.
+        means: Vec<f32>,
+    },
+    /// An epoch ended and was evaluated on the held-out digits.
+    Epoch {
+        /// Its record (the shipped metrics' schema).
+        record: EpochRecord,
+    },
+    /// The model so far: weights and record, in the shipped files' formats.
+    Weights {
+        /// A `.bpk` burn record.
+        weights: ByteBuf,
+        /// The metrics file.
+        metrics: Box<Metrics>,
+    },
+    /// Paused after this many steps.
+    Paused {
+        /// Steps done.
+        step: usize,
+    },
+    /// Running again.
+    Resumed,
+    /// The run ended: every epoch done, or stopped.
+    Finished {
+        /// Stopped before its last epoch.
+        stopped: bool,
+    },
+    /// The run could not go on.
+    Failed {
+        /// Why, for the visitor.
+        message: String,
+    },
+}
+
+/// 0..1 intensities as bytes (what the messages carry).
+pub fn to_bytes(pixels: &[f32]) -> ByteBuf {
+    ByteBuf::from(pixels.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect::<Vec<u8>>())
+}
+
+/// Bytes back to 0..1 intensities.
+pub fn to_intensities(bytes: &[u8]) -> Vec<f32> {
+    bytes.iter().map(|&b| f32::from(b) / 255.0).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::{Architecture, Variant};
+
+    #[test]
+    fn messages_round_trip_and_are_tagged_by_kind() {
+        let request = ToTrainer::Train(TrainRequest {
+            settings: TrainSettings::study(Architecture::of(Variant::Deeper), 3, 9),
+            start_from: Some(ByteBuf::from(vec![1, 2, 3])),
+            base: Some("Deeper (3 convs)".into()),
+            sample_digits: 500,
+            drawings: to_bytes(&[0.0, 0.5, 1.0, 2.0]),
+            backend: TrainBackend::WebGpu,
+        });
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["kind"], "train");
+        assert_eq!(json["backend"], "webGpu");
+        assert_eq!(json["drawings"], serde_json::json!([0, 128, 255, 255]));
+        assert_eq!(serde_json::from_value::<ToTrainer>(json).unwrap(), request);
+        let pause: ToTrainer = serde_json::from_str(r#"{"kind":"pause"}"#).unwrap();
+        assert_eq!(pause, ToTrainer::Pause);
+        let step = FromTrainer::Step {
+            loss: StepLoss { step: 3, epoch: 1, loss: 200.0, recon: 195.0, kl: 5.0, images: 128 },
+            images_per_second: 300.0,
+            seconds_left: 12.5,
+        };
+        let json = serde_json::to_string(&step).unwrap();
+        assert!(json.contains(r#""kind":"step""#));
+        assert_eq!(serde_json::from_str::<FromTrainer>(&json).unwrap(), step);
+        assert!(serde_json::from_str::<ToTrainer>(r#"{"kind":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn intensities_survive_the_byte_round_trip_to_half_a_level() {
+        let pixels: Vec<f32> = (0..=100).map(|i| i as f32 / 100.0).collect();
+        let back = to_intensities(&to_bytes(&pixels));
+        assert!(pixels.iter().zip(&back).all(|(a, b)| (a - b).abs() <= 0.5 / 255.0 + 1e-6));
+    }
+}

@@ -1,0 +1,170 @@
+//! The variational autoencoder: [`Encoder`] and [`Decoder`], the reparameterisation and the
+//! reconstruction the page shows.
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+use super::decoder::Decoder;
+use super::encoder::Encoder;
+use crate::kernels::conv_gradients::WeightGradients;
+
+/// Seeds `device`'s random numbers (initialisation) and the CPU generator ε is drawn from (see
+/// [`standard_normal_like`]) with `seed`. On burn's CPU backend they are one generator.
+pub fn seed(device: &Device, seed: u64) {
+    device.seed(seed);
+    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
+    Device::flex().seed(seed);
+}
+
+/// ε ~ N(0, 1) of `mean`'s shape for the reparameterisation, drawn by burn's CPU backend (flex)
+/// whatever `mean`'s device and copied there: every backend has its own generator, and this way
+/// one seed gives the native trainer's ε on WebGPU too (batch × latent values a step). On flex
+/// these are the very numbers `mean.random_like` would draw.
+fn standard_normal_like(mean: &Tensor<2>) -> Tensor<2> {
+    let normal = Distribution::Normal(0.0, 1.0);
+    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
+    {
+        let drawn = Tensor::<2>::random(mean.shape(), normal, &Device::flex());
+        Tensor::from_data(drawn.into_data(), &mean.device())
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "cpu")))]
+    mean.random_like(normal)
+}
+
+/// A variational autoencoder: [`Encoder`] and [`Decoder`].
+#[derive(Module, Debug)]
+pub struct Vae {
+    /// Image → posterior parameters.
+    pub encoder: Encoder,
+    /// Latent → image logits.
+    pub decoder: Decoder,
+}
+
+/// What one training forward pass produces.
+#[derive(Debug, Clone)]
+pub struct VaeOutput {
+    /// Decoder logits, `[batch, 1, 28, 28]`.
+    pub logits: Tensor<4>,
+    /// Posterior means, `[batch, latent]`.
+    pub z_mean: Tensor<2>,
+    /// Posterior log-variances, `[batch, latent]`.
+    pub z_log_var: Tensor<2>,
+}
+
+impl Vae {
+    /// Encodes, samples z with the reparameterisation trick and decodes.
+    ///
+    /// ε comes from burn's CPU generator whatever the device (seed it with [`seed`]; see
+    /// [`standard_normal_like`]).
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`, values in 0..1
+    /// - output: see [`VaeOutput`]
+    pub fn forward(&self, images: Tensor<4>) -> VaeOutput {
+        self.forward_with(images, WeightGradients::default())
+    }
+
+    /// [`Vae::forward`] with the convolutions' weight gradients from `grads`.
+    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> VaeOutput {
+        let (z_mean, z_log_var) = self.encoder.forward_with(images, grads);
+        let epsilon = standard_normal_like(&z_mean);
+        let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon;
+        VaeOutput {
+            logits: self.decoder.forward_with(z, grads),
+            z_mean,
+            z_log_var,
+        }
+    }
+
+    /// Deterministic reconstruction through the posterior mean (what the page shows).
+    ///
+    /// # Shapes
+    ///
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: `[batch, 1, 28, 28]`, values in 0..1
+    pub fn reconstruct(&self, images: Tensor<4>) -> Tensor<4> {
+        let (z_mean, _) = self.encoder.forward(images);
+        self.decoder.decode(z_mean)
+    }
+
+    /// The same model with every convolution's weights stored channel-last (see
+    /// [`channel_last_storage`](super::layers::channel_last_storage)): values and forward unchanged. For WebGPU, where burn-cubecl's
+    /// convolution kernels read weights channel-last and otherwise copy them on every call.
+    pub fn with_channel_last_weights(self) -> Vae {
+        Vae { encoder: self.encoder.with_channel_last_weights(), decoder: self.decoder.with_channel_last_weights() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::layers::channel_last_storage;
+    use crate::model::VaeConfig;
+    use crate::study::Variant;
+
+    #[test]
+    fn channel_last_weights_reconstruct_alike() {
+        let device = Device::flex();
+        let mut seeded = crate::kernels::seeded::Seeded::new(3);
+        for variant in Variant::ALL {
+            let vae = VaeConfig::from(variant).init(&device);
+            let images = seeded.uniform([3, 1, 28, 28], 0.0, 1.0, &device);
+            let before = vae.reconstruct(images.clone()).into_data().try_into_vec::<f32>().expect("f32");
+            let after = vae.with_channel_last_weights().reconstruct(images).into_data().try_into_vec::<f32>().expect("f32");
+            let diff = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert_eq!(before.len(), after.len());
+            assert!(diff <= 1e-6, "{variant:?}: max abs diff {diff}");
+        }
+    }
+
+    #[test]
+    fn channel_last_storage_keeps_values_and_changes_strides() {
+        let device = Device::flex();
+        let weight = crate::kernels::seeded::Seeded::new(5).uniform([4, 3, 3, 3], -1.0, 1.0, &device);
+        let stored = channel_last_storage(weight.clone());
+        assert_eq!(stored.dims(), [4, 3, 3, 3]);
+        assert_eq!(stored.clone().into_data().try_into_vec::<f32>().ok(), weight.clone().into_data().try_into_vec::<f32>().ok());
+        // Permuted to the kernels' order, the stored view reads back in memory order.
+        let kernel_order = weight.permute([0, 2, 3, 1]).into_data().try_into_vec::<f32>().ok();
+        assert_eq!(stored.permute([0, 2, 3, 1]).into_data().try_into_vec::<f32>().ok(), kernel_order);
+    }
+
+    fn parts(variant: Variant) -> (usize, usize) {
+        let device = Device::flex();
+        let vae = VaeConfig::from(variant).init(&device);
+        (vae.encoder.num_params(), vae.decoder.num_params())
+    }
+
+    #[test]
+    fn baseline_has_the_keras_parameter_count() {
+        // Keras' model.summary(): encoder 69,076, decoder 65,089.
+        assert_eq!(parts(Variant::Baseline), (69_076, 65_089));
+    }
+
+    #[test]
+    fn every_variant_has_the_right_shapes() {
+        let device = Device::flex();
+        for variant in Variant::ALL {
+            let config = VaeConfig::from(variant);
+            let vae = config.init(&device);
+            let images = Tensor::<4>::random([3, 1, 28, 28], Distribution::Default, &device);
+            let out = vae.forward(images.clone());
+            assert_eq!(out.z_mean.dims(), [3, config.latent_dim], "{variant}");
+            assert_eq!(out.z_log_var.dims(), [3, config.latent_dim], "{variant}");
+            assert_eq!(out.logits.dims(), [3, 1, 28, 28], "{variant}");
+            assert_eq!(vae.reconstruct(images).dims(), [3, 1, 28, 28], "{variant}");
+            let z = Tensor::<2>::zeros([5, config.latent_dim], &device);
+            assert_eq!(vae.decoder.decode(z).dims(), [5, 1, 28, 28], "{variant}");
+        }
+    }
+
+    #[test]
+    fn decoded_pixels_are_intensities() {
+        let device = Device::flex();
+        let vae = VaeConfig::from(Variant::Deeper).init(&device);
+        let z = Tensor::<2>::random([4, 2], Distribution::Normal(0.0, 3.0), &device);
+        let pixels: Vec<f32> = vae.decoder.decode(z).into_data().try_to_vec().unwrap();
+        assert!(pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}
