@@ -253,14 +253,13 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::VaeConfig;
     use crate::study::Variant;
     use crate::kernels::seeded::Seeded;
 
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
     fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
-        let mut decoder = VaeConfig::from(variant).init(device).decoder;
+        let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init(device);
         decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
         decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
         for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {

@@ -168,14 +168,13 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::VaeConfig;
     use crate::study::Variant;
     use crate::kernels::seeded::Seeded;
 
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
     fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
-        let mut encoder = VaeConfig::from(variant).init(device).encoder;
+        let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init(device);
         for conv in encoder.convs.iter_mut() {
             conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
             conv.weight = seeded.weights(&conv.weight, 3.0);

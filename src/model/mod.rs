@@ -3,7 +3,6 @@
 //! compiles for native and wasm32. The fast layers it runs on are in `kernels`.
 
 pub mod classifier;
-pub mod config;
 pub mod decoder;
 pub mod encoder;
 #[cfg(test)]
@@ -13,8 +12,7 @@ pub mod loss;
 pub mod vae;
 pub mod weights;
 
-pub use config::VaeConfig;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use loss::{VaeLoss, kl_per_dim, vae_loss};
-pub use vae::{Vae, VaeOutput, seed};
+pub use vae::{Vae, VaeConfig, VaeOutput, seed};

@@ -1,12 +1,66 @@
-//! The variational autoencoder: [`Encoder`] and [`Decoder`], the reparameterisation and the
+//! The variational autoencoder: its configuration (the Keras example's layers, parameterised by
+//! the study's variants), [`Encoder`] and [`Decoder`], the reparameterisation and the
 //! reconstruction the page shows.
 
+use burn::config::Config;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::decoder::Decoder;
-use super::encoder::Encoder;
+use super::decoder::{Decoder, DecoderConfig};
+use super::encoder::{Encoder, EncoderConfig};
 use crate::kernels::conv_gradients::WeightGradients;
+use crate::study::{Architecture, ReconLoss, Variant};
+
+/// Architecture of a VAE: the Keras example, parameterised by its variants.
+#[derive(Config, Debug)]
+pub struct VaeConfig {
+    /// Size of the latent vector z.
+    pub latent_dim: usize,
+    /// Filters of the stride-2 convolutions, input side first; the decoder mirrors them.
+    #[config(default = "vec![32, 64]")]
+    pub conv_filters: Vec<usize>,
+    /// Units of the dense layer between the convolutions and the latent heads.
+    #[config(default = 16)]
+    pub hidden: usize,
+    /// Side of the square input and output images.
+    #[config(default = 28)]
+    pub image_side: usize,
+    /// Reconstruction term of the loss.
+    #[config(default = "ReconLoss::Bce")]
+    pub recon_loss: ReconLoss,
+}
+
+impl VaeConfig {
+    /// Builds the encoder and decoder with freshly initialised weights on `device`.
+    pub fn init(&self, device: &Device) -> Vae {
+        Vae {
+            encoder: EncoderConfig::new(self.latent_dim, self.conv_filters.clone())
+                .with_hidden(self.hidden)
+                .with_image_side(self.image_side)
+                .init(device),
+            decoder: DecoderConfig::new(self.latent_dim, self.conv_filters.clone())
+                .with_image_side(self.image_side)
+                .init(device),
+        }
+    }
+}
+
+
+impl From<Architecture> for VaeConfig {
+    /// The model of an architecture.
+    fn from(architecture: Architecture) -> VaeConfig {
+        VaeConfig::new(architecture.latent_dim())
+            .with_conv_filters(architecture.conv_filters())
+            .with_recon_loss(architecture.recon_loss())
+    }
+}
+
+impl From<Variant> for VaeConfig {
+    /// The model of a variant.
+    fn from(variant: Variant) -> VaeConfig {
+        VaeConfig::from(variant.architecture())
+    }
+}
 
 /// Seeds `device`'s random numbers (initialisation) and the CPU generator ε is drawn from (see
 /// [`standard_normal_like`]) with `seed`. On burn's CPU backend they are one generator.
@@ -100,8 +154,6 @@ impl Vae {
 mod tests {
     use super::*;
     use crate::model::layers::channel_last_storage;
-    use crate::model::VaeConfig;
-    use crate::study::Variant;
 
     #[test]
     fn channel_last_weights_reconstruct_alike() {

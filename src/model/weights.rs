@@ -6,8 +6,7 @@ use burn::prelude::Device;
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 
-use super::config::VaeConfig;
-use super::vae::Vae;
+use super::vae::{Vae, VaeConfig};
 use crate::study::{Architecture, Variant};
 
 /// Why a weights file could not be used.

@@ -51,7 +51,7 @@ fn write_png(path: &Path, width: usize, height: usize, rgb: &[u8]) -> Result<(),
         let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
         writer.write_image_data(rgb).map_err(|e| e.to_string())?;
     }
-    super::write_file(path, &bytes)
+    super::files::write_file(path, &bytes)
 }
 
 /// Where the baseline decodes a clear "2" (the middle of the link card's grid).

@@ -90,7 +90,7 @@ impl CheckpointDir {
         };
         for (path, expected) in [(self.model(epoch), &hashes.model), (self.optimizer(epoch), &hashes.optimizer)] {
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            if &super::export::sha256_hex(&bytes) != expected {
+            if &super::files::sha256_hex(&bytes) != expected {
                 return Err(format!(
                     "{} is damaged (its SHA-256 does not match {}); delete {} to start over",
                     path.display(),
@@ -106,14 +106,4 @@ impl CheckpointDir {
     pub fn path(&self) -> &Path {
         &self.dir
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
 }

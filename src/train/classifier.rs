@@ -12,7 +12,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{Backend, write_file};
+use super::Backend;
+use super::files::write_file;
 use crate::data::{Digits, Mnist, PIXELS, SIDE};
 use crate::model::classifier::{CLASSES, DigitClassifier, DigitClassifierConfig};
 use crate::model::weights::{WeightsError, load_module};

@@ -74,7 +74,7 @@ pub fn download(
                 file.md5
             ));
         }
-        super::checkpoint::write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        super::files::write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         report(file.name, &Fetched::Downloaded { bytes: bytes.len() });
     }
     Ok(())

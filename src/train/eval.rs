@@ -12,7 +12,7 @@ use rand_distr::StandardNormal;
 use super::classifier::{self, classify};
 use super::evaluate::evaluate;
 use super::sample::STUDY_DIGITS;
-use super::write_file;
+use super::files::write_file;
 use crate::data::quality::{psnr, ssim};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::study::findings::*;
@@ -71,7 +71,7 @@ pub fn load_shipped(models: &Path, device: &Device) -> Result<Shipped, String> {
     let classifier_file = ManifestFile {
         file: classifier::WEIGHTS_FILE.into(),
         bytes: bytes.len() as u64,
-        sha256: super::export::sha256_hex(&bytes),
+        sha256: super::files::sha256_hex(&bytes),
     };
     let classifier = classifier::load_classifier(bytes).map_err(|e| e.to_string())?;
     let record = read(classifier::RECORD_FILE)?;

@@ -6,9 +6,8 @@ use std::path::Path;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
-use sha2::{Digest, Sha256};
 
-use super::write_file;
+use super::files::{sha256_hex, write_file};
 pub use crate::study::metrics::{Manifest, ManifestEntry, ManifestFile};
 use crate::study::metrics::Metrics;
 use crate::model::Vae;
@@ -41,11 +40,6 @@ pub fn half_precision(model: &Vae) -> Vae {
         }
     }
     to_half(model.clone()).map(&mut ToFull)
-}
-
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn describe(dir: &Path, file: &str) -> Result<ManifestFile, String> {

@@ -16,6 +16,8 @@ pub mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod files;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod findings;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod points;
@@ -32,4 +34,4 @@ pub use evaluate::{Evaluation, batch_tensor, evaluate_async};
 #[cfg(not(target_arch = "wasm32"))]
 pub use evaluate::evaluate;
 #[cfg(not(target_arch = "wasm32"))]
-pub use run::*;
+pub use run::{Backend, Event, TrainOptions, load_mnist, take, train};

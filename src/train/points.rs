@@ -11,7 +11,8 @@ use rand_distr::{Distribution, Normal};
 
 use super::export::{points_file, write_manifest};
 use super::sample::SampleIndex;
-use super::{batch_tensor, write_file};
+use super::batch_tensor;
+use super::files::write_file;
 use crate::data::Digits;
 use crate::study::metrics::{LatentPoints, Projection, knn_label_agreement};
 use crate::model::Vae;

@@ -15,7 +15,8 @@ use crate::study::metrics::{EpochRecord, Metrics, Protocol};
 use crate::train::step::{self, StepSettings};
 use crate::model::Vae;
 use crate::study::Variant;
-use super::checkpoint::{CheckpointDir, Progress, write_atomic};
+use super::checkpoint::{CheckpointDir, Progress};
+use super::files::write_atomic;
 use super::evaluate::{Evaluation, batch_tensor, evaluate};
 use super::{checkpoint, export};
 use crate::model::VaeConfig;
@@ -272,8 +273,8 @@ fn save_checkpoint(
     let optimizer_bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
     write_atomic(&checkpoints.optimizer(epoch), &optimizer_bytes).map_err(io)?;
     let hashes = checkpoint::CheckpointHashes {
-        model: export::sha256_hex(&model_bytes),
-        optimizer: export::sha256_hex(&optimizer_bytes),
+        model: super::files::sha256_hex(&model_bytes),
+        optimizer: super::files::sha256_hex(&optimizer_bytes),
     };
     let progress = Progress { sha256: Some(hashes), ..progress.clone() };
     let json = serde_json::to_vec_pretty(&progress).map_err(|e| e.to_string())?;
@@ -313,11 +314,6 @@ fn build_metrics(
         study_final_loss: variant.study().map(|s| s.final_loss),
         ..Metrics::of_run(variant.name().into(), config.latent_dim, config.recon_loss.name(), protocol, progress.history.clone(), format!("{}.bpk", variant.name()))
     }
-}
-
-/// Writes `bytes` atomically (re-exported for the export module).
-pub(crate) fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    write_atomic(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Loads digits for training, or says which file is wrong.

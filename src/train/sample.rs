@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::write_file;
+use super::files::write_file;
 use crate::data::{Digits, idx};
 
 /// The study's inpainting examples (test images 1098, 4865, 7584).

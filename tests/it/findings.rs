@@ -1,12 +1,12 @@
 //! The shipped findings (`www/models/findings.json`, written by `vae-lab eval`) against a fresh
 //! computation from the shipped weights, on the slice of test digits the file names.
 
-mod common;
+use crate::common;
 
 use burn::prelude::Device;
 use vae_lab::study::findings::{Findings, VariantFindings};
 use vae_lab::train::eval::{SLICE_DIGITS, load_shipped, variant_findings};
-use vae_lab::train::export::sha256_hex;
+use vae_lab::train::files::sha256_hex;
 
 fn shipped_findings() -> Findings {
     let path = common::root().join("www/models/findings.json");
@@ -59,6 +59,7 @@ fn compare(got: &VariantFindings, want: &VariantFindings) {
 
 #[test]
 fn the_shipped_findings_are_what_the_shipped_weights_give() {
+    let _turn = common::device_rng();
     let findings = shipped_findings();
     let models = common::root().join("www/models");
     let device = Device::flex();
@@ -76,6 +77,7 @@ fn the_shipped_findings_are_what_the_shipped_weights_give() {
 
 #[test]
 fn the_shipped_figures_are_what_the_drawing_code_gives() {
+    let _turn = common::device_rng();
     let findings = shipped_findings();
     let shipped = findings.page.clone().expect("findings.json has the page's figures");
     let models = common::root().join("www/models");
@@ -87,6 +89,7 @@ fn the_shipped_figures_are_what_the_drawing_code_gives() {
 
 #[test]
 fn the_findings_describe_every_shipped_model_whole() {
+    let _turn = common::device_rng();
     let findings = shipped_findings();
     assert_eq!(findings.test_digits, 10_000);
     assert!(findings.classifier.test_accuracy >= 0.99, "the classifier reads {} of the test digits", findings.classifier.test_accuracy);

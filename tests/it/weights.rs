@@ -1,6 +1,6 @@
 //! Weights: a save/load round trip, and every committed model against its metrics.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use burn::prelude::*;
@@ -10,11 +10,13 @@ use vae_lab::study::metrics::{LatentPoints, Metrics, knn_label_agreement};
 use vae_lab::study::Variant;
 use vae_lab::train::evaluate;
 use vae_lab::train::points::latent_means;
-use vae_lab::train::export::{Manifest, sha256_hex};
+use vae_lab::train::export::Manifest;
+use vae_lab::train::files::sha256_hex;
 use vae_lab::model::VaeConfig;
 
 #[test]
 fn save_then_load_gives_bit_identical_outputs() {
+    let _turn = common::device_rng();
     let device = Device::flex();
     for variant in Variant::ALL {
         device.seed(7);
@@ -35,6 +37,7 @@ fn save_then_load_gives_bit_identical_outputs() {
 
 #[test]
 fn corrupt_or_mismatched_weights_give_errors_not_panics() {
+    let _turn = common::device_rng();
     let device = Device::flex();
     let bytes = VaeConfig::from(Variant::Baseline).init(&device).into_record().into_bytes().unwrap().to_vec();
     for broken in [Vec::new(), b"not a model".to_vec(), bytes[..bytes.len() / 2].to_vec()] {
@@ -52,6 +55,7 @@ fn corrupt_or_mismatched_weights_give_errors_not_panics() {
 
 #[test]
 fn weights_with_non_finite_values_are_refused() {
+    let _turn = common::device_rng();
     let device = Device::flex();
     for (dtype_half, poison) in [(false, f32::NAN), (false, f32::INFINITY), (true, f32::NAN)] {
         let model = VaeConfig::from(Variant::Baseline).init(&device);
@@ -83,6 +87,7 @@ fn weights_with_non_finite_values_are_refused() {
 
 #[test]
 fn every_committed_model_loads_and_matches_its_metrics() {
+    let _turn = common::device_rng();
     let dir = common::root().join("www/models");
     let manifest: Manifest =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
@@ -123,6 +128,7 @@ fn every_committed_model_loads_and_matches_its_metrics() {
 
 #[test]
 fn the_shipped_sample_holds_the_studys_inpainting_digits() {
+    let _turn = common::device_rng();
     let (sample, stratified) = common::shipped_sample();
     assert_eq!(sample.len(), stratified + 3);
     // Test images 1098, 4865, 7584 are a 3, a 7 and a 7 (see shared/data/mnist/README.md).
@@ -134,6 +140,7 @@ fn the_shipped_sample_holds_the_studys_inpainting_digits() {
 
 #[test]
 fn a_half_precision_file_loads_as_the_rounded_model() {
+    let _turn = common::device_rng();
     let device = Device::flex();
     device.seed(3);
     let model = VaeConfig::from(Variant::Latent10).init(&device);
@@ -150,6 +157,7 @@ fn a_half_precision_file_loads_as_the_rounded_model() {
 
 #[test]
 fn every_committed_points_file_matches_its_model_and_the_sample() {
+    let _turn = common::device_rng();
     let dir = common::root().join("www/models");
     let manifest: Manifest =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json"))
@@ -194,6 +202,7 @@ fn every_committed_points_file_matches_its_model_and_the_sample() {
 
 #[test]
 fn the_committed_samples_are_what_the_sample_command_writes_from_mnist() {
+    let _turn = common::device_rng();
     let mnist_dir = common::root().join("../shared/data/mnist");
     if !mnist_dir.is_dir() {
         println!("no {}: the committed sample is not compared with MNIST", mnist_dir.display());

@@ -1,6 +1,6 @@
 //! The engine the page uses, run natively on the CPU backend with the committed weights.
 
-mod common;
+use crate::common;
 
 use vae_lab::data::masked_error;
 use vae_lab::engine::{Engine, EngineError};

@@ -1,9 +1,10 @@
 //! A short training run with the trainer's convolution weight gradients
 //! (`model::conv_gradients`, one GEMM each) gives burn's own layers' losses.
 //!
-//! Its own test binary: both runs draw ε from the device's generator, seeded before each run,
-//! which no other test may draw from in between.
+//! Both runs draw ε from the device's generator, seeded before each run, which no other test may
+//! draw from in between (`common::device_rng`).
 
+use crate::common;
 use burn::module::Module;
 use burn::prelude::*;
 use rand::rngs::StdRng;
@@ -54,6 +55,7 @@ fn losses(variant: Variant, grads: WeightGradients, device: &Device, data: &[Ten
 
 #[test]
 fn twenty_training_steps_give_burns_losses() {
+    let _turn = common::device_rng();
     let device = Device::flex().autodiff();
     let data = batches(20, 32, &device);
     for variant in [Variant::Baseline, Variant::Deeper, Variant::Mse] {

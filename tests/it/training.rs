@@ -1,9 +1,8 @@
 //! Short training runs on the shipped digits: the loss goes down, and a run stopped after an
 //! epoch and resumed ends exactly where an uninterrupted run does.
 
-mod common;
+use crate::common;
 
-use std::sync::Mutex;
 
 use vae_lab::data::Mnist;
 use vae_lab::study::metrics::Metrics;
@@ -34,12 +33,8 @@ fn options(dir: &std::path::Path, epochs: usize) -> TrainOptions {
     }
 }
 
-/// burn's CPU backend seeds one process-wide generator, so runs in parallel test threads would
-/// draw each other's random numbers: the tests here train one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 fn run(options: &TrainOptions, data: &Mnist) -> Metrics {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = common::device_rng();
     train(options, data, "shipped sample", |_| {}).expect("training runs")
 }
 
@@ -98,14 +93,14 @@ fn resuming_another_runs_checkpoint_is_refused() {
     let mut other = options(dir.path(), 2);
     other.seed = 6;
     let err = {
-        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = common::device_rng();
         train(&other, &data, "shipped sample", |_| {}).unwrap_err()
     };
     assert!(err.contains("another run"), "{err}");
 }
 
 fn train_err(options: &TrainOptions, data: &Mnist) -> String {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = common::device_rng();
     train(options, data, "shipped sample", |_| {}).expect_err("the run is refused")
 }
 

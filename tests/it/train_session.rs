@@ -2,10 +2,10 @@
 //! native trainer: from one seed, one initialisation and one batch order, the first 20 steps on
 //! the shipped training digits give the trainer's losses. They are also the reference the browser
 //! test (tests/e2e/train.test.mjs) compares the page's steps with, kept in
-//! `tests/fixtures/train-20-steps.json`; `UPDATE_FIXTURES=1 cargo test --release --test
+//! `tests/fixtures/train-20-steps.json`; `UPDATE_FIXTURES=1 cargo test --release --test it
 //! train_session` rewrites it (this test fails while the file disagrees with the trainer).
 
-mod common;
+use crate::common;
 
 use vae_lab::data::{Digits, Mnist};
 use vae_lab::study::train_settings::TrainSettings;
@@ -65,6 +65,7 @@ fn trainer_losses(train_set: &Digits, test: &Digits) -> Vec<f64> {
 
 #[test]
 fn the_session_takes_the_native_trainers_steps_and_the_fixture_holds_them() {
+    let _turn = common::device_rng();
     let sample = training_sample();
     let train_set = take(&sample, STEPS * BATCH);
     let test = take(&sample, 50);

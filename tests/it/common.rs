@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 use vae_lab::data::Digits;
 
@@ -11,7 +12,6 @@ pub fn root() -> PathBuf {
 
 /// The sample test digits (`www/data/test-sample-*`, written by `scripts/make-sample.sh`), and how
 /// many of them are the stratified draw.
-#[allow(dead_code)] // each test binary compiles this module; not every one uses it
 pub fn shipped_sample() -> (Digits, usize) {
     let dir = root().join("www/data");
     let read = |name: &str| {
@@ -28,4 +28,12 @@ pub fn shipped_sample() -> (Digits, usize) {
         serde_json::from_slice(&read("test-sample.json")).expect("sample index is JSON");
     let stratified = index["stratified"].as_u64().expect("stratified count") as usize;
     (digits, stratified)
+}
+
+/// burn's CPU backend has one process-wide random generator, which initialisation, training,
+/// evaluation and the tests' seeded draws share: the tests that seed it and draw from it take
+/// turns, or one would draw another's numbers.
+pub fn device_rng() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

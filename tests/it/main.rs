@@ -1,0 +1,11 @@
+//! The integration tests, one binary (one link of burn): each module one subject.
+
+mod architecture;
+mod common;
+mod conv_gradients;
+mod download;
+mod engine;
+mod findings;
+mod train_session;
+mod training;
+mod weights;
