@@ -47,7 +47,7 @@ function connect(url) {
 
 // The part of a training step a function belongs to, by its (demangled) name.
 const PARTS = [
-  ['our convolution gradients (model::conv_gradients)', /conv_gradients/],
+  ['our convolution gradients (kernels::conv_gradients)', /conv_gradients/],
   ['gemm: micro-kernels', /^gemm_\w+::microkernel/],
   ['gemm: packing and the rest', /^gemm_/],
   ['flex convolutions (im2col, col2im, copies)', /burn_flex::ops::(conv|conv_transpose|conv_common|unfold)/],

@@ -1,7 +1,7 @@
 """PyTorch's training step on the study's model, for scale beside `cargo bench --bench throughput`
 (which runs this when `python3 -c "import torch"` works; not a dependency of the tests).
 
-The same layers as src/model (Keras' "Variational AutoEncoder": Conv 32 / Conv 64, 3x3 stride 2,
+The same layers as src/model and src/kernels (Keras' "Variational AutoEncoder": Conv 32 / Conv 64, 3x3 stride 2,
 ReLU -> Dense 16 -> z_mean, z_log_var; Dense 7*7*64 -> ConvT 64 -> ConvT 32 (stride 2) -> ConvT 1;
 `deeper` adds a stride-2 Conv 128 and its mirror: Dense 4*4*128 -> ConvT 128 -> ConvT 64 ->
 ConvT 32 -> ConvT 1, as model::decoder builds it), the same loss (summed BCE + summed KL, mean over the batch),

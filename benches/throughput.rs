@@ -206,7 +206,7 @@ fn main() {
         let t = median(times[2..].to_vec());
         println!("{:<34} {:>9.3} ms {:>9.0} img/s", name, t * 1e3, n as f64 / t);
     }
-    // The same decodes with the fused CPU decoder the page uses (model::cpu_fused), one thread.
+    // The same decodes with the fused CPU decoder the page uses (kernels::cpu_fused), one thread.
     let Some(kernel) = model.decoder.cpu_kernel() else {
         println!("the baseline decoder has no fused CPU kernel");
         return;

@@ -86,7 +86,7 @@ try {
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1, repeat: backend.repeat }),
         reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
         // The same with burn's layers instead of the fast path (CPU: the fused kernels,
-        // model::cpu_fused; WebGPU: the sub-pixel decoder, model::sub_pixel).
+        // kernels::cpu_fused; WebGPU: the sub-pixel decoder, kernels::sub_pixel).
         reconstruct1_burn_layers_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }),
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),
         // WebGPU: the grid through burn's transposed-convolution kernels.

@@ -1,5 +1,5 @@
-// The training worker (module worker, started by the Train mode: engine::train_client). Boots a
-// build, which installs `self.vaeLabTrainer`, and hands it every message (engine::train_protocol).
+// The training worker (module worker, started by the Train mode: engine::workers::train_client). Boots a
+// build, which installs `self.vaeLabTrainer`, and hands it every message (engine::workers::train_protocol).
 // On the CPU (`train-worker.js`) that is the `vae-lab-train` build (the CPU build with autodiff
 // and Adam, fetched only now); on WebGPU (`train-worker.js?build=webgpu`) the page's own WebGPU
 // build, which carries training and is already in the browser's cache (the flag below tells it

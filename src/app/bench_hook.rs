@@ -12,7 +12,7 @@
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
 //!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
 //!   go to the decode workers). `kernel: false` computes with burn's layers instead of the fast path (fused CPU kernels,
-//!   `model::cpu_fused`, on the page's thread; the sub-pixel decoder, `model::sub_pixel`, on WebGPU). The individual times of the last call
+//!   `kernels::cpu_fused`, on the page's thread; the sub-pixel decoder, `kernels::sub_pixel`, on WebGPU). The individual times of the last call
 //!   are in `vaeLab.lastSamples`.
 //! - `vaeLab.checkDecodeWorkers({batch, variant, seed})` decodes `batch` random N(0, I) latents
 //!   both in the workers and on the page's thread and resolves to `{workers, maxAbsDiff}`.

@@ -85,10 +85,10 @@ pub struct Engine {
     device: Device,
     backend: BackendKind,
     models: RefCell<HashMap<Variant, Vae>>,
-    /// On the CPU: each model as fused kernels (`model::cpu_fused`), about 2× faster than burn's
+    /// On the CPU: each model as fused kernels (`kernels::cpu_fused`), about 2× faster than burn's
     /// layers for one image.
     kernels: RefCell<HashMap<Variant, Rc<Fused>>>,
-    /// On WebGPU: each model's decoder as sub-pixel convolutions (`model::sub_pixel`), about 30 %
+    /// On WebGPU: each model's decoder as sub-pixel convolutions (`kernels::sub_pixel`), about 30 %
     /// faster than burn's transposed-convolution kernels over SwiftShader.
     sub_pixel: RefCell<HashMap<Variant, Rc<SubPixelDecoder>>>,
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist

@@ -31,8 +31,9 @@ pub fn shipped_sample() -> (Digits, usize) {
 }
 
 /// burn's CPU backend has one process-wide random generator, which initialisation, training,
-/// evaluation and the tests' seeded draws share: the tests that seed it and draw from it take
-/// turns, or one would draw another's numbers.
+/// evaluation and the tests' seeded draws share: every test that runs a model takes its turn
+/// (the whole test), or one would draw another's numbers (a run repeated with one seed then
+/// differs from its third step on).
 pub fn device_rng() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

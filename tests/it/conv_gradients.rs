@@ -1,5 +1,5 @@
 //! A short training run with the trainer's convolution weight gradients
-//! (`model::conv_gradients`, one GEMM each) gives burn's own layers' losses.
+//! (`kernels::conv_gradients`, one GEMM each) gives burn's own layers' losses.
 //!
 //! Both runs draw ε from the device's generator, seeded before each run, which no other test may
 //! draw from in between (`common::device_rng`).

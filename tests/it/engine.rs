@@ -21,6 +21,7 @@ fn study_digit(index: usize) -> Vec<f32> {
 
 #[test]
 fn inpainting_the_study_hole_beats_the_zero_filled_input() {
+    let _turn = common::device_rng();
     let engine = engine_with(Variant::Baseline);
     let mask: Vec<bool> = (0..784).map(|i| (10..20).contains(&(i % 28)) && (10..20).contains(&(i / 28))).collect();
     for index in [1098, 4865, 7584] {
@@ -43,6 +44,7 @@ fn inpainting_the_study_hole_beats_the_zero_filled_input() {
 
 #[test]
 fn reconstruction_correlates_with_the_input_and_decode_is_batched() {
+    let _turn = common::device_rng();
     let engine = engine_with(Variant::Baseline);
     let image = study_digit(4865);
     let out = pollster::block_on(engine.reconstruct(Variant::Baseline, &image)).unwrap();
@@ -59,6 +61,7 @@ fn reconstruction_correlates_with_the_input_and_decode_is_batched() {
 
 #[test]
 fn bad_requests_are_errors() {
+    let _turn = common::device_rng();
     let engine = engine_with(Variant::Baseline);
     assert!(matches!(pollster::block_on(engine.decode(Variant::Latent10, &[0.0; 10])), Err(EngineError::NotLoaded(_))));
     assert!(matches!(pollster::block_on(engine.decode(Variant::Baseline, &[0.0; 3])), Err(EngineError::BadInput(_))));

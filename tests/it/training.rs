@@ -34,12 +34,12 @@ fn options(dir: &std::path::Path, epochs: usize) -> TrainOptions {
 }
 
 fn run(options: &TrainOptions, data: &Mnist) -> Metrics {
-    let _turn = common::device_rng();
     train(options, data, "shipped sample", |_| {}).expect("training runs")
 }
 
 #[test]
 fn a_short_run_lowers_the_loss() {
+    let _turn = common::device_rng();
     let data = tiny_mnist(320);
     let dir = tempfile::tempdir().unwrap();
     let metrics = run(&options(dir.path(), 4), &data);
@@ -56,6 +56,7 @@ fn a_short_run_lowers_the_loss() {
 
 #[test]
 fn a_resumed_run_matches_an_uninterrupted_one() {
+    let _turn = common::device_rng();
     let data = tiny_mnist(256);
     let whole = tempfile::tempdir().unwrap();
     let straight = run(&options(whole.path(), 2), &data);
@@ -85,6 +86,7 @@ fn a_resumed_run_matches_an_uninterrupted_one() {
 
 #[test]
 fn resuming_another_runs_checkpoint_is_refused() {
+    let _turn = common::device_rng();
     let data = tiny_mnist(64);
     let dir = tempfile::tempdir().unwrap();
     let mut first = options(dir.path(), 1);
@@ -92,20 +94,17 @@ fn resuming_another_runs_checkpoint_is_refused() {
     run(&first, &data);
     let mut other = options(dir.path(), 2);
     other.seed = 6;
-    let err = {
-        let _turn = common::device_rng();
-        train(&other, &data, "shipped sample", |_| {}).unwrap_err()
-    };
+    let err = train(&other, &data, "shipped sample", |_| {}).unwrap_err();
     assert!(err.contains("another run"), "{err}");
 }
 
 fn train_err(options: &TrainOptions, data: &Mnist) -> String {
-    let _turn = common::device_rng();
     train(options, data, "shipped sample", |_| {}).expect_err("the run is refused")
 }
 
 #[test]
 fn bad_flags_are_refused_before_anything_is_written() {
+    let _turn = common::device_rng();
     let data = tiny_mnist(64);
     let dir = tempfile::tempdir().unwrap();
     let mut cases: Vec<(TrainOptions, Mnist, &str)> = Vec::new();
@@ -128,6 +127,7 @@ fn bad_flags_are_refused_before_anything_is_written() {
 
 #[test]
 fn a_damaged_checkpoint_is_refused_and_a_stale_manifest_is_mended() {
+    let _turn = common::device_rng();
     let data = tiny_mnist(64);
     let dir = tempfile::tempdir().unwrap();
     let mut first = options(dir.path(), 2);

@@ -1,4 +1,4 @@
-//! Share links, browser side: the page's URL always holds the view (`app::link` encodes it), so
+//! Share links, browser side: the page's URL always holds the view (`view::link` encodes it), so
 //! a reload keeps it and a copied link opens it; back and forward walk through its discrete
 //! changes; the "Copy link" button.
 
