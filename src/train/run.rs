@@ -1,4 +1,5 @@
-//! The native training loop: a run of epochs with checkpoints, metrics and exported weights.
+//! The native trainer: a [`Session`] (the one training loop) driven to the end, with checkpoints
+//! to resume from, metrics and exported weights after every epoch.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,20 +7,17 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
+use super::checkpoint::{CheckpointDir, Progress};
+use super::evaluate::{Evaluation, evaluate};
+use super::files::write_atomic;
+use super::session::Session;
+use super::{checkpoint, export, step};
 use crate::data::{Digits, Mnist};
-use crate::study::metrics::{EpochRecord, Metrics, Protocol};
-use crate::train::step::{self, StepSettings};
 use crate::model::Vae;
 use crate::study::Variant;
-use super::checkpoint::{CheckpointDir, Progress};
-use super::files::write_atomic;
-use super::evaluate::{Evaluation, batch_tensor, evaluate};
-use super::{checkpoint, export};
-use crate::model::VaeConfig;
+use crate::study::metrics::{EpochRecord, Metrics};
+use crate::study::train_settings::TrainSettings;
 
 /// Where training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -122,7 +120,8 @@ pub enum Event {
     EpochEnd(EpochRecord),
 }
 
-/// Trains (or resumes) a variant on `data`, checkpointing and exporting after every epoch.
+/// Trains (or resumes) a variant on `data` by driving a [`Session`] (the page's loop), and
+/// checkpoints and exports after every epoch.
 pub fn train(
     options: &TrainOptions,
     data: &Mnist,
@@ -132,7 +131,6 @@ pub fn train(
     options.check(data)?;
     let device = options.backend.device()?;
     let variant = options.variant;
-    let config = VaeConfig::from(variant);
     let checkpoints = CheckpointDir::new(&options.checkpoint_dir);
     // A run killed between writing its files and the manifest left the manifest out of step:
     // every run starts by listing what is really there.
@@ -140,9 +138,12 @@ pub fn train(
         export::write_manifest(&options.out_dir)?;
     }
 
-    crate::model::seed(&device, options.seed);
-    let mut model: Vae = config.init(&device);
-    let mut optimizer: ModuleOptimizer = step::adam();
+    let settings = TrainSettings {
+        batch: options.batch,
+        learning_rate: options.lr,
+        ..TrainSettings::study(variant.architecture(), options.epochs, options.seed)
+    };
+    let mut session = Session::new(settings, None, data.train.clone(), device.clone())?;
     let mut progress = Progress {
         variant: variant.name().into(),
         seed: options.seed,
@@ -172,92 +173,63 @@ pub fn train(
             }
             checkpoints.verify(&saved)?;
             let epoch = saved.epochs_done;
-            model = model
+            let model = session
+                .model()
+                .clone()
                 .try_load_file(checkpoints.model(epoch))
                 .map_err(|e| format!("cannot load the checkpoint's model: {e}"))?;
-            optimizer = optimizer
+            let optimizer = step::adam()
                 .load(checkpoints.optimizer(epoch))
                 .map_err(|e| format!("cannot load the checkpoint's optimizer: {e}"))?;
+            session.restore(model, optimizer, saved.history.clone());
             progress = saved;
         }
     }
 
-    let settings = StepSettings { learning_rate: options.lr, ..StepSettings::study(config.recon_loss) };
-    let train_indices: Vec<usize> = (0..data.train.len()).collect();
+    let recon_loss = variant.recon_loss();
     let mut epochs_this_run = 0;
-    let mut last_test = None;
-    for epoch in progress.epochs_done + 1..=options.epochs {
-        if options.stop_after.is_some_and(|n| epochs_this_run >= n) {
-            break;
-        }
-        // Each epoch draws its shuffle and its ε from seeds of its own, so a resumed run replays
-        // exactly the epochs an uninterrupted one would.
-        let epoch_seed = options.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
-        let mut order = train_indices.clone();
-        order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
-        crate::model::seed(&device, epoch_seed);
-
-        let steps = order.len().div_ceil(options.batch);
-        report(Event::EpochStart { epoch, steps });
+    while !session.finished() && !options.stop_after.is_some_and(|n| epochs_this_run >= n) {
+        let epoch = session.history().len() + 1;
+        report(Event::EpochStart { epoch, steps: session.steps_per_epoch() });
         let started = Instant::now();
-        let (mut sum_loss, mut sum_recon, mut sum_kl, mut seen) = (0.0, 0.0, 0.0, 0usize);
-        for batch in order.chunks(options.batch) {
-            let images = batch_tensor(&data.train, batch, &device);
-            let loss;
-            (model, loss) = step::step(model, &mut optimizer, images, &settings);
-
-            let n = batch.len() as f64;
-            let value = |t: Tensor<1>| f64::from(t.inner().into_scalar::<f32>());
-            let (recon, kl) = (value(loss.recon), value(loss.kl));
-            if !(recon + kl).is_finite() {
-                return Err(format!("the loss became {} at epoch {epoch}", recon + kl));
-            }
-            sum_recon += recon * n;
-            sum_kl += kl * n;
-            sum_loss += (recon + kl) * n;
-            seen += batch.len();
+        let mut seen = 0;
+        loop {
+            let step = pollster::block_on(session.step())?;
+            seen += step.images;
             report(Event::Step {
-                loss: sum_loss / seen as f64,
+                loss: session.epoch_mean(),
                 images_per_second: seen as f64 / started.elapsed().as_secs_f64(),
             });
+            if session.epoch_ended() {
+                break;
+            }
         }
-        let seconds = started.elapsed().as_secs_f64();
-
-        let test = evaluate(&model, &data.test, config.recon_loss, options.seed, &device);
-        let seen = seen as f64;
-        let record = EpochRecord {
-            epoch,
-            train_loss: sum_loss / seen,
-            train_recon: sum_recon / seen,
-            train_kl: sum_kl / seen,
-            test_loss: test.loss,
-            test_recon: test.recon,
-            test_kl: test.kl,
-            seconds,
-        };
-        progress.history.push(record.clone());
-        progress.epochs_done = epoch;
+        session.add_seconds(started.elapsed().as_secs_f64());
+        let record = pollster::block_on(session.end_epoch(&data.test))?;
+        progress.history = session.history().to_vec();
+        progress.epochs_done = record.epoch;
         epochs_this_run += 1;
 
-        save_checkpoint(&checkpoints, &model, &optimizer, &progress)?;
+        save_checkpoint(&checkpoints, session.model(), session.optimizer(), &progress)?;
+        let test = session.last_evaluation().cloned().ok_or("the epoch was not evaluated")?;
+        let model = session.model();
         let half = export::half_precision(&model.valid());
-        let half_test = evaluate(&half, &data.test, config.recon_loss, options.seed, &device);
-        let mut metrics = build_metrics(options, data, data_name, &model, &progress, &test);
+        let half_test = evaluate(&half, &data.test, recon_loss, options.seed, &device);
+        let mut metrics = build_metrics(options, data, data_name, &session, &test);
         metrics.f16_test_loss = Some(half_test.loss);
         let use_half = ((half_test.loss - test.loss) / test.loss).abs() < export::HALF_TOLERANCE;
         metrics.weights_dtype = if use_half { "f16" } else { "f32" }.into();
-        export::export_variant(&options.out_dir, if use_half { &half } else { &model }, &metrics)?;
+        export::export_variant(&options.out_dir, if use_half { &half } else { model }, &metrics)?;
         report(Event::EpochEnd(record));
-        last_test = Some(test);
     }
 
     // The last epoch's evaluation describes the final model; only a run with nothing left to
     // train (resumed after its last epoch) evaluates here.
-    let test = match last_test {
-        Some(test) => test,
-        None => evaluate(&model, &data.test, config.recon_loss, options.seed, &device),
+    let test = match session.last_evaluation() {
+        Some(test) => test.clone(),
+        None => pollster::block_on(session.evaluate(&data.test)),
     };
-    Ok(build_metrics(options, data, data_name, &model, &progress, &test))
+    Ok(build_metrics(options, data, data_name, &session, &test))
 }
 
 fn save_checkpoint(
@@ -287,32 +259,13 @@ fn save_checkpoint(
     Ok(())
 }
 
-fn build_metrics(
-    options: &TrainOptions,
-    data: &Mnist,
-    data_name: &str,
-    model: &Vae,
-    progress: &Progress,
-    test: &Evaluation,
-) -> Metrics {
+fn build_metrics(options: &TrainOptions, data: &Mnist, data_name: &str, session: &Session, test: &Evaluation) -> Metrics {
     let variant = options.variant;
-    let config = VaeConfig::from(variant);
-    let protocol = Protocol {
-        data: data_name.into(),
-        train_images: data.train.len(),
-        test_images: data.test.len(),
-        epochs: options.epochs,
-        batch: options.batch,
-        lr: options.lr,
-        seed: options.seed,
-    };
     Metrics {
-        params: model.num_params(),
-        epochs_done: progress.epochs_done,
         backend: options.backend.describe(),
         kl_per_dim: test.kl_per_dim.clone(),
         study_final_loss: variant.study().map(|s| s.final_loss),
-        ..Metrics::of_run(variant.name().into(), config.latent_dim, config.recon_loss.name(), protocol, progress.history.clone(), format!("{}.bpk", variant.name()))
+        ..session.record(variant.name().into(), format!("{}.bpk", variant.name()), data_name, data.test.len(), "")
     }
 }
 

@@ -1,7 +1,8 @@
-//! A training run driven one step at a time: the page's Train mode runs it in a Web Worker, where
-//! it must stop between steps to post progress, hear "pause" and let the browser breathe. The
-//! step itself, the loss, Adam and the epoch's shuffle and ε seeds are the native trainer's
-//! (`train::step`, `train::run`), so from the same seed both learn the same model.
+//! The training loop, driven one step at a time: the only one. The page's Train mode runs it in a
+//! Web Worker, where it must stop between steps to post progress, hear "pause" and let the browser
+//! breathe; the native trainer (`train::run`) drives the same session to the end and adds
+//! checkpoints and exported weights around it. Each epoch draws its shuffle and its ε from a seed
+//! of its own, so a resumed run replays exactly the epochs an uninterrupted one would.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::ModuleOptimizer;
@@ -97,6 +98,44 @@ impl Session {
     /// Steps done.
     pub fn steps(&self) -> usize {
         self.steps
+    }
+
+    /// The model as it is now.
+    pub fn model(&self) -> &Vae {
+        &self.model
+    }
+
+    /// The optimizer's state (for a checkpoint).
+    pub fn optimizer(&self) -> &ModuleOptimizer {
+        &self.optimizer
+    }
+
+    /// The finished epochs' records.
+    pub fn history(&self) -> &[EpochRecord] {
+        &self.history
+    }
+
+    /// The evaluation of the last finished epoch.
+    pub fn last_evaluation(&self) -> Option<&Evaluation> {
+        self.last_test.as_ref()
+    }
+
+    /// Mean loss (recon + KL) per image of the epoch under way so far.
+    pub fn epoch_mean(&self) -> f64 {
+        let (loss, _, _, seen) = self.sums;
+        loss / seen.max(1) as f64
+    }
+
+    /// Continues a run from a checkpoint: the model and optimizer after `history`'s epochs.
+    pub fn restore(&mut self, model: Vae, optimizer: ModuleOptimizer, history: Vec<EpochRecord>) {
+        self.model = model;
+        self.optimizer = optimizer;
+        self.epoch = history.len();
+        self.steps = history.len() * self.steps_per_epoch();
+        self.history = history;
+        self.order.clear();
+        self.position = 0;
+        self.last_test = None;
     }
 
     /// Whether every epoch is done.
@@ -228,9 +267,16 @@ impl Session {
         cpu.into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
     }
 
-    /// The run's record in the schema of the shipped metrics files; `data` says what it was
-    /// trained on, `backend` where.
+    /// The run's record as "your model" in the schema of the shipped metrics files; `data` says
+    /// what it was trained on, `backend` where.
     pub fn metrics(&self, data: &str, held_out: usize, backend: &str) -> Metrics {
+        // The key, not the name: it says the architecture (`yours-b2`), so a downloaded record
+        // loads back as the model it describes.
+        self.record(Variant::Yours(self.settings.architecture).key(), "yours.bpk".into(), data, held_out, backend)
+    }
+
+    /// The run's record under the name `variant`, with its weights in `weights`.
+    pub fn record(&self, variant: String, weights: String, data: &str, held_out: usize, backend: &str) -> Metrics {
         let config = VaeConfig::from(self.settings.architecture);
         let protocol = Protocol {
             data: data.into(),
@@ -241,14 +287,11 @@ impl Session {
             lr: self.settings.learning_rate,
             seed: self.settings.seed,
         };
-        // The key, not the name: it says the architecture (`yours-b2`), so a downloaded record
-        // loads back as the model it describes.
-        let variant = Variant::Yours(self.settings.architecture).key();
         Metrics {
             params: self.model.num_params(),
             backend: backend.into(),
             kl_per_dim: self.last_test.as_ref().map(|t| t.kl_per_dim.clone()).unwrap_or_default(),
-            ..Metrics::of_run(variant, config.latent_dim, config.recon_loss.name(), protocol, self.history.clone(), "yours.bpk".into())
+            ..Metrics::of_run(variant, config.latent_dim, config.recon_loss.name(), protocol, self.history.clone(), weights)
         }
     }
 }

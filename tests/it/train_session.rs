@@ -1,6 +1,7 @@
-//! The page's training session (`train::session`, what the Train mode's worker runs) against the
-//! native trainer: from one seed, one initialisation and one batch order, the first 20 steps on
-//! the shipped training digits give the trainer's losses. They are also the reference the browser
+//! The training loop (`train::session`) driven step by step, as the Train mode's worker drives
+//! it, against the native trainer (`train::run`, which drives the same session with checkpoints
+//! and export around it, and reports running means): from one seed the first 20 steps on the
+//! shipped training digits give the same losses. They are also the reference the browser
 //! test (tests/e2e/train.test.mjs) compares the page's steps with, kept in
 //! `tests/fixtures/train-20-steps.json`; `UPDATE_FIXTURES=1 cargo test --release --test it
 //! train_session` rewrites it (this test fails while the file disagrees with the trainer).
