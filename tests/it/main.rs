@@ -3,6 +3,7 @@
 mod architecture;
 mod common;
 mod conv_gradients;
+mod docs;
 mod download;
 mod engine;
 mod findings;
