@@ -8,12 +8,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::view::state::PriorSample;
-use crate::app::view::signals::View;
+use crate::app::view::store::View;
 use crate::data::{Digits, PIXELS};
 use crate::engine::web::{fetch_bytes, now_ms, verify};
 use crate::engine::Engine;
 use crate::study::metrics::{self, LatentPoints, Manifest, Metrics};
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Loading state of one variant's weights.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +94,7 @@ impl Lab {
             Some(Ok(m)) => m.variants.iter().filter_map(|e| Variant::from_name(&e.variant)).collect(),
             _ => Vec::new(),
         });
-        let current = self.view.variant.get();
+        let current = self.view.variant().get();
         let mut variants: Vec<Variant> = Variant::ALL
             .into_iter()
             .filter(|v| Variant::STUDY.contains(v) || listed.contains(v) || *v == current)

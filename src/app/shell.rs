@@ -6,12 +6,14 @@ use leptos::prelude::*;
 use crate::app::context::{ModelStatus, use_lab};
 use crate::app::view::state::Mode;
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
+use crate::app::view::store::ViewActions;
 
 /// The page's layout.
 #[component]
 pub fn Shell() -> impl IntoView {
     let lab = use_lab();
-    let mode = lab.view.mode;
+    let mode = lab.view.mode();
     view! {
         <header class="top">
             <div class="brand">
@@ -91,14 +93,14 @@ fn VariantPicker() -> impl IntoView {
         <label class="picker">
             <span>"Model"</span>
             <select data-testid="variant-picker"
-                prop:value=move || lab.view.variant.get().key()
+                prop:value=move || lab.view.variant().get().key()
                 on:change=move |ev| {
                     if let Some(v) = Variant::from_key(&event_target_value(&ev)) {
                         lab.view.set_variant(v);
                     }
                 }>
                 {move || lab.pickable_variants().into_iter().map(|v| view! {
-                    <option value=v.key() selected=move || lab.view.variant.get() == v>{v.label()}</option>
+                    <option value=v.key() selected=move || lab.view.variant().get() == v>{v.label()}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -109,7 +111,7 @@ fn VariantPicker() -> impl IntoView {
 fn ModelStatusLine() -> impl IntoView {
     let lab = use_lab();
     move || {
-        let variant = lab.view.variant.get();
+        let variant = lab.view.variant().get();
         let manifest_error = lab.manifest.with(|m| match m {
             Some(Err(e)) => Some(e.clone()),
             _ => None,

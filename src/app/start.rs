@@ -13,11 +13,12 @@ use crate::app::view::link::ForcedBackend;
 use crate::app::view::share;
 use crate::app::widgets::sources::prior_samples;
 use crate::app::view::state::InpaintSource;
-use crate::app::view::signals::View;
+use crate::app::view::store::View;
 use crate::data::Digits;
 use crate::engine::web::{fetch_bytes, verify};
 use crate::study::metrics;
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 unsafe extern "C" {
     /// Runs the static constructors (cubecl registers its IR dialects through `inventory`).
@@ -143,7 +144,7 @@ fn App() -> impl IntoView {
             .await
             .and_then(|b| crate::study::parse::manifest(&b, "models/manifest.json", &known));
         lab.manifest.set(Some(manifest));
-        lab.ensure_model(lab.view.variant.get_untracked());
+        lab.ensure_model(lab.view.variant().get_untracked());
     });
 
     // The test digits and the training records are not needed for the first reconstruction:
@@ -169,7 +170,7 @@ fn App() -> impl IntoView {
 
     // Load the variant when it is picked.
     Effect::new(move |_| {
-        let variant = lab.view.variant.get();
+        let variant = lab.view.variant().get();
         if lab.manifest.with(|m| m.is_some()) {
             lab.ensure_model(variant);
         }
@@ -177,7 +178,7 @@ fn App() -> impl IntoView {
 
     // A generated digit named by the view (e.g. opened from a link) is decoded again.
     Effect::new(move |_| {
-        let InpaintSource::Generated(sample) = lab.view.source.get() else { return };
+        let InpaintSource::Generated(sample) = lab.view.source().get() else { return };
         if lab.generated.with(|g| g.as_ref().is_some_and(|(k, _)| *k == sample)) {
             return;
         }

@@ -13,6 +13,7 @@ use crate::app::timed::timed;
 use crate::app::view::state::InpaintSource;
 use crate::data::masked_error;
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// The study's five and "your model".
 const SLOTS: usize = 6;
@@ -76,9 +77,9 @@ pub fn CompareMode() -> impl IntoView {
             <div class="panel">
                 <div class="gallery">
                     {[1098usize, 4865, 7584].into_iter().map(|index| view! {
-                        <button on:click=move |_| lab.view.source.set(InpaintSource::Test(index))>{format!("Test #{index}")}</button>
+                        <button on:click=move |_| lab.view.source().set(InpaintSource::Test(index))>{format!("Test #{index}")}</button>
                     }).collect_view()}
-                    <button on:click=move |_| lab.view.source.set(InpaintSource::Drawing)>"My drawing"</button>
+                    <button on:click=move |_| lab.view.source().set(InpaintSource::Drawing)>"My drawing"</button>
                     <GeneratedSourceButton/>
                 </div>
                 <figure>

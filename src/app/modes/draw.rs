@@ -14,6 +14,7 @@ use crate::app::widgets::latent_map::{LatentMap, current_points};
 use crate::app::widgets::paint::{clear, paint_digit};
 use crate::app::widgets::sources::{SIDE, render_strokes, strokes_to_input};
 use crate::app::view::state::{Stroke, latent_label, quantize};
+use crate::app::view::state::ViewStateStoreFields;
 
 fn pen_points(strokes: &[Stroke]) -> usize {
     strokes.iter().map(Vec::len).sum()
@@ -46,12 +47,12 @@ pub fn DrawMode() -> impl IntoView {
     });
 
     // Redraw and re-run whenever the strokes or the model change.
-    let strokes = lab.view.strokes;
+    let strokes = lab.view.strokes();
     {
         let runner = runner.clone();
         let work = work.clone();
         Effect::new(move |_| {
-            let variant = lab.view.variant.get();
+            let variant = lab.view.variant().get();
             let _ready = lab.ready(variant);
             if let Some(canvas) = canvas_ref.get() {
                 strokes.with(|s| render_strokes(&canvas, s));
@@ -66,7 +67,7 @@ pub fn DrawMode() -> impl IntoView {
         let _ = canvas.set_pointer_capture(ev.pointer_id());
         drawing.set_value(true);
         let p = point(&canvas, &ev);
-        lab.view.strokes.update(|s| s.push(vec![p]));
+        lab.view.strokes().update(|s| s.push(vec![p]));
     };
     let on_move = move |ev: PointerEvent| {
         if !drawing.get_value() {
@@ -74,7 +75,7 @@ pub fn DrawMode() -> impl IntoView {
         }
         let Some(canvas) = canvas_ref.get() else { return };
         let p = point(&canvas, &ev);
-        lab.view.strokes.update(|s| {
+        lab.view.strokes().update(|s| {
             if let Some(stroke) = s.last_mut() {
                 stroke.push(p);
             }
@@ -90,15 +91,15 @@ pub fn DrawMode() -> impl IntoView {
                     on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
                     on:pointerleave=on_up></canvas>
                 <div class="buttons">
-                    <button data-testid="draw-undo" on:click=move |_| lab.view.strokes.update(|s| { s.pop(); })>"Undo"</button>
-                    <button data-testid="draw-clear" on:click=move |_| lab.view.strokes.update(|s| s.clear())>"Clear"</button>
+                    <button data-testid="draw-undo" on:click=move |_| lab.view.strokes().update(|s| { s.pop(); })>"Undo"</button>
+                    <button data-testid="draw-clear" on:click=move |_| lab.view.strokes().update(|s| s.clear())>"Clear"</button>
                     <button data-testid="draw-add-training" title="Collect this digit for training a model on your handwriting (Train tab)"
-                        disabled=move || lab.view.strokes.with(Vec::is_empty)
+                        disabled=move || lab.view.strokes().with(Vec::is_empty)
                         on:click=move |_| {
-                            if let Some(input) = lab.view.strokes.with_untracked(|s| strokes_to_input(s)) {
+                            if let Some(input) = lab.view.strokes().with_untracked(|s| strokes_to_input(s)) {
                                 training.drawings.update(|d| d.push(input));
                                 // Ready for the next digit.
-                                lab.view.strokes.set(Vec::new());
+                                lab.view.strokes().set(Vec::new());
                             }
                         }>"Add to my training digits"</button>
                 </div>
@@ -111,7 +112,7 @@ pub fn DrawMode() -> impl IntoView {
             <div class="panel">
                 <figure>
                     <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"
-                        data-points=move || lab.view.strokes.with(|s| pen_points(s))></canvas>
+                        data-points=move || lab.view.strokes().with(|s| pen_points(s))></canvas>
                     <figcaption>"Model input (28×28)"</figcaption>
                 </figure>
                 <figure>
@@ -122,7 +123,7 @@ pub fn DrawMode() -> impl IntoView {
                 <p class="hint" data-testid="draw-message">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
-            {move || (lab.view.variant.get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
+            {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
         </section>
     }
 }
@@ -154,7 +155,7 @@ async fn reconstruct_drawing(
     latent: RwSignal<Option<Vec<f32>>>,
     shown_points: RwSignal<usize>,
 ) {
-    let (strokes, variant) = (lab.view.strokes.get_untracked(), lab.view.variant.get_untracked());
+    let (strokes, variant) = (lab.view.strokes().get_untracked(), lab.view.variant().get_untracked());
     let points = pen_points(&strokes);
     let Some(input) = strokes_to_input(&strokes) else {
         for canvas in [input_ref.try_get_untracked().flatten(), recon_ref.try_get_untracked().flatten()].into_iter().flatten() {
@@ -188,7 +189,7 @@ async fn reconstruct_drawing(
             }
             // The drawing's point is the one the latent map marks (and Explore starts from).
             if mean.len() == 2 {
-                lab.view.latent.set(mean.clone());
+                lab.view.latent().set(mean.clone());
             }
             latent.try_set(Some(mean));
             shown_points.try_set(points);

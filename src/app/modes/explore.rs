@@ -18,6 +18,7 @@ use crate::app::view::state::latent_label;
 use crate::engine::web::yield_to_browser;
 use crate::study::metrics::LatentPoints;
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Tiles per side of the manifold, as in the study.
 pub const MANIFOLD: usize = 30;
@@ -48,7 +49,7 @@ fn rel(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
 #[component]
 pub fn ExploreMode() -> impl IntoView {
     let lab = use_lab();
-    let variant = lab.view.variant;
+    let variant = lab.view.variant();
     view! {
         <section class="mode explore">
             {move || match variant.get().latent_dim() {
@@ -70,7 +71,7 @@ const STEPS: usize = 10;
 fn Interpolate() -> impl IntoView {
     let lab = use_lab();
     let strip_ref = NodeRef::<html::Canvas>::new();
-    let ends = lab.view.ends;
+    let ends = lab.view.ends();
     let choices = move || {
         lab.gallery.with(|g| match g {
             Some(Ok(g)) => {
@@ -91,7 +92,7 @@ fn Interpolate() -> impl IntoView {
     let latest = Latest::new();
     Effect::new(move |_| {
         let (a, b) = ends.get();
-        let variant = lab.view.variant.get();
+        let variant = lab.view.variant().get();
         let images = lab.gallery.with(|g| match g {
             Some(Ok(g)) => g.by_test_index(a).zip(g.by_test_index(b)),
             _ => None,
@@ -147,7 +148,7 @@ fn Probe() -> impl IntoView {
     let runner = FrameRunner::default();
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
         Box::pin(async move {
-            let (variant, z) = (lab.view.variant.get_untracked(), lab.view.latent.get_untracked());
+            let (variant, z) = (lab.view.variant().get_untracked(), lab.view.latent().get_untracked());
             if z.len() != variant.latent_dim() || !lab.ready_untracked(variant) {
                 return;
             }
@@ -159,15 +160,15 @@ fn Probe() -> impl IntoView {
         })
     });
     Effect::new(move |_| {
-        lab.view.latent.track();
-        lab.view.variant.track();
-        let _ = lab.ready(lab.view.variant.get_untracked());
+        lab.view.latent().track();
+        lab.view.variant().track();
+        let _ = lab.ready(lab.view.variant().get_untracked());
         runner.request(work.clone());
     });
     view! {
         <div class="panel probe">
             <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"></canvas>
-            <p class="latent">{move || format!("z = {}", lab.view.latent.with(|z| latent_label(z)))}</p>
+            <p class="latent">{move || format!("z = {}", lab.view.latent().with(|z| latent_label(z)))}</p>
         </div>
     }
 }
@@ -177,7 +178,7 @@ fn Manifold() -> impl IntoView {
     let lab = use_lab();
     let grid_ref = NodeRef::<html::Canvas>::new();
     let progress = RwSignal::new(0usize);
-    let variant = lab.view.variant;
+    let variant = lab.view.variant();
     Effect::new(move |_| {
         let variant = variant.get();
         if !lab.ready(variant) {
@@ -192,7 +193,7 @@ fn Manifold() -> impl IntoView {
         }
         let Some(canvas) = grid_ref.get() else { return };
         let (x, y) = rel(&canvas, &ev);
-        lab.view.latent.set(vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
+        lab.view.latent().set(vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
     };
     view! {
         <div class="panel">
@@ -221,7 +222,7 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
     let started = crate::engine::web::now_ms();
     for (k, chunk) in z.chunks(SLICE * 2).enumerate() {
         // Stop if the visitor moved on to another model.
-        if lab.view.variant.get_untracked() != variant {
+        if lab.view.variant().get_untracked() != variant {
             return;
         }
         let Some(engine) = lab.engine() else { return };
@@ -244,8 +245,8 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
 fn Scatter() -> impl IntoView {
     let lab = use_lab();
     let (loaded, points) = current_points(lab);
-    let marker = Signal::derive(move || lab.view.latent.with(|z| (z.len() == 2).then(|| (z[0], z[1]))));
-    let pick = Callback::new(move |(x, y): (f32, f32)| lab.view.latent.set(vec![x, y]));
+    let marker = Signal::derive(move || lab.view.latent().with(|z| (z.len() == 2).then(|| (z[0], z[1]))));
+    let pick = Callback::new(move |(x, y): (f32, f32)| lab.view.latent().set(vec![x, y]));
     view! {
         <div class="panel">
             <h2>"Test digits in latent space"</h2>
@@ -281,7 +282,7 @@ fn Projection() -> impl IntoView {
         if let Some(mean) = p.mean(k) {
             let mean = mean.to_vec();
             picked.set(Some(k));
-            lab.view.latent.set(mean);
+            lab.view.latent().set(mean);
         }
     });
     let method = move || points.with(|p| p.as_ref().and_then(|p| p.projection.as_ref().map(|m| (p, m))).map(|(p, m)| {
@@ -321,7 +322,7 @@ fn Strip() -> impl IntoView {
     let on_move = move |ev: PointerEvent| {
         let Some(canvas) = strip_ref.get() else { return };
         let (x, _) = rel(&canvas, &ev);
-        lab.view.latent.set(vec![-SPAN + 2.0 * SPAN * x]);
+        lab.view.latent().set(vec![-SPAN + 2.0 * SPAN * x]);
     };
     view! {
         <div class="panel wide">
@@ -338,7 +339,7 @@ fn Sliders() -> impl IntoView {
     let lab = use_lab();
     // Most-used dimensions (highest mean KL on the test set) first.
     let order = Memo::new(move |_| {
-        let variant = lab.view.variant.get();
+        let variant = lab.view.variant().get();
         let latent = variant.latent_dim();
         let kl = lab.metrics.with(|m| m.get(variant.name()).map(|m| m.kl_per_dim.clone()));
         let mut dims: Vec<(usize, f64)> = (0..latent).map(|d| (d, kl.as_ref().and_then(|k| k.get(d).copied()).unwrap_or(0.0))).collect();
@@ -349,16 +350,16 @@ fn Sliders() -> impl IntoView {
         <div class="panel">
             <h2>"Latent dimensions"</h2>
             <p class="hint">"Ordered by how much information each carries (KL on the test set)."</p>
-            <button on:click=move |_| lab.view.latent.update(|z| z.iter_mut().for_each(|v| *v = 0.0))>"Reset to 0"</button>
+            <button on:click=move |_| lab.view.latent().update(|z| z.iter_mut().for_each(|v| *v = 0.0))>"Reset to 0"</button>
             <div class="sliders">
                 {move || order.get().into_iter().map(|(d, kl)| view! {
                     <label>
                         <span>{format!("z{d} · KL {kl:.2}")}</span>
                         <input type="range" min="-3" max="3" step="0.05" data-testid=format!("latent-slider-{d}")
-                            prop:value=move || lab.view.latent.with(|z| z.get(d).copied().unwrap_or(0.0).to_string())
+                            prop:value=move || lab.view.latent().with(|z| z.get(d).copied().unwrap_or(0.0).to_string())
                             on:input=move |ev| {
                                 if let Ok(v) = event_target_value(&ev).parse::<f32>() {
-                                    lab.view.latent.update(|z| if let Some(x) = z.get_mut(d) { *x = v });
+                                    lab.view.latent().update(|z| if let Some(x) = z.get_mut(d) { *x = v });
                                 }
                             }/>
                     </label>

@@ -11,6 +11,8 @@ use crate::app::timed::timed;
 use crate::app::view::state::{InpaintSource, Mode, PriorSample};
 use crate::data::PIXELS;
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
+use crate::app::view::store::ViewActions;
 
 /// Samples per row and column of the grid.
 pub const GRID: usize = crate::app::view::state::GENERATE_GRID;
@@ -20,13 +22,13 @@ pub fn GenerateMode() -> impl IntoView {
     let lab = use_lab();
     let grid_ref = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(None::<String>);
-    let settings = Memo::new(move |_| (lab.view.variant.get(), lab.view.seed.get(), lab.view.temperature.get()));
+    let settings = Memo::new(move |_| (lab.view.variant().get(), lab.view.seed().get(), lab.view.temperature().get()));
     // The grid on screen; the picked tile is the view's (a link names it).
     let shown = StoredValue::new(None::<(Variant, u64, f32, Vec<f32>)>);
     let grid_version = RwSignal::new(0u64);
     let picked_ref = NodeRef::<html::Canvas>::new();
     let picked = Memo::new(move |_| {
-        let tile = lab.view.picked.get()?;
+        let tile = lab.view.picked().get()?;
         let (variant, seed, temperature) = settings.get();
         Some(PriorSample { variant, seed, temperature, tile })
     });
@@ -83,13 +85,13 @@ pub fn GenerateMode() -> impl IntoView {
             return;
         }
         if shown.with_value(|s| s.is_some()) {
-            lab.view.picked.set(Some(row as usize * GRID + col as usize));
+            lab.view.picked().set(Some(row as usize * GRID + col as usize));
         }
     };
     let open = move |mode: Mode| {
         if let Some(sample) = picked.get_untracked() {
-            lab.view.source.set(InpaintSource::Generated(sample));
-            lab.view.mode.set(mode);
+            lab.view.source().set(InpaintSource::Generated(sample));
+            lab.view.mode().set(mode);
         }
     };
 
@@ -112,14 +114,14 @@ pub fn GenerateMode() -> impl IntoView {
                 <p>"Each tile decodes a latent code drawn from the prior N(0, T²·I). The study generated with the latent-10 model."</p>
                 <label>"Seed "
                     <input type="number" min="0" data-testid="generate-seed"
-                        prop:value=move || lab.view.seed.get().to_string()
-                        on:change=move |ev| { if let Ok(seed) = event_target_value(&ev).trim().parse::<u64>() { { lab.view.seed.set(seed); lab.view.picked.set(None); } } }/>
+                        prop:value=move || lab.view.seed().get().to_string()
+                        on:change=move |ev| { if let Ok(seed) = event_target_value(&ev).trim().parse::<u64>() { { lab.view.seed().set(seed); lab.view.picked().set(None); } } }/>
                 </label>
-                <button data-testid="generate-new" on:click=move |_| { lab.view.seed.update(|s| *s = s.wrapping_add(1)); lab.view.picked.set(None); }>"New samples"</button>
-                <label>{move || format!("Temperature T = {:.2} ", lab.view.temperature.get())}
+                <button data-testid="generate-new" on:click=move |_| { lab.view.seed().update(|s| *s = s.wrapping_add(1)); lab.view.picked().set(None); }>"New samples"</button>
+                <label>{move || format!("Temperature T = {:.2} ", lab.view.temperature().get())}
                     <input type="range" min="0.1" max="2" step="0.05" data-testid="generate-temperature"
-                        prop:value=move || lab.view.temperature.get().to_string()
-                        on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f32>() { { lab.view.temperature.set(t.clamp(0.1, 2.0)); lab.view.picked.set(None); } } }/>
+                        prop:value=move || lab.view.temperature().get().to_string()
+                        on:input=move |ev| { if let Ok(t) = event_target_value(&ev).parse::<f32>() { { lab.view.temperature().set(t.clamp(0.1, 2.0)); lab.view.picked().set(None); } } }/>
                 </label>
                 <button on:click=move |_| lab.view.set_variant(Variant::Latent10)>"Use the latent-10 model"</button>
             </div>

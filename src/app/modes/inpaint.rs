@@ -14,6 +14,7 @@ use crate::app::widgets::sources::{GeneratedSourceButton, source_image};
 use crate::app::view::state::{InpaintSource, rect_mask, study_mask};
 use crate::data::PIXELS;
 use crate::data::masked_error;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// The study's three examples.
 const STUDY: [usize; 3] = [1098, 4865, 7584];
@@ -30,7 +31,7 @@ pub fn InpaintMode() -> impl IntoView {
 
     // The mask editor shows the digit with the hidden cells tinted.
     Effect::new(move |_| {
-        let mask = lab.view.mask.get();
+        let mask = lab.view.mask().get();
         let image = source_image(lab).unwrap_or_else(|| vec![0.0; PIXELS]);
         let Some(canvas) = editor_ref.get() else { return };
         let Some(ctx) = context(&canvas) else { return };
@@ -47,7 +48,7 @@ pub fn InpaintMode() -> impl IntoView {
     // run paints.
     let latest = Latest::new();
     Effect::new(move |_| {
-        let (mask, steps, variant) = (lab.view.mask.get(), lab.view.steps.get(), lab.view.variant.get());
+        let (mask, steps, variant) = (lab.view.mask().get(), lab.view.steps().get(), lab.view.variant().get());
         let image = source_image(lab);
         if !lab.ready(variant) {
             message.try_set(Some(lab.not_ready_message(variant)));
@@ -92,7 +93,7 @@ pub fn InpaintMode() -> impl IntoView {
         Some((x.clamp(0.0, 27.0) as usize, y.clamp(0.0, 27.0) as usize))
     };
     let brush = move |(x, y): (usize, usize)| {
-        lab.view.mask.update(|mask| {
+        lab.view.mask().update(|mask| {
             for dy in -1i32..=1 {
                 for dx in -1i32..=1 {
                     let (cx, cy) = (x as i32 + dx, y as i32 + dy);
@@ -119,7 +120,7 @@ pub fn InpaintMode() -> impl IntoView {
         let Some(start) = drag_start.get_value() else { return };
         let Some(c) = cell_of(&ev) else { return };
         if tool_box.get_untracked() {
-            lab.view.mask.set(rect_mask(start.0.min(c.0), start.1.min(c.1), start.0.max(c.0) + 1, start.1.max(c.1) + 1));
+            lab.view.mask().set(rect_mask(start.0.min(c.0), start.1.min(c.1), start.0.max(c.0) + 1, start.1.max(c.1) + 1));
         } else {
             brush(c);
         }
@@ -135,8 +136,8 @@ pub fn InpaintMode() -> impl IntoView {
         });
         picks.into_iter().map(|index| view! {
             <button class:study=STUDY.contains(&index) data-testid=format!("inpaint-test-{index}")
-                class:active=move || lab.view.source.get() == InpaintSource::Test(index)
-                on:click=move |_| lab.view.source.set(InpaintSource::Test(index))>
+                class:active=move || lab.view.source().get() == InpaintSource::Test(index)
+                on:click=move |_| lab.view.source().set(InpaintSource::Test(index))>
                 {format!("Test #{index}")}
             </button>
         }).collect_view()
@@ -148,19 +149,19 @@ pub fn InpaintMode() -> impl IntoView {
         <section class="mode inpaint">
             <div class="panel">
                 <div class="gallery">{gallery_buttons}
-                    <button data-testid="inpaint-from-drawing" on:click=move |_| lab.view.source.set(InpaintSource::Drawing)>"My drawing"</button>
+                    <button data-testid="inpaint-from-drawing" on:click=move |_| lab.view.source().set(InpaintSource::Drawing)>"My drawing"</button>
                     <GeneratedSourceButton/>
                 </div>
                 <canvas class="pad" data-testid="inpaint-mask-canvas" node_ref=editor_ref width="280" height="280"
                     aria-label="Paint here to hide pixels" on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up></canvas>
                 <div class="buttons">
-                    <button data-testid="inpaint-preset" on:click=move |_| lab.view.mask.set(study_mask())>"Study preset (rows/cols 10–20)"</button>
+                    <button data-testid="inpaint-preset" on:click=move |_| lab.view.mask().set(study_mask())>"Study preset (rows/cols 10–20)"</button>
                     <button on:click=move |_| tool_box.update(|b| *b = !*b)>{move || if tool_box.get() { "Tool: box (drag)" } else { "Tool: brush" }}</button>
-                    <button data-testid="inpaint-clear" on:click=move |_| lab.view.mask.set(vec![false; PIXELS])>"Clear mask"</button>
+                    <button data-testid="inpaint-clear" on:click=move |_| lab.view.mask().set(vec![false; PIXELS])>"Clear mask"</button>
                 </div>
-                <label>{move || format!("Iterative steps: {} ", lab.view.steps.get())}
-                    <input type="range" min="1" max="50" step="1" prop:value=move || lab.view.steps.get().to_string()
-                        on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<usize>() { lab.view.steps.set(n.clamp(1, 50)) } }/>
+                <label>{move || format!("Iterative steps: {} ", lab.view.steps().get())}
+                    <input type="range" min="1" max="50" step="1" prop:value=move || lab.view.steps().get().to_string()
+                        on:input=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<usize>() { lab.view.steps().set(n.clamp(1, 50)) } }/>
                 </label>
             </div>
             <div class="panel">

@@ -13,6 +13,8 @@ use crate::app::view::link::{self, ForcedBackend, Link};
 use crate::app::view::history::discrete;
 use crate::app::view::state::{InpaintSource, ViewState};
 use crate::engine::web::field;
+use crate::app::view::state::ViewStateStoreFields;
+use crate::app::view::store::ViewActions;
 
 
 /// How long a continuous change (a slider drag, a hover, a pen stroke in progress) waits before
@@ -74,7 +76,7 @@ pub fn write_link_now(lab: Lab) {
 pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
     lab.link.backend.set_value(backend);
     Effect::new(move |_| {
-        let state = lab.view.snapshot();
+        let state = lab.view.get();
         let key = discrete(&state);
         let previous = lab.link.last.get_value();
         lab.link.last.set_value(Some(key.clone()));
@@ -130,16 +132,16 @@ pub fn check_test_digits(lab: Lab, gallery: &Gallery) {
     let shipped = |i: usize| gallery.test_indices.contains(&i);
     let default = ViewState::default();
     let mut notes = Vec::new();
-    if let InpaintSource::Test(i) = lab.view.source.get_untracked()
+    if let InpaintSource::Test(i) = lab.view.source().get_untracked()
         && !shipped(i)
     {
         notes.push(format!("test digit #{i} is not among the digits this page ships"));
-        lab.view.source.set(default.source);
+        lab.view.source().set(default.source);
     }
-    let (a, b) = lab.view.ends.get_untracked();
+    let (a, b) = lab.view.ends().get_untracked();
     if !shipped(a) || !shipped(b) {
         notes.push(format!("the interpolation's digits #{a} and #{b} are not both among them"));
-        lab.view.ends.set(default.ends);
+        lab.view.ends().set(default.ends);
     }
     if let Some(notice) = dropped_notice(&notes) {
         lab.notice.update(|n| *n = Some(n.take().map_or(notice.clone(), |n| format!("{n} {notice}"))));

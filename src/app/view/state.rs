@@ -96,8 +96,10 @@ pub enum InpaintSource {
     Generated(PriorSample),
 }
 
-/// Everything a visitor has set.
+/// Everything a visitor has set. In the page it is a store (`app::view::store`): each field its
+/// own reactive value, read where it is shown, patched field by field when a link is opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(reactive_stores::Store, reactive_stores::Patch))]
 pub struct ViewState {
     /// Current mode.
     pub mode: Mode,
@@ -208,4 +210,25 @@ mod tests {
         assert_eq!(serde_json::from_str::<ViewState>(&json).unwrap(), state);
         assert!(serde_json::from_str::<ViewState>(&json.replace("latent10", "nonsense")).is_err());
     }
+}
+
+/// The fields' own types patch as a whole: changed or not.
+#[cfg(target_arch = "wasm32")]
+mod patch {
+    use reactive_stores::{KeyMap, PatchField, StorePath};
+
+    macro_rules! patch_by_equality {
+        ($($ty:ty),*) => {
+            $(impl PatchField for $ty {
+                fn patch_field(&mut self, new: Self, path: &StorePath, notify: &mut dyn FnMut(&StorePath), _keys: Option<&KeyMap>) {
+                    if new != *self {
+                        *self = new;
+                        notify(path);
+                    }
+                }
+            })*
+        };
+    }
+
+    patch_by_equality!(super::Mode, super::InpaintSource, crate::study::Variant);
 }

@@ -8,6 +8,7 @@ use web_sys::PointerEvent;
 use crate::app::widgets::paint::{context, label_color};
 use crate::app::context::Lab;
 use crate::study::metrics::LatentPoints;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Half-widths of the plotted rectangle: the largest |coordinate| on each axis, so the cloud fills it.
 pub fn extent(plane: &[f32]) -> (f32, f32) {
@@ -29,7 +30,7 @@ pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
 /// and the points themselves once loaded.
 pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, Signal<Option<LatentPoints>>) {
     let loaded = Memo::new(move |_| {
-        let variant = lab.view.variant.get();
+        let variant = lab.view.variant().get();
         // The file can only be fetched once the manifest is in.
         lab.manifest.track();
         lab.ensure_points(variant);

@@ -13,6 +13,7 @@ use crate::app::widgets::paint::{clear, context};
 use crate::app::view::state::{GENERATE_TILES, InpaintSource, Stroke};
 use crate::data::canvas::{rasterize_strokes, to_mnist};
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Side of the drawing canvas in canvas pixels.
 pub const SIDE: u32 = 280;
@@ -56,8 +57,8 @@ pub fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
 /// The image the view's source names (a shipped test digit, the drawing or a generated digit);
 /// `None` until the gallery (or the generated digit) is loaded, or when the drawing is empty.
 pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
-    match lab.view.source.get() {
-        InpaintSource::Drawing => lab.view.strokes.with(|strokes| strokes_to_input(strokes)),
+    match lab.view.source().get() {
+        InpaintSource::Drawing => lab.view.strokes().with(|strokes| strokes_to_input(strokes)),
         InpaintSource::Test(index) => lab.gallery.with(|g| match g {
             Some(Ok(g)) => g.by_test_index(index),
             _ => None,
@@ -85,14 +86,14 @@ pub fn prior_samples(variant: Variant, seed: u64, temperature: f32) -> Vec<f32> 
 #[component]
 pub fn GeneratedSourceButton() -> impl IntoView {
     let lab = use_lab();
-    let sample = move || match lab.view.source.get() {
+    let sample = move || match lab.view.source().get() {
         InpaintSource::Generated(sample) => Some(sample),
         _ => lab.generated.with(|g| g.as_ref().map(|(k, _)| *k)),
     };
     move || sample().map(|sample| view! {
         <button data-testid="source-generated"
-            class:active=move || lab.view.source.get() == InpaintSource::Generated(sample)
-            on:click=move |_| lab.view.source.set(InpaintSource::Generated(sample))>
+            class:active=move || lab.view.source().get() == InpaintSource::Generated(sample)
+            on:click=move |_| lab.view.source().set(InpaintSource::Generated(sample))>
             "Generated digit"
         </button>
     })

@@ -9,6 +9,7 @@ use crate::app::context::{Lab, hashed_url, use_lab};
 use crate::engine::web::{fetch_bytes, verify};
 use crate::study::report::{PageFigure, PageReport};
 use crate::study::Variant;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Fetches the findings the manifest lists, checked by size and hash: their drawn figures.
 async fn load_findings(lab: Lab) -> Result<PageReport, String> {
@@ -71,7 +72,7 @@ fn PerVariantFigure(figure: PageFigure) -> impl IntoView {
     let lab = use_lab();
     let PageFigure { name, note, per_variant, .. } = figure;
     move || {
-        let picked = lab.view.variant.get();
+        let picked = lab.view.variant().get();
         per_variant.iter().find(|d| d.variant == picked.name()).or(per_variant.first()).cloned().map(|d| view! {
             <Figure title=d.title name=name.clone() reading=Some(d.reading) html=d.html note=note.clone()/>
         })

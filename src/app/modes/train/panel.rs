@@ -16,6 +16,8 @@ use crate::engine::workers::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, Tr
 use crate::study::metrics::Metrics;
 use crate::study::train_settings::TrainSettings;
 use crate::study::{Architecture, Variant};
+use crate::app::view::state::ViewStateStoreFields;
+use crate::app::view::store::ViewActions;
 
 /// What the form holds.
 #[derive(Clone, Copy)]
@@ -417,7 +419,7 @@ fn YourModelPanel() -> impl IntoView {
                     <div class="buttons">
                         <button data-testid="your-model-use" on:click=move |_| {
                             lab.view.set_variant(yours.variant);
-                            lab.view.mode.set(crate::app::view::state::Mode::Draw);
+                            lab.view.mode().set(crate::app::view::state::Mode::Draw);
                             // The button sits at the foot of a long page: show Draw from its top.
                             window().scroll_to_with_x_and_y(0.0, 0.0);
                         }>"Draw with it"</button>

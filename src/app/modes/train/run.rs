@@ -14,6 +14,7 @@ use crate::engine::workers::train_protocol::{FromTrainer, ToTrainer, TrainReques
 use crate::study::metrics::{EpochRecord, Metrics};
 use crate::study::Variant;
 use crate::study::train_settings::StepLoss;
+use crate::app::view::state::ViewStateStoreFields;
 
 /// Where a run stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,7 +227,7 @@ pub async fn restore(lab: Lab, training: Training) {
                 None
             }
         };
-        let wanted = lab.view.variant.get_untracked();
+        let wanted = lab.view.variant().get_untracked();
         if matches!(wanted, Variant::Yours(_)) && restored != Some(wanted) {
             lab.status.update(|s| {
                 s.insert(
