@@ -27,9 +27,13 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// The largest file kept: the page refuses a bigger one (engine::web), so it is not stored either.
+const LARGEST_KEPT = 16 * 1024 * 1024;
+
 async function fromNetwork(request, cache) {
   const response = await fetch(request);
-  if (response.ok && response.type === 'basic') await cache.put(request, response.clone());
+  const size = Number(response.headers.get('content-length'));
+  if (response.ok && response.type === 'basic' && !(size > LARGEST_KEPT)) await cache.put(request, response.clone());
   return response;
 }
 

@@ -10,9 +10,9 @@ use leptos::task::spawn_local;
 use crate::app::view::state::PriorSample;
 use crate::app::view::store::View;
 use crate::data::{Digits, PIXELS};
-use crate::engine::web::{fetch_bytes, now_ms, verify};
+use crate::engine::web::{fetch_listed, now_ms};
 use crate::engine::Engine;
-use crate::study::metrics::{self, LatentPoints, Manifest, Metrics};
+use crate::study::metrics::{LatentPoints, Manifest, Metrics};
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 
@@ -174,11 +174,9 @@ impl Lab {
         lab.set_status(&name, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
         spawn_local(async move {
             let file = format!("models/{}", entry.weights.file);
-            let url = hashed_url(&entry.weights);
             let total = entry.weights.bytes;
-            let result = fetch_bytes(&url, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
+            let result = fetch_listed(&entry.weights, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
                 .await
-                .and_then(|bytes| verify(&entry.weights.file, &bytes, entry.weights.bytes, &entry.weights.sha256).map(|_| bytes))
                 .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
             let result = match result {
                 // Compile the shaders (encoder and decoder) now, not on the visitor's first stroke.
@@ -219,9 +217,8 @@ impl Lab {
             p.insert(name.clone(), None);
         });
         spawn_local(async move {
-            let result = fetch_bytes(&hashed_url(&file), |_| {})
+            let result = fetch_listed(&file, |_| {})
                 .await
-                .and_then(|bytes| verify(&file.file, &bytes, file.bytes, &file.sha256).map(|_| bytes))
                 .and_then(|bytes| {
                     let latent = variant.latent_dim();
                     crate::study::parse::points(&bytes, &format!("models/{}", file.file), variant.name(), latent)
@@ -246,13 +243,6 @@ impl Lab {
     pub fn engine(&self) -> Option<Rc<Engine>> {
         self.engine.get_value()
     }
-}
-
-/// A models file's link with its manifest hash in the query: static hosts ignore it, and the
-/// service worker (www/sw.js) caches the file under it, so a new deploy's file is never confused
-/// with the old one.
-pub fn hashed_url(file: &metrics::ManifestFile) -> String {
-    format!("models/{}?sha256={}", file.file, file.sha256)
 }
 
 /// The context, from any component.

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::context::{Gallery, Lab, ModelStatus, hashed_url};
+use crate::app::context::{Gallery, Lab, ModelStatus};
 use crate::app::timed::timed;
 use crate::app::view::link::ForcedBackend;
 use crate::app::view::share;
@@ -15,7 +15,7 @@ use crate::app::widgets::sources::prior_samples;
 use crate::app::view::state::InpaintSource;
 use crate::app::view::store::View;
 use crate::data::Digits;
-use crate::engine::web::{fetch_bytes, verify};
+use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, fetch_listed};
 use crate::study::metrics;
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
@@ -46,9 +46,9 @@ pub fn mount() {
 }
 
 async fn load_gallery() -> Result<Gallery, String> {
-    let images = fetch_bytes("data/test-sample-images-idx3-ubyte.gz", |_| {}).await?;
-    let labels = fetch_bytes("data/test-sample-labels-idx1-ubyte.gz", |_| {}).await?;
-    let index = fetch_bytes("data/test-sample.json", |_| {}).await?;
+    let images = fetch_bytes("data/test-sample-images-idx3-ubyte.gz", MAX_UNLISTED_BYTES, |_| {}).await?;
+    let labels = fetch_bytes("data/test-sample-labels-idx1-ubyte.gz", MAX_UNLISTED_BYTES, |_| {}).await?;
+    let index = fetch_bytes("data/test-sample.json", MAX_UNLISTED_BYTES, |_| {}).await?;
     let digits = Digits::from_idx(&images, &labels).map_err(|e| e.to_string())?;
     let index: serde_json::Value = serde_json::from_slice(&index).map_err(|e| e.to_string())?;
     let test_indices: Vec<usize> = index["test_indices"]
@@ -76,9 +76,8 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
             let Some(variant) = Variant::from_name(&entry.variant) else { continue };
             let url = format!("models/{}", entry.metrics.file);
             let latent = variant.latent_dim();
-            let loaded = fetch_bytes(&hashed_url(&entry.metrics), |_| {})
+            let loaded = fetch_listed(&entry.metrics, |_| {})
                 .await
-                .and_then(|b| verify(&entry.metrics.file, &b, entry.metrics.bytes, &entry.metrics.sha256).map(|_| b))
                 .and_then(|b| crate::study::parse::metrics(&b, &url, variant.name(), latent));
             match loaded {
                 Ok(metrics) => lab.metrics.update(|m| {
@@ -140,7 +139,7 @@ fn App() -> impl IntoView {
         // A model trained here before comes back before the first model is asked for.
         crate::app::modes::train::run::restore(lab, training).await;
         let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-        let manifest = fetch_bytes("models/manifest.json", |_| {})
+        let manifest = fetch_bytes("models/manifest.json", MAX_UNLISTED_BYTES, |_| {})
             .await
             .and_then(|b| crate::study::parse::manifest(&b, "models/manifest.json", &known));
         lab.manifest.set(Some(manifest));

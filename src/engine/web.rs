@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::study::metrics::ManifestFile;
+
 /// Session-storage key: why WebGPU failed in this tab. The loader (Trunk.toml) then fetches the
 /// CPU build, whatever the link asks for; the CPU build says why.
 pub(crate) const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
@@ -41,9 +43,15 @@ fn js_error(context: &str, value: JsValue) -> String {
     format!("{context}: {}", detail.unwrap_or_else(|| format!("{value:?}")))
 }
 
+/// The most a file the manifest does not list may be (the manifest, the test and training
+/// digits): 16 MiB, ten times the largest such file shipped, so a damaged deploy cannot fill the
+/// page's memory.
+pub const MAX_UNLISTED_BYTES: u64 = 16 << 20;
+
 /// Fetches `url` (relative to the page, or to the worker's script in a worker), reporting bytes
-/// received to `progress`.
-pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+/// received to `progress`; refuses it, without reading further, once it is larger than `limit`.
+pub async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+    let too_large = || format!("{url} is larger than the {limit} bytes expected");
     let request = match web_sys::window() {
         Some(window) => window.fetch_with_str(url),
         None => js_sys::global()
@@ -56,9 +64,21 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
+    // The size the server announces, when it does: refused before a byte is read.
+    let announced = response.headers().get("content-length").ok().flatten().and_then(|n| n.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+        return Err(too_large());
+    }
     let Some(body) = response.body() else {
         let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(url, e))?).await.map_err(|e| js_error(url, e))?;
-        return Ok(Uint8Array::new(&buffer).to_vec());
+        let bytes = Uint8Array::new(&buffer);
+        if u64::from(bytes.length()) > limit {
+            return Err(too_large());
+        }
+        return Ok(bytes.to_vec());
     };
     let reader: web_sys::ReadableStreamDefaultReader =
         body.get_reader().dyn_into().map_err(|_| format!("{url}: unreadable body"))?;
@@ -70,15 +90,36 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(u64)) -> Result<Vec
             break;
         }
         if let Ok(value) = Reflect::get(&chunk, &JsValue::from_str("value")) {
-            bytes.extend(Uint8Array::new(&value).to_vec());
+            let value = Uint8Array::new(&value);
+            // Streamed and stopped as soon as it passes the limit: memory stays where it was.
+            if bytes.len() as u64 + u64::from(value.length()) > limit {
+                let _ = reader.cancel();
+                return Err(too_large());
+            }
+            bytes.extend(value.to_vec());
             progress(bytes.len() as u64);
         }
     }
     Ok(bytes)
 }
 
+/// A models file's link with its manifest hash in the query: static hosts ignore it, and the
+/// service worker (www/sw.js) caches the file under it, so a new deploy's file is never confused
+/// with the old one.
+pub fn hashed_url(file: &ManifestFile) -> String {
+    format!("models/{}?sha256={}", file.file, file.sha256)
+}
+
+/// A file the manifest lists, fetched under its [`hashed_url`], read no further than its listed
+/// size, and checked against that size and its SHA-256: the one way the page loads a models file.
+pub async fn fetch_listed(listed: &ManifestFile, progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+    let bytes = fetch_bytes(&hashed_url(listed), listed.bytes, progress).await?;
+    verify(&listed.file, &bytes, listed.bytes, &listed.sha256)?;
+    Ok(bytes)
+}
+
 /// Checks fetched bytes against the manifest's size and SHA-256.
-pub fn verify(name: &str, bytes: &[u8], size: u64, sha256: &str) -> Result<(), String> {
+fn verify(name: &str, bytes: &[u8], size: u64, sha256: &str) -> Result<(), String> {
     if bytes.len() as u64 != size {
         return Err(format!("{name} has {} bytes, the manifest says {size}", bytes.len()));
     }

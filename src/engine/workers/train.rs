@@ -12,7 +12,7 @@ use serde_bytes::ByteBuf;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use crate::engine::web::{fetch_bytes, now_ms, sleep_ms};
+use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, now_ms, sleep_ms};
 use super::train_protocol::{FromTrainer, HELD_OUT, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::data::{Digits, Images, PIXELS, SIDE};
 use crate::train::session::Session;
@@ -85,8 +85,8 @@ fn handle(message: ToTrainer) {
 
 /// Fetches a shipped data file (relative to the worker's script, which sits beside the page).
 async fn fetch_digits(name: &str, mut progress: impl FnMut(u64)) -> Result<Digits, String> {
-    let images = fetch_bytes(&format!("data/{name}-images-idx3-ubyte.gz"), &mut progress).await?;
-    let labels = fetch_bytes(&format!("data/{name}-labels-idx1-ubyte.gz"), |_| {}).await?;
+    let images = fetch_bytes(&format!("data/{name}-images-idx3-ubyte.gz"), MAX_UNLISTED_BYTES, &mut progress).await?;
+    let labels = fetch_bytes(&format!("data/{name}-labels-idx1-ubyte.gz"), MAX_UNLISTED_BYTES, |_| {}).await?;
     Digits::from_idx(&images, &labels).map_err(|e| format!("data/{name}: {e}"))
 }
 

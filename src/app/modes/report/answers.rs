@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::figure::Figure;
 use super::sweep::LatentSweeps;
-use crate::app::context::{Lab, hashed_url, use_lab};
-use crate::engine::web::{fetch_bytes, verify};
+use crate::app::context::{Lab, use_lab};
+use crate::engine::web::fetch_listed;
 use crate::study::report::{PageFigure, PageReport};
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
@@ -19,8 +19,7 @@ async fn load_findings(lab: Lab) -> Result<PageReport, String> {
         None => return Err("the models are still being listed".into()),
     };
     let file = manifest.findings.ok_or("this deploy ships no findings (run `vae-lab eval`)")?;
-    let bytes = fetch_bytes(&hashed_url(&file), |_| {}).await?;
-    verify(&file.file, &bytes, file.bytes, &file.sha256)?;
+    let bytes = fetch_listed(&file, |_| {}).await?;
     let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
     crate::study::parse::findings(&bytes, &format!("models/{}", file.file), &known)
 }

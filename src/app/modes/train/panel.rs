@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::widgets::files::{files_of, read_file, save_file};
-use crate::app::context::{Lab, hashed_url, use_lab};
+use crate::app::context::{Lab, use_lab};
 use crate::app::widgets::paint::{clear, context, label_color, paint_grid};
 use crate::app::modes::train::run::{Phase, Training, Yours, adopt, use_training};
-use crate::engine::web::{fetch_bytes, verify};
+use crate::engine::web::fetch_listed;
 use crate::engine::model_store;
 use crate::engine::workers::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::study::metrics::Metrics;
@@ -137,9 +137,7 @@ async fn shipped_weights(lab: Lab, variant: Variant) -> Result<Vec<u8>, String> 
         .manifest
         .with_untracked(|m| m.as_ref().and_then(|m| m.as_ref().ok()).and_then(|m| m.entry(variant.name()).cloned()))
         .ok_or_else(|| format!("The {} model is not available to fine-tune.", variant.label()))?;
-    let bytes = fetch_bytes(&hashed_url(&entry.weights), |_| {}).await?;
-    verify(&entry.weights.file, &bytes, entry.weights.bytes, &entry.weights.sha256)?;
-    Ok(bytes)
+    fetch_listed(&entry.weights, |_| {}).await
 }
 
 #[component]
