@@ -72,15 +72,15 @@ pub struct Lab {
     /// The models manifest.
     pub manifest: RwSignal<Option<Result<Manifest, String>>>,
     /// Each variant's metrics, when fetched.
-    pub metrics: RwSignal<HashMap<String, Metrics>>,
+    pub metrics: RwSignal<HashMap<Variant, Metrics>>,
     /// Each variant's weights status.
-    pub status: RwSignal<HashMap<String, ModelStatus>>,
+    pub status: RwSignal<HashMap<Variant, ModelStatus>>,
     /// The shipped test digits.
     pub gallery: RwSignal<Option<Result<Gallery, String>>>,
     /// The last digit picked from the Generate grid, and its pixels.
     pub generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
     /// Each variant's latent points file: `None` while it loads.
-    pub points: RwSignal<HashMap<String, Option<Result<LatentPoints, String>>>>,
+    pub points: RwSignal<HashMap<Variant, Option<Result<LatentPoints, String>>>>,
     /// Files that could not be used (damaged, missing), each once, in words for the visitor.
     pub file_problems: RwSignal<Vec<String>>,
 }
@@ -110,17 +110,17 @@ impl Lab {
 
     /// Whether `variant` can run now (tracks the status signal).
     pub fn ready(&self, variant: Variant) -> bool {
-        matches!(self.status.get().get(variant.name()), Some(ModelStatus::Ready))
+        matches!(self.status.get().get(&variant), Some(ModelStatus::Ready))
     }
 
     /// Whether `variant` can run now, without subscribing (for async work).
     pub fn ready_untracked(&self, variant: Variant) -> bool {
-        self.status.with_untracked(|s| matches!(s.get(variant.name()), Some(ModelStatus::Ready)))
+        self.status.with_untracked(|s| matches!(s.get(&variant), Some(ModelStatus::Ready)))
     }
 
     /// Why `variant` cannot run, once its load has failed (tracks the status signal).
     pub fn failure(&self, variant: Variant) -> Option<String> {
-        self.status.with(|s| match s.get(variant.name()) {
+        self.status.with(|s| match s.get(&variant) {
             Some(ModelStatus::Failed(e)) => Some(e.clone()),
             _ => None,
         })
@@ -133,7 +133,7 @@ impl Lab {
 
     /// What to say instead of a result while `variant` is not ready, without subscribing.
     pub fn not_ready_message(&self, variant: Variant) -> String {
-        self.status.with_untracked(|s| match s.get(variant.name()) {
+        self.status.with_untracked(|s| match s.get(&variant) {
             Some(ModelStatus::Failed(e)) => e.clone(),
             _ => format!("The {} model is still loading…", variant.label()),
         })
@@ -156,8 +156,7 @@ impl Lab {
     /// Starts loading `variant` unless it is loaded or loading.
     pub fn ensure_model(&self, variant: Variant) {
         let lab = *self;
-        let name = variant.name().to_string();
-        let known = lab.status.with_untracked(|s| s.get(&name).cloned());
+        let known = lab.status.with_untracked(|s| s.get(&variant).cloned());
         if matches!(known, Some(ModelStatus::Ready | ModelStatus::Loading { .. })) {
             return;
         }
@@ -167,15 +166,15 @@ impl Lab {
         }
         let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
         let Some(engine) = lab.engine() else { return };
-        let Some(entry) = manifest.entry(&name).cloned() else {
-            lab.set_status(&name, ModelStatus::Failed(format!("The {} model has not been trained yet.", variant.label())));
+        let Some(entry) = manifest.entry(variant.name()).cloned() else {
+            lab.set_status(variant, ModelStatus::Failed(format!("The {} model has not been trained yet.", variant.label())));
             return;
         };
-        lab.set_status(&name, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
+        lab.set_status(variant, ModelStatus::Loading { received: 0, total: entry.weights.bytes });
         spawn_local(async move {
             let file = format!("models/{}", entry.weights.file);
             let total = entry.weights.bytes;
-            let result = fetch_listed(&entry.weights, |received| lab.set_status(&name, ModelStatus::Loading { received, total }))
+            let result = fetch_listed(&entry.weights, |received| lab.set_status(variant, ModelStatus::Loading { received, total }))
                 .await
                 .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
             let result = match result {
@@ -187,9 +186,9 @@ impl Lab {
                 lab.first_ready_ms.set(Some(now_ms()));
             }
             match result {
-                Ok(()) => lab.set_status(&name, ModelStatus::Ready),
+                Ok(()) => lab.set_status(variant, ModelStatus::Ready),
                 Err(e) => lab.set_status(
-                    &name,
+                    variant,
                     ModelStatus::Failed(format!(
                         "The {} model could not be loaded from {file}: {e}. Reload the page to try again; the other models still work.",
                         variant.label()
@@ -202,19 +201,18 @@ impl Lab {
     /// Starts loading `variant`'s latent points unless they are loaded or loading.
     pub fn ensure_points(&self, variant: Variant) {
         let lab = *self;
-        let name = variant.name().to_string();
-        if lab.points.with_untracked(|p| p.contains_key(&name)) {
+        if lab.points.with_untracked(|p| p.contains_key(&variant)) {
             return;
         }
         let Some(Ok(manifest)) = lab.manifest.get_untracked() else { return };
-        let Some(file) = manifest.entry(&name).and_then(|e| e.points.clone()) else {
+        let Some(file) = manifest.entry(variant.name()).and_then(|e| e.points.clone()) else {
             lab.points.update(|p| {
-                p.insert(name, Some(Err(format!("No latent points were written for the {} model.", variant.label()))));
+                p.insert(variant, Some(Err(format!("No latent points were written for the {} model.", variant.label()))));
             });
             return;
         };
         lab.points.update(|p| {
-            p.insert(name.clone(), None);
+            p.insert(variant, None);
         });
         spawn_local(async move {
             let result = fetch_listed(&file, |_| {})
@@ -228,14 +226,14 @@ impl Lab {
                 lab.file_problem(e.clone());
             }
             lab.points.try_update(|p| {
-                p.insert(name, Some(result));
+                p.insert(variant, Some(result));
             });
         });
     }
 
-    fn set_status(&self, name: &str, status: ModelStatus) {
+    fn set_status(&self, variant: Variant, status: ModelStatus) {
         self.status.update(|s| {
-            s.insert(name.to_string(), status);
+            s.insert(variant, status);
         });
     }
 

@@ -119,7 +119,7 @@ fn ModelStatusLine() -> impl IntoView {
         if let Some(e) = manifest_error {
             return view! { <p class="error" role="alert" data-testid="model-error">{format!("The models could not be listed: {e}")}</p> }.into_any();
         }
-        match lab.status.with(|s| s.get(variant.name()).cloned()) {
+        match lab.status.with(|s| s.get(&variant).cloned()) {
             Some(ModelStatus::Loading { received, total }) => view! {
                 <div class="loading" data-testid="model-loading">
                     <span>{format!("Loading the {} model…", variant.label())}</span>
@@ -130,7 +130,7 @@ fn ModelStatusLine() -> impl IntoView {
                 <p class="error" role="alert" data-testid="model-error">{message}</p>
             }.into_any(),
             Some(ModelStatus::Ready) => {
-                let epochs = lab.metrics.with(|m| m.get(variant.name()).map(|m| (m.epochs_done, m.protocol.epochs)));
+                let epochs = lab.metrics.with(|m| m.get(&variant).map(|m| (m.epochs_done, m.protocol.epochs)));
                 view! {
                     <p class="status" data-testid="model-ready">
                         {format!("{} ready", variant.label())}

@@ -81,7 +81,7 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
                 .and_then(|b| crate::study::parse::metrics(&b, &url, variant.name(), latent));
             match loaded {
                 Ok(metrics) => lab.metrics.update(|m| {
-                    m.insert(entry.variant.clone(), metrics);
+                    m.insert(variant, metrics);
                 }),
                 Err(e) => lab.file_problem(format!(
                     "The training record of the {} model is unavailable, so the Report lacks it: {e}.",

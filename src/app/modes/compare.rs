@@ -94,7 +94,7 @@ pub fn CompareMode() -> impl IntoView {
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"></canvas>
                         <figcaption>
                             {variant.label()}<br/>
-                            {move || match lab.status.with(|s| s.get(variant.name()).cloned()) {
+                            {move || match lab.status.with(|s| s.get(&variant).cloned()) {
                                 Some(ModelStatus::Failed(_)) => "unavailable".to_string(),
                                 Some(ModelStatus::Ready) => errors.get()[k].map(|e| format!("MSE {e:.4}")).unwrap_or_default(),
                                 _ => "loading…".to_string(),

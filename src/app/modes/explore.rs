@@ -341,7 +341,7 @@ fn Sliders() -> impl IntoView {
     let order = Memo::new(move |_| {
         let variant = lab.view.variant().get();
         let latent = variant.latent_dim();
-        let kl = lab.metrics.with(|m| m.get(variant.name()).map(|m| m.kl_per_dim.clone()));
+        let kl = lab.metrics.with(|m| m.get(&variant).map(|m| m.kl_per_dim.clone()));
         let mut dims: Vec<(usize, f64)> = (0..latent).map(|d| (d, kl.as_ref().and_then(|k| k.get(d).copied()).unwrap_or(0.0))).collect();
         dims.sort_by(|a, b| b.1.total_cmp(&a.1));
         dims

@@ -34,7 +34,7 @@ pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, 
         // The file can only be fetched once the manifest is in.
         lab.manifest.track();
         lab.ensure_points(variant);
-        lab.points.with(|p| p.get(variant.name()).cloned().flatten())
+        lab.points.with(|p| p.get(&variant).cloned().flatten())
     });
     let points = Signal::derive(move || loaded.with(|p| p.as_ref().and_then(|r| r.as_ref().ok().cloned())));
     (loaded, points)

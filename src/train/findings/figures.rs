@@ -22,7 +22,7 @@ pub fn escape(text: &str) -> String {
 }
 
 fn label(variant: &str) -> String {
-    escape(Variant::from_name(variant).map_or(variant, |v| v.label()))
+    escape(&reading::label(variant))
 }
 
 fn svg_open(out: &mut String, w: f64, h: f64, testid: &str, aria: &str) {

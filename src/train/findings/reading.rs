@@ -7,7 +7,9 @@ use crate::study::Variant;
 /// Below this mean KL a latent dimension counts as collapsed (carries nothing).
 pub const COLLAPSED_KL: f64 = 0.1;
 
-fn label(variant: &str) -> String {
+/// The plain-words label of the variant a findings entry names (the name itself if it names
+/// none): the one the sentences, the figures and the page's report use.
+pub fn label(variant: &str) -> String {
     Variant::from_name(variant).map_or(variant.to_string(), |v| v.label().to_string())
 }
 

@@ -1,6 +1,7 @@
 //! Draws the Report's figures ([`PageReport`]) from the findings: what `findings.json` keeps
 //! under `page`, so the page only places them.
 
+use super::reading::label;
 use super::{figures, reading};
 use crate::study::findings::{ACTIVE_UNIT_THRESHOLD, Findings, SeedRun};
 use crate::study::metrics::Metrics;
@@ -16,10 +17,6 @@ fn figure(name: &str, title: &str, reading: Option<String>, html: String, note: 
         per_variant: Vec::new(),
         sweep: None,
     }
-}
-
-fn label(variant: &str) -> &'static str {
-    crate::study::Variant::from_name(variant).map_or("?", |v| v.label())
 }
 
 /// Draws the page's figures of `f`; `shipped` are the shipped models' training records (the

@@ -29,7 +29,7 @@ pub fn ReportMode() -> impl IntoView {
         lab.metrics.with(|all| {
             Variant::ALL
                 .into_iter()
-                .filter_map(|v| all.get(v.name()).cloned().map(|m| (v, m)))
+                .filter_map(|v| all.get(&v).cloned().map(|m| (v, m)))
                 .collect::<Vec<(Variant, Metrics)>>()
         })
     };
@@ -88,7 +88,7 @@ fn LossCurves() -> impl IntoView {
             Variant::ALL
                 .into_iter()
                 .filter(|v| *v != Variant::Mse) // another scale (squared error)
-                .filter_map(|v| all.get(v.name()).map(|m| (v, m.history.iter().map(|r| r.train_loss).collect(), m.history.iter().map(|r| r.test_loss).collect())))
+                .filter_map(|v| all.get(&v).map(|m| (v, m.history.iter().map(|r| r.train_loss).collect(), m.history.iter().map(|r| r.test_loss).collect())))
                 .collect()
         });
         let values: Vec<f64> = series.iter().flat_map(|(_, a, b)| a.iter().chain(b).copied()).collect();

@@ -19,11 +19,14 @@ use crate::study::{Architecture, Variant};
 use crate::app::view::state::ViewStateStoreFields;
 use crate::app::view::store::ViewActions;
 
+/// The start picker's value for "from scratch" (a model's is its key).
+const SCRATCH: &str = "scratch";
+
 /// What the form holds.
 #[derive(Clone, Copy)]
 struct Form {
-    /// `scratch`, or the key of the model to fine-tune.
-    start: RwSignal<String>,
+    /// The model to fine-tune; `None`: from scratch.
+    start: RwSignal<Option<Variant>>,
     deeper: RwSignal<bool>,
     latent: RwSignal<u8>,
     mse: RwSignal<bool>,
@@ -40,7 +43,7 @@ struct Form {
 impl Form {
     fn new() -> Form {
         Form {
-            start: RwSignal::new("scratch".into()),
+            start: RwSignal::new(None),
             deeper: RwSignal::new(false),
             latent: RwSignal::new(2),
             mse: RwSignal::new(false),
@@ -71,7 +74,7 @@ fn start(lab: Lab, training: Training, form: Form) {
     } else {
         Vec::new()
     };
-    let base = (start != "scratch").then(|| Variant::from_key(&start)).flatten();
+    let base = start;
     let architecture = match base {
         Some(Variant::Yours(a)) => a,
         Some(v) => Architecture::of(v),
@@ -147,7 +150,7 @@ pub fn TrainMode() -> impl IntoView {
     let form = Form::new();
     let phase = training.phase;
     let shipped = move || lab.pickable_variants().into_iter().filter(|v| !matches!(v, Variant::Yours(_))).collect::<Vec<_>>();
-    let scratch = move || form.start.get() == "scratch";
+    let scratch = move || form.start.get().is_none();
     view! {
         <section class="mode train">
             <div class="panel settings">
@@ -157,8 +160,8 @@ pub fn TrainMode() -> impl IntoView {
                     TrainBackend::Cpu => "It trains here, on this device's CPU, in a background worker: the other tabs keep working.",
                 }}</p>
                 <label>"Start from "
-                    <select data-testid="train-start-from" prop:value=move || form.start.get() on:change=move |ev| form.start.set(event_target_value(&ev))>
-                        <option value="scratch">"scratch (new weights)"</option>
+                    <select data-testid="train-start-from" prop:value=move || form.start.get().map_or(SCRATCH.to_string(), |v| v.key()) on:change=move |ev| form.start.set(Variant::from_key(&event_target_value(&ev)))>
+                        <option value=SCRATCH>"scratch (new weights)"</option>
                         {move || shipped().into_iter().map(|v| view! { <option value=v.key()>{format!("fine-tune {}", v.label())}</option> }).collect_view()}
                         {move || training.yours.with(|y| y.as_ref().map(|y| view! { <option value=y.variant.key()>"fine-tune your model"</option> }))}
                     </select>

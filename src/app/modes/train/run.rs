@@ -181,19 +181,19 @@ impl Default for Training {
 /// its record in the Report's table; kept in the browser when `keep`.
 pub fn adopt(lab: Lab, training: Training, yours: Yours, keep: bool) {
     let Some(engine) = lab.engine() else { return };
-    let name = yours.variant.name().to_string();
+    let variant = yours.variant;
     match engine.install(yours.variant, yours.weights.clone()) {
         Ok(()) => {
             lab.status.update(|s| {
-                s.insert(name.clone(), ModelStatus::Ready);
+                s.insert(variant, ModelStatus::Ready);
             });
             lab.metrics.update(|m| {
-                m.insert(name, yours.metrics.clone());
+                m.insert(variant, yours.metrics.clone());
             });
         }
         Err(e) => {
             lab.status.update(|s| {
-                s.insert(name, ModelStatus::Failed(format!("Your model could not be used: {e}.")));
+                s.insert(variant, ModelStatus::Failed(format!("Your model could not be used: {e}.")));
             });
             return;
         }
@@ -231,7 +231,7 @@ pub async fn restore(lab: Lab, training: Training) {
         if matches!(wanted, Variant::Yours(_)) && restored != Some(wanted) {
             lab.status.update(|s| {
                 s.insert(
-                    wanted.name().to_string(),
+                    wanted,
                     ModelStatus::Failed(format!(
                         "This link shows a model trained in a browser ({}), and this browser does not have it: models trained in the page stay where they were trained. Pick another model, or train one in the Train tab.",
                         match wanted {
