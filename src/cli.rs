@@ -144,7 +144,7 @@ enum Command {
 
 /// Prints `findings`' sentences, the seed spread with the shipped baseline (in `models`) counted.
 fn print_sentences(models: &std::path::Path, findings: &vae_lab::study::findings::Findings) -> Result<(), String> {
-    let shipped = train::eval::shipped_metrics(models, findings)?;
+    let shipped = train::findings::measure::shipped_metrics(models, findings)?;
     let baseline = shipped.iter().find(|m| m.variant == "baseline").map(vae_lab::study::findings::SeedRun::of);
     for sentence in vae_lab::train::findings::reading::all(findings, baseline.as_ref()) {
         println!("- {sentence}");
@@ -239,8 +239,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e} (run `eval` without --page-only first)", path.display()))?;
             let mut findings: vae_lab::study::findings::Findings =
                 serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a findings file: {e}", path.display()))?;
-            findings.seeds = train::eval::seed_runs(&seeds)?;
-            train::eval::write_findings(&models, &findings)?;
+            findings.seeds = train::findings::measure::seed_runs(&seeds)?;
+            train::findings::measure::write_findings(&models, &findings)?;
             train::export::write_manifest(&models)?;
             println!("drew the figures of {} again", path.display());
             Ok(())
@@ -250,18 +250,18 @@ fn run(cli: Cli) -> Result<(), String> {
             let index = std::fs::read(&sample).map_err(|e| format!("cannot read {}: {e} (run `vae-lab sample` first)", sample.display()))?;
             let index: train::sample::SampleIndex =
                 serde_json::from_slice(&index).map_err(|e| format!("{} is not a sample index: {e}", sample.display()))?;
-            let first = &index.test_indices[..train::eval::SLICE_DIGITS.min(index.test_indices.len())];
+            let first = &index.test_indices[..train::findings::measure::SLICE_DIGITS.min(index.test_indices.len())];
             if first.iter().any(|&i| i >= mnist.test.len()) {
                 return Err(format!("{} names digits beyond the test set", sample.display()));
             }
             let slice = mnist.test.subset(first);
             let device = burn::prelude::Device::flex();
-            let shipped = train::eval::load_shipped(&models, &device)?;
+            let shipped = train::findings::measure::load_shipped(&models, &device)?;
             let started = std::time::Instant::now();
-            let findings = train::eval::findings(&shipped, &mnist.test, &slice, &seeds, &device, |variant| {
+            let findings = train::findings::measure::findings(&shipped, &mnist.test, &slice, &seeds, &device, |variant| {
                 eprintln!("{variant}: measuring ({:.0} s so far)", started.elapsed().as_secs_f64());
             })?;
-            train::eval::write_findings(&models, &findings)?;
+            train::findings::measure::write_findings(&models, &findings)?;
             // The page fetches the findings by the hash the manifest gives.
             train::export::write_manifest(&models)?;
             print_sentences(&models, &findings)?;

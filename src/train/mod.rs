@@ -10,8 +10,6 @@ pub mod checkpoint;
 pub mod classifier;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod download;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod eval;
 pub mod evaluate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod export;

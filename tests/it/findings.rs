@@ -5,7 +5,7 @@ use crate::common;
 
 use burn::prelude::Device;
 use vae_lab::study::findings::{Findings, VariantFindings};
-use vae_lab::train::eval::{SLICE_DIGITS, load_shipped, variant_findings};
+use vae_lab::train::findings::measure::{SLICE_DIGITS, load_shipped, variant_findings};
 use vae_lab::train::files::sha256_hex;
 
 fn shipped_findings() -> Findings {
@@ -81,7 +81,7 @@ fn the_shipped_figures_are_what_the_drawing_code_gives() {
     let findings = shipped_findings();
     let shipped = findings.page.clone().expect("findings.json has the page's figures");
     let models = common::root().join("www/models");
-    let metrics = vae_lab::train::eval::shipped_metrics(&models, &findings).expect("training records");
+    let metrics = vae_lab::train::findings::measure::shipped_metrics(&models, &findings).expect("training records");
     let drawn = vae_lab::train::findings::render(&Findings { page: None, ..findings }, &metrics);
     assert!(shipped == drawn, "the figures in findings.json are stale: run `cargo run --release -- eval --page-only`");
     assert!(shipped.figures.iter().all(|f| !f.reading.is_empty() && f.reading != "Not measured yet." || f.name == "seeds"), "a figure without its sentence");

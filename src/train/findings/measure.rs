@@ -9,10 +9,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
-use super::classifier::{self, classify};
-use super::evaluate::evaluate;
-use super::sample::STUDY_DIGITS;
-use super::files::write_file;
+use crate::train::classifier::{self, classify};
+use crate::train::evaluate::evaluate;
+use crate::train::sample::STUDY_DIGITS;
+use crate::train::files::write_file;
 use crate::data::quality::{psnr, ssim};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::study::findings::*;
@@ -71,7 +71,7 @@ pub fn load_shipped(models: &Path, device: &Device) -> Result<Shipped, String> {
     let classifier_file = ManifestFile {
         file: classifier::WEIGHTS_FILE.into(),
         bytes: bytes.len() as u64,
-        sha256: super::files::sha256_hex(&bytes),
+        sha256: crate::train::files::sha256_hex(&bytes),
     };
     let classifier = classifier::load_classifier(bytes).map_err(|e| e.to_string())?;
     let record = read(classifier::RECORD_FILE)?;
@@ -132,7 +132,7 @@ pub fn shipped_metrics(models: &Path, findings: &Findings) -> Result<Vec<Metrics
 /// Draws the page's figures of `findings` and writes both into `models/findings.json`.
 pub fn write_findings(models: &Path, findings: &Findings) -> Result<Findings, String> {
     let mut findings = findings.clone();
-    findings.page = Some(crate::train::findings::render(&findings, &shipped_metrics(models, &findings)?));
+    findings.page = Some(super::render(&findings, &shipped_metrics(models, &findings)?));
     let json = serde_json::to_vec_pretty(&findings).map_err(|e| e.to_string())?;
     write_file(&models.join("findings.json"), &json)?;
     Ok(findings)
@@ -330,7 +330,7 @@ fn keras_loss_check(variant: Variant, model: &Vae, test: &Digits, device: &Devic
     let (mut ours, mut keras) = (0.0, 0.0);
     let all: Vec<usize> = (0..test.len()).collect();
     for chunk in all.chunks(1000) {
-        let images = super::batch_tensor(test, chunk, device);
+        let images = crate::train::batch_tensor(test, chunk, device);
         let output: VaeOutput = model.forward(images.clone());
         let loss = vae_loss(&output, images.clone(), ReconLoss::Bce);
         let weight = chunk.len() as f64;
