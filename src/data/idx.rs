@@ -39,6 +39,15 @@ pub enum IdxError {
         /// What was expected.
         why: String,
     },
+    /// The header (or a raw file's size) announces more than any MNIST-like file holds
+    /// ([`MAX_IDX_BYTES`]): refused before it is inflated or read.
+    #[error("{claimed} bytes of image or label data, more than the {max} this reader takes (MNIST's largest file holds 47,040,000)")]
+    TooLarge {
+        /// Payload bytes the dimensions imply (saturated).
+        claimed: u64,
+        /// The bound.
+        max: u64,
+    },
     /// The payload is shorter or longer than the header announces.
     #[error("payload has {found} bytes but the header announces {expected}")]
     WrongLength {
@@ -54,43 +63,66 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic of an unsigned-byte IDX file with one dimension (labels).
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 
-/// Decompresses `bytes` when they start with the gzip magic, else returns them as they are.
-pub fn maybe_gunzip(bytes: &[u8]) -> Result<Vec<u8>, IdxError> {
+/// The most data an IDX file may announce: 128 MiB, well above MNIST's 47 MB of training images,
+/// so a damaged or hostile file (a gzip bomb, a header claiming 10⁹ images) is refused with a
+/// message instead of filling the memory.
+pub const MAX_IDX_BYTES: u64 = 128 << 20;
+
+/// Parses an unsigned-byte IDX array (gzip or raw) with the given magic; returns its dimensions
+/// and payload. A gzip stream is inflated only as far as its header says, and no further than
+/// [`MAX_IDX_BYTES`]: the header is read and checked first.
+fn parse(bytes: &[u8], magic: u32, what: &'static str) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
-        GzDecoder::new(bytes).read_to_end(&mut out)?;
-        Ok(out)
+        parse_from(GzDecoder::new(bytes), magic, what)
     } else {
-        Ok(bytes.to_vec())
+        parse_from(bytes, magic, what)
     }
 }
 
-/// Parses an unsigned-byte IDX array with the given magic; returns its dimensions and payload.
-fn parse(bytes: &[u8], magic: u32, what: &'static str) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
-    let bytes = maybe_gunzip(bytes)?;
-    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    if bytes.len() < 4 {
-        return Err(IdxError::TruncatedHeader { len: bytes.len(), need: 4 });
+/// Reads as many bytes as there are, up to `buf.len()`; the count read.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, IdxError> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
     }
-    let found = word(0);
+    Ok(filled)
+}
+
+fn parse_from(mut reader: impl Read, magic: u32, what: &'static str) -> Result<(Vec<usize>, Vec<u8>), IdxError> {
+    let mut word = [0u8; 4];
+    let len = read_up_to(&mut reader, &mut word)?;
+    if len < 4 {
+        return Err(IdxError::TruncatedHeader { len, need: 4 });
+    }
+    let found = u32::from_be_bytes(word);
     if found != magic {
         return Err(IdxError::WrongMagic { found, expected: magic, what });
     }
     let rank = (magic & 0xff) as usize;
     let header = 4 + 4 * rank;
-    if bytes.len() < header {
-        return Err(IdxError::TruncatedHeader { len: bytes.len(), need: header });
+    let mut dims = Vec::with_capacity(rank);
+    for d in 0..rank {
+        let len = read_up_to(&mut reader, &mut word)?;
+        if len < 4 {
+            return Err(IdxError::TruncatedHeader { len: 4 + 4 * d + len, need: header });
+        }
+        dims.push(u32::from_be_bytes(word) as usize);
     }
-    let dims: Vec<usize> = (0..rank).map(|d| word(4 + 4 * d) as usize).collect();
-    let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let Some(expected) = expected else {
-        return Err(IdxError::WrongDims { found: dims, why: "size overflows".into() });
-    };
-    let payload = &bytes[header..];
+    let claimed = dims.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+    if claimed > MAX_IDX_BYTES {
+        return Err(IdxError::TooLarge { claimed, max: MAX_IDX_BYTES });
+    }
+    let expected = claimed as usize;
+    // One byte past the announced length tells a longer payload from an exact one.
+    let mut payload = Vec::with_capacity(expected);
+    reader.take(claimed + 1).read_to_end(&mut payload)?;
     if payload.len() != expected {
         return Err(IdxError::WrongLength { found: payload.len(), expected });
     }
-    Ok((dims, payload.to_vec()))
+    Ok((dims, payload))
 }
 
 /// A stack of grayscale images, row-major, one byte per pixel (0 = background, 255 = ink).
@@ -214,5 +246,53 @@ mod tests {
         huge[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(parse_images(&huge, 28).is_err());
         assert!(matches!(parse_labels(&labels_to_idx(&[1, 12])), Err(IdxError::WrongDims { .. })));
+    }
+
+    /// Bytes a reader handed out.
+    struct Counting<R>(R, u64);
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1 += n as u64;
+            Ok(n)
+        }
+    }
+
+    /// A gzip stream of an images header for `count` 28×28 images followed by `zeros` zero bytes.
+    fn bomb(count: u32, zeros: usize) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        for word in [IMAGES_MAGIC, count, 28, 28] {
+            encoder.write_all(&word.to_be_bytes()).unwrap();
+        }
+        let chunk = vec![0u8; 1 << 20];
+        let mut left = zeros;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            encoder.write_all(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_inflated_no_further_than_its_header_says() {
+        // 100 images announced, 64 MiB of zeros behind them (a 64 KB file).
+        let bomb = bomb(100, 64 << 20);
+        let mut counting = Counting(GzDecoder::new(&bomb[..]), 0);
+        let err = parse_from(&mut counting, IMAGES_MAGIC, "images").unwrap_err();
+        assert!(matches!(err, IdxError::WrongLength { found: 78_401, expected: 78_400 }), "{err}");
+        assert_eq!(counting.1, 16 + 78_401, "inflated past the announced payload");
+        assert!(matches!(parse_images(&bomb, 28), Err(IdxError::WrongLength { .. })));
+    }
+
+    #[test]
+    fn a_header_announcing_a_billion_images_is_refused_before_inflating() {
+        let bomb = bomb(1_000_000_000, 16 << 20);
+        let mut counting = Counting(GzDecoder::new(&bomb[..]), 0);
+        let err = parse_from(&mut counting, IMAGES_MAGIC, "images").unwrap_err();
+        assert!(matches!(err, IdxError::TooLarge { claimed: 784_000_000_000, max: MAX_IDX_BYTES }), "{err}");
+        assert_eq!(counting.1, 16, "read past the header");
+        assert!(err.to_string().contains("more than the"), "{err}");
     }
 }

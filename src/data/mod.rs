@@ -122,6 +122,12 @@ fn read_either(dir: &std::path::Path, stem: &str) -> Result<(String, Vec<u8>), D
     let raw = dir.join(stem);
     let path = if gz.exists() || !raw.exists() { gz } else { raw };
     let shown = path.display().to_string();
+    // A raw file larger than any IDX this reader takes is refused before it is read (a gzip one
+    // is bounded as it inflates).
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    if size > idx::MAX_IDX_BYTES + 16 {
+        return Err(DigitsError::Idx { path: shown, source: idx::IdxError::TooLarge { claimed: size, max: idx::MAX_IDX_BYTES } });
+    }
     match std::fs::read(&path) {
         Ok(bytes) => Ok((shown, bytes)),
         Err(source) => Err(DigitsError::Read { path: shown, source }),

@@ -9,10 +9,49 @@ fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], file: &str) -> Result<T, S
     serde_json::from_slice(bytes).map_err(|e| format!("{file} is damaged ({e})"))
 }
 
-/// Whether a manifest may name `file`: a plain file name beside it, nothing that leaves the
-/// models folder.
-fn plain_name(file: &str) -> bool {
-    !file.is_empty() && !file.contains(['/', '\\', ':', '?', '#']) && !file.starts_with('.')
+/// Whether a manifest may name `file`: a plain file name beside it (`baseline.bpk`,
+/// `latent10.points.json`), nothing that leaves the models folder. Percent-encoding is decoded
+/// first (a browser decodes `%2e%2e%2f` into `../` on the way), then only ASCII letters, digits,
+/// `-`, `_` and inner dots are allowed: no separator, no scheme, no query, no dot-only segment.
+pub fn plain_name(file: &str) -> bool {
+    let decoded = percent_decoded(file);
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    decoded == file
+        && (1..=64).contains(&file.len())
+        && file.bytes().all(allowed)
+        && !file.starts_with('.')
+        && !file.ends_with('.')
+        && !file.contains("..")
+}
+
+/// `text` with its `%XX` escapes decoded (repeatedly, as layers of encoding would be); bytes
+/// that do not decode to UTF-8 are kept as the escape.
+fn percent_decoded(text: &str) -> String {
+    let mut current = text.to_string();
+    for _ in 0..4 {
+        let bytes = current.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (b'%', Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        let next = String::from_utf8(out).unwrap_or_else(|_| current.clone());
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
 }
 
 /// A plain file name and a 64-digit hex SHA-256.
@@ -176,5 +215,20 @@ mod tests {
         let nulls = text.replacen("\"final_test_loss\": ", "\"final_test_loss\": null, \"x\": ", 1);
         assert!(parse::metrics(nulls.as_bytes(), "baseline.json", "baseline", 2).is_err());
         assert!(parse::metrics(&good[..good.len() / 2], "baseline.json", "baseline", 2).is_err());
+    }
+
+    #[test]
+    fn only_plain_file_names_pass_encoded_or_not() {
+        for good in ["baseline.bpk", "latent10.points.json", "findings.json", "classifier.bpk", "yours-b2.json", "a_b.bpk"] {
+            assert!(parse::plain_name(good), "{good} refused");
+        }
+        for bad in [
+            "", "..", "...", ".hidden", "name.", "a..b", "../../etc/passwd", "..\\..\\x", "a/b.bpk", "C:x", "https:x.bpk",
+            "x.bpk?y", "x.bpk#y", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "%2E%2E%2Fx", "..%2fx", "%2e%2e", "x%2fy.bpk",
+            "%252e%252e%252fx", "base%6Cine.bpk", "%", "x%zz", "naïve.bpk", "a b.bpk", "x\u{0}.bpk",
+        ] {
+            assert!(!parse::plain_name(bad), "{bad:?} accepted");
+        }
+        assert!(!parse::plain_name(&"a".repeat(65)));
     }
 }
