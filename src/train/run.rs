@@ -10,7 +10,7 @@ use burn::prelude::*;
 
 use super::checkpoint::{CheckpointDir, Progress};
 use super::evaluate::{Evaluation, evaluate};
-use super::files::write_atomic;
+use super::files::{FolderLock, write_atomic};
 use super::session::Session;
 use super::{checkpoint, export, step};
 use crate::data::{Digits, Mnist};
@@ -130,6 +130,13 @@ pub fn train(
 ) -> Result<Metrics, String> {
     options.check(data)?;
     let device = options.backend.device()?;
+    // One trainer per folder: a second one on the same output or checkpoints stops here.
+    let _out_lock = FolderLock::acquire(&options.out_dir)?;
+    let _checkpoint_lock = if same_folder(&options.out_dir, &options.checkpoint_dir) {
+        None
+    } else {
+        Some(FolderLock::acquire(&options.checkpoint_dir)?)
+    };
     let variant = options.variant;
     let checkpoints = CheckpointDir::new(&options.checkpoint_dir);
     // A run killed between writing its files and the manifest left the manifest out of step:
@@ -230,6 +237,14 @@ pub fn train(
         None => pollster::block_on(session.evaluate(&data.test)),
     };
     Ok(build_metrics(options, data, data_name, &session, &test))
+}
+
+/// Whether two paths name one folder (both exist by now: the first lock created its folder).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn save_checkpoint(
