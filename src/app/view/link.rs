@@ -103,6 +103,22 @@ pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
     out.finish()
 }
 
+/// The link's parts: key and what it sets, in words.
+const PARTS: [(&str, &str); 12] = [
+    ("backend", "the backend"),
+    ("v", "the model"),
+    ("m", "the mode"),
+    ("d", "the drawing"),
+    ("src", "the digit to inpaint"),
+    ("mask", "the inpainting mask"),
+    ("steps", "the number of steps"),
+    ("seed", "the seed"),
+    ("t", "the temperature"),
+    ("pick", "the picked digit"),
+    ("z", "the latent point"),
+    ("ends", "the interpolation's digits"),
+];
+
 /// The view a query string (with or without `?`) opens. Never fails: each unusable part is left
 /// at its default and named in [`Link::dropped`].
 pub fn decode(query: &str) -> Link {
@@ -112,6 +128,17 @@ pub fn decode(query: &str) -> Link {
     let mut state = ViewState::default();
     let mut dropped = Vec::new();
     let mut note = |what: &str, why: String| dropped.push(format!("{what} ({why})"));
+
+    // A part given twice (a hand-edited link): the first is used, the others named.
+    for (key, what) in PARTS {
+        let values: Vec<&str> = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect();
+        if let [first, rest @ ..] = values.as_slice()
+            && !rest.is_empty()
+        {
+            let others: Vec<String> = rest.iter().map(|v| format!("`{}`", short(v))).collect();
+            note(what, format!("`{key}` is given {} times: the first, `{}`, is used, not {}", values.len(), short(first), others.join(", ")));
+        }
+    }
 
     let backend = match get("backend") {
         None => None,
@@ -419,11 +446,22 @@ mod tests {
             ("pick=64", "the picked digit"),
             ("ends=1.2.3", "the interpolation's digits"),
             ("backend=quantum", "the backend"),
+            ("seed=31337&seed=99", "the seed"),
+            ("m=inpaint&m=draw", "the mode"),
         ] {
             let link = decode(query);
             assert!(link.dropped.len() == 1 && link.dropped[0].starts_with(what), "{query}: {:?}", link.dropped);
             assert!(link.state.steps >= 1 && link.state.steps <= 50);
         }
+    }
+
+    #[test]
+    fn a_repeated_part_is_named_and_its_first_value_used() {
+        let link = decode("?v=latent10&seed=31337&seed=99&m=inpaint");
+        assert_eq!((link.state.seed, link.state.mode, link.state.variant), (31337, Mode::Inpaint, Variant::Latent10));
+        assert_eq!(link.dropped, vec!["the seed (`seed` is given 2 times: the first, `31337`, is used, not `99`)".to_string()]);
+        // Parts the page does not know are not its business (a tracker's, say).
+        assert!(decode("utm_source=x&utm_source=y").dropped.is_empty());
     }
 
     /// Every shipped variant and models trained in the page, of every architecture.
