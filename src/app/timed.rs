@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::app::context::Lab;
 use crate::app::view::share::write_link_now;
-use crate::engine::web::{fall_back_to_cpu, now_ms};
+use crate::engine::web::{WebGpuFailure, fall_back_to_cpu, now_ms};
 use crate::engine::{BackendKind, Engine, EngineError};
 
 /// Runs an engine call, timing it; `None` when the engine is not up yet.
@@ -20,7 +20,7 @@ pub async fn timed<T>(lab: Lab, call: impl AsyncFnOnce(Rc<Engine>) -> Result<T, 
     if let (true, Err(EngineError::Device { detail, .. })) = (on_gpu, &out) {
         // The link holds the view: write it now, then reload.
         write_link_now(lab);
-        fall_back_to_cpu(detail);
+        fall_back_to_cpu(WebGpuFailure::Lost, detail);
     }
     Some(out)
 }

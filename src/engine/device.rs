@@ -7,6 +7,7 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
 use super::inference::{BackendKind, Engine};
+use super::web::WebGpuFailure;
 #[cfg(not(feature = "webgpu"))]
 use super::web::{WEBGPU_FAILED, field, session_get};
 #[cfg(feature = "webgpu")]
@@ -25,13 +26,13 @@ pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
 
 async fn start_device(prefer_gpu: bool) -> (Engine, Option<String>) {
     if !prefer_gpu {
-        return on_cpu(None).await;
+        return cpu(None).await;
     }
     let has_webgpu = web_sys::window()
         .map(|w| Reflect::get(&w.navigator(), &JsValue::from_str("gpu")).map(|g| !g.is_undefined()).unwrap_or(false))
         .unwrap_or(false);
     if !has_webgpu {
-        return on_cpu(Some("This browser has no WebGPU, so the models run on the CPU.".into())).await;
+        return on_cpu(WebGpuFailure::Unavailable, "navigator.gpu is undefined").await;
     }
     start_webgpu().await
 }
@@ -43,7 +44,7 @@ async fn start_webgpu() -> (Engine, Option<String>) {
             let adapter = setup.adapter.get_info().name;
             (Engine::on(device, BackendKind::WebGpu(adapter)), None)
         }
-        Err(e) => on_cpu(Some(format!("WebGPU did not start ({e:?}), so the models run on the CPU."))).await,
+        Err(e) => on_cpu(WebGpuFailure::DidNotStart, &format!("{e:?}")).await,
     }
 }
 
@@ -52,9 +53,8 @@ async fn start_webgpu() -> (Engine, Option<String>) {
 /// this tab before (then [`fall_back_to_cpu`] left the reason in session storage).
 #[cfg(not(feature = "webgpu"))]
 async fn start_webgpu() -> (Engine, Option<String>) {
-    if let Some(reason) = session_get(WEBGPU_FAILED) {
-        let notice = format!("WebGPU stopped working in this tab ({reason}), so the models now run on the CPU; what you had on screen was kept.");
-        return on_cpu(Some(notice)).await;
+    if let Some(key) = session_get(WEBGPU_FAILED) {
+        return cpu(Some(WebGpuFailure::from_key(&key).notice().into())).await;
     }
     let software = web_sys::window().is_some_and(|w| field(&w, "vaeLabSoftwareAdapter").is_truthy());
     let notice = if software {
@@ -62,21 +62,34 @@ async fn start_webgpu() -> (Engine, Option<String>) {
     } else {
         "WebGPU found no usable adapter in this browser, so the models run on the CPU."
     };
-    on_cpu(Some(notice.into())).await
+    cpu(Some(notice.into())).await
 }
 
 /// The CPU engine, and why it is in use.
 #[cfg(not(feature = "webgpu"))]
-async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
+async fn cpu(notice: Option<String>) -> (Engine, Option<String>) {
     (Engine::cpu(), notice)
+}
+
+/// WebGPU is not to be had: the CPU engine, saying why.
+#[cfg(not(feature = "webgpu"))]
+async fn on_cpu(failure: WebGpuFailure, _detail: &str) -> (Engine, Option<String>) {
+    cpu(Some(failure.notice().into())).await
 }
 
 /// The WebGPU build does not run the page on the CPU (its flex is for the training worker's
 /// initialisation only; the CPU build has the fused CPU kernels and the decode workers): WebGPU
 /// failed to start, so it reloads the page as the CPU build and never returns.
 #[cfg(feature = "webgpu")]
-async fn on_cpu(notice: Option<String>) -> (Engine, Option<String>) {
-    fall_back_to_cpu(notice.as_deref().unwrap_or("it did not start"));
+async fn on_cpu(failure: WebGpuFailure, detail: &str) -> (Engine, Option<String>) {
+    fall_back_to_cpu(failure, detail);
     std::future::pending().await
+}
+
+/// The WebGPU build asked for the CPU (`?backend=cpu`, which the loader answers with the CPU
+/// build): it reloads as the CPU build.
+#[cfg(feature = "webgpu")]
+async fn cpu(_notice: Option<String>) -> (Engine, Option<String>) {
+    on_cpu(WebGpuFailure::DidNotStart, "the CPU was asked for").await
 }
 

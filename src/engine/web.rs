@@ -26,13 +26,49 @@ pub(crate) fn session_get(key: &str) -> Option<String> {
 /// reloads the page, which then runs the CPU build. The page's link holds the view, so the
 /// reload shows the same view; the link itself says nothing of it, so it still opens WebGPU
 /// elsewhere.
-pub fn fall_back_to_cpu(reason: &str) {
-    web_sys::console::warn_1(&format!("WebGPU failed ({reason}); reloading on the CPU").into());
+pub fn fall_back_to_cpu(failure: WebGpuFailure, detail: &str) {
+    web_sys::console::warn_1(&format!("WebGPU failed ({detail}); reloading on the CPU").into());
     if let Some(storage) = session() {
-        let _ = storage.set_item(WEBGPU_FAILED, reason);
+        let _ = storage.set_item(WEBGPU_FAILED, failure.key());
     }
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
+    }
+}
+
+/// Why the page left WebGPU for the CPU, kept for the tab; the detail goes to the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebGpuFailure {
+    /// The browser has no WebGPU.
+    Unavailable,
+    /// WebGPU did not start (no adapter, no device).
+    DidNotStart,
+    /// WebGPU stopped working (most often a lost device).
+    Lost,
+}
+
+impl WebGpuFailure {
+    fn key(self) -> &'static str {
+        match self {
+            WebGpuFailure::Unavailable => "unavailable",
+            WebGpuFailure::DidNotStart => "did-not-start",
+            WebGpuFailure::Lost => "lost",
+        }
+    }
+
+    /// The failure kept under `key` (an unknown key, from an older page: it stopped working).
+    #[cfg(not(feature = "webgpu"))]
+    pub(crate) fn from_key(key: &str) -> WebGpuFailure {
+        [WebGpuFailure::Unavailable, WebGpuFailure::DidNotStart].into_iter().find(|f| f.key() == key).unwrap_or(WebGpuFailure::Lost)
+    }
+
+    /// What the visitor is told: one plain sentence.
+    pub fn notice(self) -> &'static str {
+        match self {
+            WebGpuFailure::Unavailable => "This browser has no WebGPU, so the models run on the CPU.",
+            WebGpuFailure::DidNotStart => "WebGPU could not start in this browser, so the models run on the CPU.",
+            WebGpuFailure::Lost => "WebGPU stopped working in this tab, so the models now run on the CPU; what you had on screen was kept.",
+        }
     }
 }
 

@@ -159,6 +159,7 @@ test('a lost WebGPU device: the page carries on on the CPU with the same drawing
     const notice = await page.getByTestId('notice').textContent({ timeout: TIMEOUT });
     console.log(`device lost: ${notice}`);
     assert.match(notice, /WebGPU stopped working.*CPU/);
+    assert.doesNotMatch(notice, /[{}()]|Error/, 'one plain sentence: the detail goes to the console');
     // The drawing (both strokes) came back and is reconstructed on the CPU.
     await page.waitForFunction(() => {
       const [input, recon] = ['model-input', 'reconstruction'].map((id) => document.querySelector(`[data-testid=${id}]`)?.dataset.points);
