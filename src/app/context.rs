@@ -118,25 +118,31 @@ impl Lab {
         self.status.with_untracked(|s| matches!(s.get(&variant), Some(ModelStatus::Ready)))
     }
 
-    /// Why `variant` cannot run, once its load has failed (tracks the status signal).
+    /// Why `variant` cannot run, once its load has failed or cannot start (tracks the status and
+    /// the manifest).
     pub fn failure(&self, variant: Variant) -> Option<String> {
-        self.status.with(|s| match s.get(&variant) {
+        let failed = self.status.with(|s| match s.get(&variant) {
             Some(ModelStatus::Failed(e)) => Some(e.clone()),
+            _ => None,
+        });
+        if failed.is_some() || matches!(variant, Variant::Yours(_)) {
+            return failed;
+        }
+        // Without the list of models no load starts: say so, not "still loading".
+        self.manifest.with(|m| match m {
+            Some(Err(e)) => Some(format!("The {} model cannot load because the models could not be listed: {e}. Reload the page to try again.", variant.label())),
             _ => None,
         })
     }
 
-    /// Why `variant` cannot run, once its load has failed, without subscribing.
+    /// Why `variant` cannot run, once its load has failed or cannot start, without subscribing.
     pub fn failure_untracked(&self, variant: Variant) -> Option<String> {
         untrack(|| self.failure(variant))
     }
 
     /// What to say instead of a result while `variant` is not ready, without subscribing.
     pub fn not_ready_message(&self, variant: Variant) -> String {
-        self.status.with_untracked(|s| match s.get(&variant) {
-            Some(ModelStatus::Failed(e)) => e.clone(),
-            _ => format!("The {} model is still loading…", variant.label()),
-        })
+        self.failure_untracked(variant).unwrap_or_else(|| format!("The {} model is still loading…", variant.label()))
     }
 
     /// Reports a file that could not be used (once per message).

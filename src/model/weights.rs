@@ -40,6 +40,24 @@ pub enum WeightsError {
     },
 }
 
+/// Whether `head`, a file's first bytes, starts as a weights file does (burnpack's magic number):
+/// an opened file is checked by its first four bytes before the rest is read.
+pub fn starts_as_weights(head: &[u8]) -> bool {
+    head.len() >= 4 && u32::from_le_bytes([head[0], head[1], head[2], head[3]]) == burn_pack::MAGIC_NUMBER
+}
+
+#[cfg(test)]
+mod header_tests {
+    #[test]
+    fn the_shipped_weights_start_as_weights_and_other_files_do_not() {
+        let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/baseline.bpk")).expect("shipped weights");
+        assert!(super::starts_as_weights(&shipped[..4]));
+        assert!(!super::starts_as_weights(b"{\"va"));
+        assert!(!super::starts_as_weights(b"NRU"));
+        assert!(!super::starts_as_weights(&[0; 16]));
+    }
+}
+
 /// Builds `variant` on `device` with the weights in `bytes` (a burnpack record, f32 or f16; f16
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {

@@ -13,6 +13,13 @@ const CPU = { flags: [] };
 const read = (file) => fs.readFileSync(path.join(DIST, file));
 const entry = (variant) => MANIFEST.variants.find((e) => e.variant === variant);
 
+// A copy of the manifest in which `variant`'s weights file is named `file`.
+function manifestNaming(variant, file) {
+  const manifest = structuredClone(MANIFEST);
+  manifest.variants.find((e) => e.variant === variant).weights.file = file;
+  return Buffer.from(JSON.stringify(manifest));
+}
+
 // A copy of the manifest in which `variant`'s `kind` file ('weights', 'metrics', 'points') is
 // described as `bytes`: a damaged file the manifest agrees with.
 function manifestWith(variant, kind, bytes) {
@@ -100,6 +107,7 @@ const FAULTS = [
   ["another variant's weights, manifest consistent", { 'models/baseline.bpk': otherWeights, 'models/manifest.json': manifestWith('baseline', 'weights', otherWeights) }, 'model-error', /does not fit/],
   ['missing weights', { 'models/baseline.bpk': null }, 'model-error', /baseline\.bpk.*HTTP 404/],
   ['a corrupted manifest', { 'models/manifest.json': Buffer.from('{"variants": [') }, 'model-error', /manifest\.json is damaged/],
+  ['a manifest naming an encoded path out of its folder', { 'models/manifest.json': manifestNaming('baseline', '%2e%2e%2f%2e%2e%2fetc%2fpasswd') }, 'model-error', /malformed entry for `baseline`/],
   ['damaged metrics, manifest consistent', { 'models/baseline.json': damagedMetrics, 'models/manifest.json': manifestWith('baseline', 'metrics', damagedMetrics) }, 'file-problems', /training record of the Baseline.*baseline\.json is damaged/],
   ['points with an odd number of means, manifest consistent', { 'models/baseline.points.json': oddPoints, 'models/manifest.json': manifestWith('baseline', 'points', oddPoints) }, 'file-problems', /latent map of the Baseline.*baseline\.points\.json is damaged/],
 ];
@@ -121,6 +129,14 @@ for (const [label, files, where, says] of FAULTS) {
         assert.match(await page.getByTestId('manifold-progress').textContent(), /could not be loaded/);
         await page.getByTestId('tab-draw').click();
         await page.getByTestId('draw-message').filter({ hasText: /could not be loaded/ }).waitFor({ timeout: TIMEOUT });
+      }
+      if (where === 'model-error' && !manifestOk) {
+        // A refused manifest: every mode says why; none says "still loading".
+        await page.getByTestId('manifold-progress').filter({ hasText: /could not be listed/ }).waitFor({ timeout: TIMEOUT });
+        await page.getByTestId('tab-draw').click();
+        await page.getByTestId('draw-message').filter({ hasText: /could not be listed/ }).waitFor({ timeout: TIMEOUT });
+        assert.doesNotMatch(await page.getByTestId('draw-message').textContent(), /still loading/);
+        assert.deepEqual(host.requested.filter((p) => /passwd|%2e/i.test(p)), [], 'a refused file was fetched');
       }
       if (manifestOk) {
         // Another model, and a drawing through it.

@@ -17,10 +17,13 @@ const STORED = new Set(['.gz', '.png']);
 // `base`: the sub-path dist/ is served under ('/vae-lab/': like a project page of a static host);
 // anything outside it is a 404. `files`: a Map from paths inside dist/ ('models/manifest.json') to
 // the bytes to serve instead (a damaged file, a new deploy) or null (a 404), changeable while serving.
-// `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
+// `requested`: every URL asked for. `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
 export async function serve(root, { base = '/', files = new Map(), headers: always = {} } = {}) {
   const gzipped = new Map();
+  // Every path asked for, as sent (a test checks what the page fetched).
+  const requested = [];
   const server = http.createServer((req, res) => {
+    requested.push(req.url);
     const url = new URL(req.url, 'http://localhost');
     if (!url.pathname.startsWith(base)) { res.writeHead(404).end('not found'); return; }
     const inside = decodeURIComponent(url.pathname.slice(base.length));
@@ -46,5 +49,5 @@ export async function serve(root, { base = '/', files = new Map(), headers: alwa
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}${base}`, files, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}${base}`, files, requested, close: () => server.close() };
 }

@@ -53,7 +53,9 @@ pub fn DrawMode() -> impl IntoView {
         let work = work.clone();
         Effect::new(move |_| {
             let variant = lab.view.variant().get();
+            // Rerun when the model becomes ready, or cannot load (a refused manifest, say).
             let _ready = lab.ready(variant);
+            let _failure = lab.failure(variant);
             if let Some(canvas) = canvas_ref.get() {
                 strokes.with(|s| render_strokes(&canvas, s));
             }

@@ -35,8 +35,29 @@ pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// A file's bytes.
+/// The most an opened file may be: 16 MiB, ten times the largest model file.
+pub const MAX_OPENED_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+
+/// A file's bytes; one larger than [`MAX_OPENED_BYTES`] is refused by its size, unread.
 pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("{} could not be read ({})", file.name(), js(e)))?;
+    if file.size() > MAX_OPENED_BYTES {
+        return Err(format!(
+            "{} is {:.0} MB, more than a model file can be (at most {:.0} MB), so it was not read.",
+            file.name(),
+            file.size() / 1e6,
+            MAX_OPENED_BYTES / 1e6
+        ));
+    }
+    read_blob(file, file).await
+}
+
+/// A file's first `n` bytes (its header), read alone.
+pub async fn read_head(file: &web_sys::File, n: i32) -> Result<Vec<u8>, String> {
+    let head = file.slice_with_i32_and_i32(0, n).map_err(|e| format!("{} could not be read ({})", file.name(), js(e)))?;
+    read_blob(file, &head).await
+}
+
+async fn read_blob(file: &web_sys::File, blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(blob.array_buffer()).await.map_err(|e| format!("{} could not be read ({})", file.name(), js(e)))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

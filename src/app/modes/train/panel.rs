@@ -6,7 +6,8 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::widgets::files::{files_of, read_file, save_file};
+use crate::app::widgets::files::{MAX_OPENED_BYTES, files_of, read_file, read_head, save_file};
+use crate::model::weights::starts_as_weights;
 use crate::app::context::{Lab, use_lab};
 use crate::app::widgets::paint::{clear, context, label_color, paint_grid};
 use crate::app::modes::train::run::{Phase, Training, Yours, adopt, use_training};
@@ -457,8 +458,12 @@ fn summary(yours: &Yours) -> String {
 async fn load_files(lab: Lab, training: Training, files: Vec<web_sys::File>) -> Result<(), String> {
     let named = |ext: &str| files.iter().find(|f| f.name().to_lowercase().ends_with(ext)).cloned();
     let weights_file = named(".bpk").ok_or("Choose the model's .bpk file (and, if you have it, its .json record).")?;
-    let weights = read_file(&weights_file).await?;
     let name = weights_file.name();
+    // Its size, then its first bytes, before the rest is read.
+    if weights_file.size() <= MAX_OPENED_BYTES && !starts_as_weights(&read_head(&weights_file, 4).await?) {
+        return Err(format!("{name} is not a model file: it does not start as a .bpk file does."));
+    }
+    let weights = read_file(&weights_file).await?;
     let record = match named(".json") {
         Some(file) => {
             let bytes = read_file(&file).await?;
