@@ -126,6 +126,7 @@ fn App() -> impl IntoView {
     provide_context(lab);
     let training = crate::app::modes::train::run::Training::new();
     provide_context(training);
+    crate::app::modes::report::provide_findings(lab);
     crate::app::bench_hook::install(lab);
     share::keep_link_in_step(lab, link.backend);
     let link_notice = share::dropped_notice(&link.dropped);

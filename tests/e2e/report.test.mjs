@@ -28,6 +28,11 @@ for (const backend of BACKENDS) {
       await page.getByTestId('tab-report').click();
       await page.getByTestId('answers').waitFor({ timeout: TIMEOUT });
       assert.ok(fetched.some((p) => p.endsWith('/findings.json')), 'opening the Report fetches the findings');
+      // Coming back to the Report does not fetch them again.
+      await page.getByTestId('tab-draw').click();
+      await page.getByTestId('tab-report').click();
+      await page.getByTestId('answers').waitFor({ timeout: TIMEOUT });
+      assert.equal(fetched.filter((p) => p.endsWith('/findings.json')).length, 1, 'the findings are fetched once a visit');
       for (const name of FIGURES) {
         const text = await page.getByTestId(`reading-${name}`).textContent();
         console.log(`${backend.name}: ${name}: ${text}`);

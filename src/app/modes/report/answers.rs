@@ -25,13 +25,30 @@ async fn load_findings(lab: Lab) -> Result<PageReport, String> {
 }
 
 /// The answers, once the manifest is in (it names the findings file and its hash).
+/// The Report's measurements: fetched once a visit, when the Report is first opened (not part of
+/// the first load), and held by the app, so coming back to the tab does not fetch them again.
+#[derive(Clone, Copy)]
+pub struct Findings {
+    wanted: RwSignal<bool>,
+    loaded: LocalResource<Option<Result<PageReport, String>>>,
+}
+
+/// Provides [`Findings`] (at start-up; nothing is fetched until the Report asks).
+pub fn provide_findings(lab: Lab) {
+    let wanted = RwSignal::new(false);
+    let loaded = LocalResource::new(move || {
+        let go = wanted.get() && lab.manifest.with(|m| m.is_some());
+        async move { if go { Some(load_findings(lab).await) } else { None } }
+    });
+    provide_context(Findings { wanted, loaded });
+}
+
 #[component]
 pub fn Answers() -> impl IntoView {
-    let lab = use_lab();
-    let findings = LocalResource::new(move || {
-        let listed = lab.manifest.with(|m| m.is_some());
-        async move { if listed { Some(load_findings(lab).await) } else { None } }
-    });
+    let Findings { wanted, loaded: findings } = expect_context::<Findings>();
+    if !wanted.get_untracked() {
+        wanted.set(true);
+    }
     move || match findings.get() {
         Some(Some(Ok(report))) => view! { <Figures report/> }.into_any(),
         Some(Some(Err(e))) => {

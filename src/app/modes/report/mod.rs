@@ -6,6 +6,8 @@ mod answers;
 mod figure;
 mod sweep;
 
+pub use answers::provide_findings;
+
 use leptos::prelude::*;
 
 use crate::app::widgets::paint::label_color;
