@@ -2,6 +2,8 @@
 // page's CPU build, which installs `self.vaeLabWorker` when it finds no window. Messages:
 // {kind: 'start', js, wasm} once, then {id, kind: 'load', variant, bytes} and
 // {id, kind: 'decode', variant, latents: Float32Array}; each answered with {id, pixels?} or {id, error}.
+import { DECODER } from './js-names.js';
+
 let ready = null;
 
 self.onmessage = async (event) => {
@@ -12,7 +14,7 @@ self.onmessage = async (event) => {
   }
   try {
     await ready;
-    const api = self.vaeLabWorker;
+    const api = self[DECODER];
     if (message.kind === 'load') {
       api.install(message.variant, message.bytes);
       self.postMessage({ id: message.id });

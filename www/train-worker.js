@@ -1,18 +1,20 @@
 // The training worker (module worker, started by the Train mode: engine::workers::train_client). Boots a
-// build, which installs `self.vaeLabTrainer`, and hands it every message (engine::workers::train_protocol).
+// build, which installs `self.vaeLabTrainer` (js-names.js: TRAINER), and hands it every message (engine::workers::train_protocol).
 // On the CPU (`train-worker.js`) that is the `vae-lab-train` build (the CPU build with autodiff
 // and Adam, fetched only now); on WebGPU (`train-worker.js?build=webgpu`) the page's own WebGPU
 // build, which carries training and is already in the browser's cache (the flag below tells it
 // it is the trainer, not the page). Messages that arrive while it boots wait for it, in order.
+import { TRAINER, TRAIN_WORKER } from './js-names.js';
+
 const name = new URL(import.meta.url).searchParams.get('build') === 'webgpu' ? 'vae-lab-webgpu' : 'vae-lab-train';
-self.vaeLabTrainWorker = true;
+self[TRAIN_WORKER] = true;
 const ready = import(`./${name}.js`).then((build) =>
   build.default({ module_or_path: new URL(`./${name}_bg.wasm`, import.meta.url) }));
 
 self.onmessage = async (event) => {
   try {
     await ready;
-    self.vaeLabTrainer.receive(event.data);
+    self[TRAINER].receive(event.data);
   } catch (error) {
     self.postMessage({ kind: 'failed', message: `the training build did not start (${error?.message ?? error})` });
   }

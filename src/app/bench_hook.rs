@@ -45,7 +45,7 @@ use crate::study::Variant;
 
 fn hook() -> Option<Object> {
     let window = web_sys::window()?;
-    let key = JsValue::from_str("vaeLab");
+    let key = JsValue::from_str(crate::engine::js_names::HOOK);
     match Reflect::get(&window, &key) {
         Ok(v) if v.is_object() => v.dyn_into().ok(),
         _ => {

@@ -56,7 +56,7 @@ async fn start_webgpu() -> (Engine, Option<String>) {
     if let Some(key) = session_get(WEBGPU_FAILED) {
         return cpu(Some(WebGpuFailure::from_key(&key).notice().into())).await;
     }
-    let software = web_sys::window().is_some_and(|w| field(&w, "vaeLabSoftwareAdapter").is_truthy());
+    let software = web_sys::window().is_some_and(|w| field(&w, super::js_names::SOFTWARE_ADAPTER).is_truthy());
     let notice = if software {
         "This browser's WebGPU adapter is a software renderer, slower than the CPU path, so the models run on the CPU (add ?backend=webgpu to the link to use it anyway)."
     } else {

@@ -8,6 +8,7 @@
 #[cfg(target_arch = "wasm32")]
 pub mod device;
 pub mod inference;
+pub mod js_names;
 #[cfg(target_arch = "wasm32")]
 pub mod model_store;
 #[cfg(target_arch = "wasm32")]

@@ -9,9 +9,10 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::study::metrics::ManifestFile;
 
-/// Session-storage key: why WebGPU failed in this tab. The loader (Trunk.toml) then fetches the
-/// CPU build, whatever the link asks for; the CPU build says why.
-pub(crate) const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
+/// Session-storage key: why WebGPU failed in this tab. The loader (www/loader.js) then fetches
+/// the CPU build, whatever the link asks for; the CPU build says why.
+pub(crate) use super::js_names::WEBGPU_FAILED;
+
 fn session() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }

@@ -49,7 +49,7 @@ pub fn serve_if_worker() -> bool {
     });
     let _ = Reflect::set(&api, &JsValue::from_str("install"), install.as_ref());
     let _ = Reflect::set(&api, &JsValue::from_str("decode"), decode.as_ref());
-    let _ = Reflect::set(&global, &JsValue::from_str("vaeLabWorker"), &api);
+    let _ = Reflect::set(&global, &JsValue::from_str(crate::engine::js_names::DECODER), &api);
     // They live as long as the worker.
     install.forget();
     decode.forget();

@@ -51,7 +51,7 @@ impl DecodePool {
         if cores < 2 {
             return None;
         }
-        let build = field(&window, "vaeLabCpuBuild");
+        let build = field(&window, crate::engine::js_names::CPU_BUILD);
         let (js, wasm) = (field(&build, "js"), field(&build, "wasm"));
         if !js.is_string() || !wasm.is_string() {
             return None;

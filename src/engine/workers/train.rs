@@ -41,7 +41,7 @@ fn post(message: &FromTrainer) {
 /// In the training worker (`www/train-worker.js` sets `self.vaeLabTrainWorker` before it boots a
 /// build): [`serve`]s and returns true. Elsewhere (the page, a decode worker) false.
 pub fn serve_if_trainer() -> bool {
-    let trainer = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("vaeLabTrainWorker")).is_ok_and(|v| v.is_truthy());
+    let trainer = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(crate::engine::js_names::TRAIN_WORKER)).is_ok_and(|v| v.is_truthy());
     if trainer {
         serve();
     }
@@ -56,7 +56,7 @@ pub fn serve() {
     });
     let api = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&api, &JsValue::from_str("receive"), receive.as_ref());
-    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("vaeLabTrainer"), &api);
+    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str(crate::engine::js_names::TRAINER), &api);
     // It lives as long as the worker.
     receive.forget();
 }

@@ -1,0 +1,57 @@
+// The page's loader (Trunk.toml's inline script calls `start`): picks one of the page's builds
+// and starts it. The WebGPU build only where the browser has a hardware adapter and the link does
+// not ask for the CPU; everyone else fetches the 4x smaller CPU build. A software adapter
+// (SwiftShader: WebGPU emulated on the CPU) is 20-60x slower than the CPU build
+// (docs/performance.md), so it gets the CPU build too unless the link says ?backend=webgpu. Trunk
+// names the WebGPU build after its binary (it is built as a "worker", so it is not hashed).
+import { CPU_BUILD, SOFTWARE_ADAPTER, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
+
+// Relaxed SIMD (fused multiply-add): a module of one f32x4.relaxed_madd validates only where the
+// browser has it (Chrome 114+; not Safari). There the CPU build with fused multiply-adds in its
+// kernels; ?simd=plain asks for the other (the tests and the benchmark time both).
+function hasRelaxedSimd() {
+  const splat = [0x43, 0, 0, 0, 0, 0xfd, 0x13];
+  const body = [0, ...splat, ...splat, ...splat, 0xfd, 0x85, 0x02, 0x0b];
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, body.length + 2, 1, body.length, ...body]));
+  } catch {
+    return false;
+  }
+}
+
+async function pickBuild(cpu, base) {
+  const webgpu = { js: `${base}vae-lab-webgpu.js`, wasm: `${base}vae-lab-webgpu_bg.wasm` };
+  const asked = new URLSearchParams(location.search).get('backend');
+  // WebGPU failed earlier in this tab (the engine left why in session storage).
+  let failed = null;
+  try { failed = sessionStorage.getItem(WEBGPU_FAILED); } catch {}
+  if (asked === 'cpu' || failed || !navigator.gpu) return cpu;
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return cpu;
+    const info = adapter.info ?? {};
+    if (asked !== 'webgpu' && (info.isFallbackAdapter || info.architecture === 'swiftshader')) {
+      window[SOFTWARE_ADAPTER] = true;
+      return cpu;
+    }
+    return webgpu;
+  } catch {
+    return cpu;
+  }
+}
+
+// `base`: where the site is; `js`, `wasm`: the main CPU build's files (Trunk's hashed names).
+export async function start({ base, js, wasm }) {
+  const cpu = hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain'
+    ? { js: `${base}vae-lab-relaxed-simd.js`, wasm: `${base}vae-lab-relaxed-simd_bg.wasm`, relaxedSimd: true }
+    : { js: `${base}${js}`, wasm: `${base}${wasm}`, relaxedSimd: false };
+  // The engine's decode workers run the CPU build whichever build the page runs.
+  window[CPU_BUILD] = { js: new URL(cpu.js, location.href).href, wasm: new URL(cpu.wasm, location.href).href, relaxedSimd: cpu.relaxedSimd };
+  const build = await pickBuild(cpu, base);
+  const bindings = await import(build.js);
+  const instance = await bindings.default({ module_or_path: build.wasm });
+  window.wasmBindings = bindings;
+  // The instance's memory, for the browser tests' memory-growth check.
+  window[WASM_MEMORY] = () => instance.memory;
+  dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm: instance } }));
+}
