@@ -13,7 +13,7 @@ pub struct LinkState {
     /// The backend the opening link forced, kept in every link written after it.
     pub(crate) backend: StoredValue<Option<ForcedBackend>>,
     /// A replace waiting for a continuous change to settle (its timer).
-    pub(crate) pending: StoredValue<Option<i32>>,
+    pub(crate) pending: StoredValue<Option<TimeoutHandle>>,
     /// The discrete part of the view the current history entry was made for.
     pub(crate) last: StoredValue<Option<Discrete>>,
     /// The link of the view as it was at the last change: what the current entry must hold

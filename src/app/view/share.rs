@@ -19,7 +19,7 @@ use crate::app::view::store::ViewActions;
 
 /// How long a continuous change (a slider drag, a hover, a pen stroke in progress) waits before
 /// it replaces the current history entry: browsers throttle faster history writes.
-const SETTLE_MS: i32 = 300;
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 
 fn location() -> Option<web_sys::Location> {
     web_sys::window().map(|w| w.location())
@@ -56,8 +56,8 @@ fn current_query() -> String {
 }
 
 fn cancel_pending(lab: Lab) {
-    if let (Some(id), Some(window)) = (lab.link.pending.get_value(), web_sys::window()) {
-        window.clear_timeout_with_handle(id);
+    if let Some(timer) = lab.link.pending.get_value() {
+        timer.clear();
     }
     lab.link.pending.set_value(None);
 }
@@ -99,17 +99,18 @@ pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
         }
         // A continuous change: one replace once it settles, with the view as it is then.
         if lab.link.pending.get_value().is_none() {
-            let settle = Closure::once_into_js(move || {
-                lab.link.pending.set_value(None);
-                write_link_now(lab);
-            });
-            let id = web_sys::window().and_then(|w| {
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(settle.unchecked_ref(), SETTLE_MS).ok()
-            });
-            lab.link.pending.set_value(id);
+            let settle = set_timeout_with_handle(
+                move || {
+                    lab.link.pending.set_value(None);
+                    write_link_now(lab);
+                },
+                SETTLE,
+            );
+            lab.link.pending.set_value(settle.ok());
         }
     });
-    let on_pop = Closure::<dyn Fn()>::new(move || {
+    // Back and forward, for the page's life (the handle, which could remove it, is not kept).
+    let _ = window_event_listener(leptos::ev::popstate, move |_| {
         cancel_pending(lab);
         let link = current_link();
         lab.link.last.set_value(Some(discrete(&link.state)));
@@ -119,11 +120,6 @@ pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
         }
         lab.view.apply(link.state);
     });
-    if let Some(window) = web_sys::window() {
-        let _ = window.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
-    }
-    // Listens as long as the page lives.
-    on_pop.forget();
 }
 
 /// A link may name any of the 10,000 test digits; the page ships 1,003. Others are replaced by
