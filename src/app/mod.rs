@@ -1,5 +1,5 @@
 //! The page (Leptos, client-side rendering), bottom to top: the view (`view`: its state, the
-//! signals that hold it, the link codec and the share link), the shared context (`context`),
+//! store that holds it, the link codec and the share link), the shared context (`context`),
 //! engine calls from a mode (`timed`), the widgets the modes share (`widgets`), one module per
 //! mode (`modes`), the shell around them (`shell`) and start-up (`start`). Components talk to
 //! the engine, never to burn.
