@@ -55,7 +55,9 @@ pub fn LatentSweeps(figure: PageFigure, sweep: Sweep) -> impl IntoView {
             }
             match timed(lab, async |engine| engine.decode(variant, &codes).await).await {
                 Some(Ok(pixels)) => {
-                    if let Some(canvas) = canvas.get_untracked() {
+                    // The Report may be gone by now (a slow GPU readback, the visitor moved on):
+                    // then there is nothing to paint.
+                    if let Some(canvas) = canvas.try_get_untracked().flatten() {
                         clear(&canvas);
                         paint_grid(&canvas, &pixels, STEPS, 0);
                         let _ = canvas.set_attribute("data-painted", "true");

@@ -398,7 +398,8 @@ fn YourModelPanel() -> impl IntoView {
     };
     let open_files = move |files: Vec<web_sys::File>| {
         spawn_local(async move {
-            problem.set(load_files(lab, training, files).await.err());
+            // The Train tab may be gone when the files are read: then nobody is told.
+            problem.try_set(load_files(lab, training, files).await.err());
         });
     };
     let forget = move |_| {
