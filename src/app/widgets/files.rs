@@ -41,11 +41,12 @@ pub const MAX_OPENED_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 /// A file's bytes; one larger than [`MAX_OPENED_BYTES`] is refused by its size, unread.
 pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
     if file.size() > MAX_OPENED_BYTES {
+        const MIB: f64 = 1024.0 * 1024.0;
         return Err(format!(
-            "{} is {:.0} MB, more than a model file can be (at most {:.0} MB), so it was not read.",
+            "{} is {:.0} MiB, more than a model file can be ({:.0} MiB at most), so it was not read.",
             file.name(),
-            file.size() / 1e6,
-            MAX_OPENED_BYTES / 1e6
+            file.size() / MIB,
+            MAX_OPENED_BYTES / MIB
         ));
     }
     read_blob(file, file).await
