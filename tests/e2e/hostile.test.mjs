@@ -29,7 +29,9 @@ test('a weights file far larger than the manifest says is refused at once, memor
     console.log(`a 200 MiB weights file: refused in ${seconds.toFixed(2)} s; wasm memory ${before} -> ${after} bytes; "${message}"`);
     assert.match(message, /baseline\.bpk.*larger than the \d+ bytes expected/);
     assert.ok(seconds < 1, `refused after ${seconds} s`);
-    assert.ok(after <= before * 1.1, `wasm memory ${before} -> ${after}`);
+    // Within 10 % or 1 MiB, whichever is more (switching models does some work of its own;
+    // reading the file would take 200 MiB).
+    assert.ok(after - before <= Math.max(0.1 * before, MIB), `wasm memory ${before} -> ${after}`);
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();
