@@ -65,7 +65,7 @@ fn cancel_pending(lab: Lab) {
 /// Writes the current view into the URL at once (before a reload, or a copy).
 pub fn write_link_now(lab: Lab) {
     cancel_pending(lab);
-    let query = link::encode(&lab.view.snapshot_untracked(), lab.link.backend.get_value());
+    let query = link::encode(&lab.view.get_untracked(), lab.link.backend.get_value());
     if query != current_query() {
         write(&query, false);
     }

@@ -1,7 +1,7 @@
 //! The view as a store ([`reactive_stores`]): one reactive value per field of [`ViewState`]
 //! (`lab.view.strokes()`, `lab.view.variant()`), so that a pen stroke re-runs only what depends
 //! on the drawing, a slider only what depends on the latent point; the whole view is
-//! `lab.view.get()` (the link depends on all of it).
+//! `lab.view.get()` (the link depends on all of it), `get_untracked()` without subscribing.
 
 use leptos::prelude::*;
 use reactive_stores::{Patch, Store};
@@ -14,9 +14,6 @@ pub type View = Store<ViewState>;
 
 /// What the page does with the whole view.
 pub trait ViewActions {
-    /// The whole view, without subscribing.
-    fn snapshot_untracked(&self) -> ViewState;
-
     /// Shows `state` (a link opened, back / forward), notifying only the fields that change.
     fn apply(&self, state: ViewState);
 
@@ -26,16 +23,12 @@ pub trait ViewActions {
 }
 
 impl ViewActions for View {
-    fn snapshot_untracked(&self) -> ViewState {
-        self.get_untracked()
-    }
-
     fn apply(&self, state: ViewState) {
         self.patch(state);
     }
 
     fn set_variant(&self, variant: Variant) {
-        let mut state = self.snapshot_untracked();
+        let mut state = self.get_untracked();
         state.set_variant(variant);
         self.apply(state);
     }
