@@ -204,7 +204,7 @@ impl Engine {
     }
 
     /// The fused encoder of `variant`, if in use.
-    fn encoder_kernel(&self, variant: Variant) -> Option<Rc<CpuEncoder>> {
+    pub(super) fn encoder_kernel(&self, variant: Variant) -> Option<Rc<CpuEncoder>> {
         self.fused(variant).and_then(|f| f.encoder.clone())
     }
 
@@ -225,7 +225,7 @@ impl Engine {
     }
 
     /// The fused decoder of `variant`, if in use.
-    fn decoder_kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
+    pub(super) fn decoder_kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
         self.fused(variant).and_then(|f| f.decoder.clone())
     }
 
@@ -238,7 +238,7 @@ impl Engine {
         }
     }
 
-    fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
+    pub(super) fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
         // Modules are cheap handles to device tensors: cloning does not copy weights.
         self.models.borrow().get(&variant).cloned().ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
     }
@@ -251,7 +251,7 @@ impl Engine {
         Ok(images.len() / PIXELS)
     }
 
-    fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
+    pub(super) fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
         let n = Self::count_images(images)?;
         // Built as [n, 28, 28, 1] and viewed as [n, 1, 28, 28] (the same memory): burn-cubecl's
         // first convolution then finds its input channel-last already and does not copy it.
@@ -273,7 +273,7 @@ impl Engine {
         self.lost.set(true);
     }
 
-    async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
+    pub(super) async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
         let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
         if self.lost.get() {
             return Err(failed("the device was lost".into()));

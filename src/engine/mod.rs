@@ -8,6 +8,7 @@
 #[cfg(target_arch = "wasm32")]
 pub mod device;
 pub mod inference;
+pub mod inside;
 pub mod js_names;
 #[cfg(target_arch = "wasm32")]
 pub mod model_store;
@@ -16,3 +17,4 @@ pub mod web;
 pub mod workers;
 
 pub use inference::{BackendKind, Encoded, Engine, EngineError, Inpainting};
+pub use inside::Inside;

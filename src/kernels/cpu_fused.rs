@@ -262,9 +262,7 @@ impl CpuDecoder {
         let mut buffers = buffers(self.start_side, self.start_channels, &self.layers);
         let mut units = vec![0.0; self.dense_bias.len()];
         for (latent, image) in z.chunks_exact(self.latent).zip(out.chunks_exact_mut(side * side)) {
-            dense(latent, &self.dense_weights, &self.dense_bias, &mut units);
-            write_interior(&units, self.start_side, self.start_channels, &mut buffers[0], |v| v.max(0.0));
-            run_layers(&self.layers, &mut buffers);
+            self.run_one(latent, &mut buffers, &mut units);
             // The last buffer: one channel of logits inside its border.
             let last = &buffers[self.layers.len()];
             for (y, row) in image.chunks_exact_mut(side).enumerate() {
@@ -276,6 +274,41 @@ impl CpuDecoder {
         }
         out
     }
+
+    /// Every stage of one decode, channel-first (`[c][y][x]`): the dense layer's output (after
+    /// ReLU, as maps), each transposed convolution's output, the last one's logits (before the
+    /// sigmoid). `None` unless `latent` is one latent vector.
+    pub fn decode_stages(&self, latent: &[f32]) -> Option<Vec<Vec<f32>>> {
+        if latent.len() != self.latent {
+            return None;
+        }
+        let mut buffers = buffers(self.start_side, self.start_channels, &self.layers);
+        let mut units = vec![0.0; self.dense_bias.len()];
+        self.run_one(latent, &mut buffers, &mut units);
+        let shapes = std::iter::once((self.start_side, self.start_channels)).chain(self.layers.iter().map(|l| (l.conv.out_side, l.conv.c_out)));
+        Some(shapes.zip(&buffers).map(|((side, channels), buffer)| channel_first(buffer, side, channels)).collect())
+    }
+
+    /// One latent vector through the dense layer and every transposed convolution (into `buffers`).
+    fn run_one(&self, latent: &[f32], buffers: &mut [Vec<f32>], units: &mut [f32]) {
+        dense(latent, &self.dense_weights, &self.dense_bias, units);
+        write_interior(units, self.start_side, self.start_channels, &mut buffers[0], |v| v.max(0.0));
+        run_layers(&self.layers, buffers);
+    }
+}
+
+/// The interior of a padded channel-last buffer, channel-first: `[c][y][x]`.
+fn channel_first(buffer: &[f32], side: usize, channels: usize) -> Vec<f32> {
+    let mut out = vec![0.0; side * side * channels];
+    for y in 0..side {
+        for x in 0..side {
+            let at = ((y + 1) * padded(side) + x + 1) * channels;
+            for (c, &v) in buffer[at..at + channels].iter().enumerate() {
+                out[(c * side + y) * side + x] = v;
+            }
+        }
+    }
+    out
 }
 
 /// Writes channel-last `values` (`side × side × channels`) into the interior of a padded buffer.
@@ -343,32 +376,68 @@ impl CpuEncoder {
         let (mut means, mut log_vars) = (vec![0.0; n * latent], vec![0.0; n * latent]);
         let mut buffers = buffers(self.side, 1, &self.convs);
         let mut hidden = vec![0.0; self.dense_bias.len()];
-        let last = self.convs.len();
         for ((image, mean), log_var) in
             images.chunks_exact(pixels).zip(means.chunks_exact_mut(latent)).zip(log_vars.chunks_exact_mut(latent))
         {
-            write_interior(image, self.side, 1, &mut buffers[0], |v| v);
-            run_layers(&self.convs, &mut buffers);
-            // The dense layer reads the last activation's interior, pixel by pixel.
-            let (side, channels) = (self.convs[last - 1].conv.out_side, self.convs[last - 1].conv.c_out);
-            hidden.copy_from_slice(&self.dense_bias);
-            let rows = self.dense_weights.chunks_exact(channels * hidden.len());
-            for (pixel, weights) in rows.enumerate() {
-                let (y, x) = (pixel / side, pixel % side);
-                let at = ((y + 1) * padded(side) + x + 1) * channels;
-                let values = &buffers[last][at..at + channels];
-                for (&v, row) in values.iter().zip(weights.chunks_exact(hidden.len())) {
-                    for (h, &w) in hidden.iter_mut().zip(row) {
-                        *h += v * w;
-                    }
-                }
-            }
-            hidden.iter_mut().for_each(|h| *h = h.max(0.0));
+            self.run_one(image, &mut buffers, &mut hidden);
             dense(&hidden, &self.mean_weights, &self.mean_bias, mean);
             dense(&hidden, &self.log_var_weights, &self.log_var_bias, log_var);
         }
         (means, log_vars)
     }
+
+    /// Every stage of one encode: each convolution's output channel-first (`[c][y][x]`, after
+    /// ReLU), the hidden dense layer's (after ReLU), the means and the log-variances. `None`
+    /// unless `image` is one image.
+    pub fn encode_stages(&self, image: &[f32]) -> Option<EncoderStages> {
+        if image.len() != self.side * self.side {
+            return None;
+        }
+        let mut buffers = buffers(self.side, 1, &self.convs);
+        let mut hidden = vec![0.0; self.dense_bias.len()];
+        self.run_one(image, &mut buffers, &mut hidden);
+        let maps = self.convs.iter().zip(&buffers[1..]).map(|(l, b)| channel_first(b, l.conv.out_side, l.conv.c_out)).collect();
+        let (mut mean, mut log_var) = (vec![0.0; self.latent_dim()], vec![0.0; self.latent_dim()]);
+        dense(&hidden, &self.mean_weights, &self.mean_bias, &mut mean);
+        dense(&hidden, &self.log_var_weights, &self.log_var_bias, &mut log_var);
+        Some(EncoderStages { maps, hidden, mean, log_var })
+    }
+
+    /// One image through the convolutions (into `buffers`) and the hidden dense layer (into
+    /// `hidden`, after ReLU).
+    fn run_one(&self, image: &[f32], buffers: &mut [Vec<f32>], hidden: &mut [f32]) {
+        let last = self.convs.len();
+        write_interior(image, self.side, 1, &mut buffers[0], |v| v);
+        run_layers(&self.convs, buffers);
+        // The dense layer reads the last activation's interior, pixel by pixel.
+        let (side, channels) = (self.convs[last - 1].conv.out_side, self.convs[last - 1].conv.c_out);
+        hidden.copy_from_slice(&self.dense_bias);
+        let rows = self.dense_weights.chunks_exact(channels * hidden.len());
+        for (pixel, weights) in rows.enumerate() {
+            let (y, x) = (pixel / side, pixel % side);
+            let at = ((y + 1) * padded(side) + x + 1) * channels;
+            let values = &buffers[last][at..at + channels];
+            for (&v, row) in values.iter().zip(weights.chunks_exact(hidden.len())) {
+                for (h, &w) in hidden.iter_mut().zip(row) {
+                    *h += v * w;
+                }
+            }
+        }
+        hidden.iter_mut().for_each(|h| *h = h.max(0.0));
+    }
+}
+
+/// What [`CpuEncoder::encode_stages`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderStages {
+    /// Each convolution's output, channel-first, after ReLU.
+    pub maps: Vec<Vec<f32>>,
+    /// The hidden dense layer's output, after ReLU.
+    pub hidden: Vec<f32>,
+    /// Posterior means.
+    pub mean: Vec<f32>,
+    /// Posterior log-variances.
+    pub log_var: Vec<f32>,
 }
 
 /// Where a block of output pixels reads: its row taps, its class's column taps, and the first

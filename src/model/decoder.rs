@@ -129,6 +129,31 @@ impl Decoder {
         conv_gradients::conv_transpose2d_activated(&self.output, x, last_crop, false, grads)
     }
 
+    /// Every stage of a decode with burn's layers: the dense layer's output (after ReLU, as
+    /// maps), each transposed convolution's output (after ReLU), and the last one's logits
+    /// (before the sigmoid). On the CPU the fused kernels compute the same
+    /// (`CpuDecoder::decode_stages`).
+    pub fn stages(&self, z: Tensor<2>) -> Vec<Tensor<4>> {
+        let [batch, _] = z.dims();
+        let grads = WeightGradients::default();
+        let h = relu(self.dense.forward(z));
+        let mut x: Tensor<4> = h.reshape([batch, self.start_channels, self.start_side, self.start_side]);
+        let mut stages = vec![x.clone()];
+        for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
+            x = conv_gradients::conv_transpose2d_activated(deconv, x, crop, true, grads);
+            stages.push(x.clone());
+        }
+        let last_crop = self.crops.last().copied().unwrap_or(0);
+        stages.push(conv_gradients::conv_transpose2d_activated(&self.output, x, last_crop, false, grads));
+        stages
+    }
+
+    /// Weights and biases of each layer, latent side first: the dense layer, the transposed
+    /// convolutions, the output layer.
+    pub fn layer_params(&self) -> Vec<usize> {
+        std::iter::once(self.dense.num_params()).chain(self.transposed_convs().map(|d| d.num_params())).collect()
+    }
+
     /// What every ReLU of [`Decoder::forward_with`] takes in, as `grads`' route computes it (see
     /// `Encoder::relu_inputs`).
     #[cfg(test)]

@@ -147,6 +147,27 @@ impl Encoder {
         (self.z_mean.forward(h.clone()), self.z_log_var.forward(h))
     }
 
+    /// Every stage of a forward pass with burn's layers: each convolution's output (after ReLU),
+    /// the hidden dense layer's (after ReLU), the means and the log-variances. The Inside mode
+    /// shows them; on the CPU the fused kernels compute the same (`CpuEncoder::encode_stages`).
+    pub fn stages(&self, images: Tensor<4>) -> (Vec<Tensor<4>>, Tensor<2>, Tensor<2>, Tensor<2>) {
+        let mut maps = Vec::with_capacity(self.convs.len());
+        let mut x = images;
+        for conv in &self.convs {
+            x = conv_gradients::conv2d_activated(conv, x, true, WeightGradients::default());
+            maps.push(x.clone());
+        }
+        let h = relu(self.dense.forward(x.flatten::<2>(1, 3)));
+        (maps, h.clone(), self.z_mean.forward(h.clone()), self.z_log_var.forward(h))
+    }
+
+    /// Weights and biases of each layer, input side first: the convolutions, the hidden dense
+    /// layer, μ's and log σ²'s.
+    pub fn layer_params(&self) -> Vec<usize> {
+        let convs = self.convs.iter().map(|c| c.num_params());
+        convs.chain([self.dense.num_params(), self.z_mean.num_params(), self.z_log_var.num_params()]).collect()
+    }
+
     /// What every ReLU of [`Encoder::forward_with`] takes in, as `grads`' route computes it:
     /// where two routes round one of these to opposite sides of 0, their gradients differ by more
     /// than rounding (tests compare routes only where the signs agree).

@@ -64,6 +64,24 @@ pub fn vae_loss(output: &VaeOutput, targets: Tensor<4>, kind: ReconLoss) -> VaeL
     }
 }
 
+/// [`reconstruction_error`] for one image on plain numbers, pixel by pixel (its sum is the
+/// image's reconstruction term): what the Inside mode maps and adds up, computed exactly as above.
+pub fn per_pixel_error(logits: &[f32], targets: &[f32], kind: ReconLoss) -> Vec<f32> {
+    logits
+        .iter()
+        .zip(targets)
+        .map(|(&l, &t)| match kind {
+            ReconLoss::Bce => l.max(0.0) - l * t + (-l.abs()).exp().ln_1p(),
+            ReconLoss::Mse => (1.0 / (1.0 + (-l).exp()) - t).powi(2),
+        })
+        .collect()
+}
+
+/// [`kl_per_dim`] for one image on plain numbers: KL(N(μ, σ²) ‖ N(0, 1)) of each latent dimension.
+pub fn kl_terms(mean: &[f32], log_var: &[f32]) -> Vec<f32> {
+    mean.iter().zip(log_var).map(|(&m, &lv)| -0.5 * (1.0 + lv - m * m - lv.exp())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! what each training step and run reports, the schemas of the files the trainer writes and the
 //! page reads (manifest, metrics, latent points, findings), and their checked parsing.
 
+pub mod anatomy;
 pub mod findings;
 pub mod metrics;
 pub mod parse;

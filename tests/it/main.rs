@@ -7,6 +7,7 @@ mod docs;
 mod download;
 mod engine;
 mod findings;
+mod inside;
 mod lock;
 mod train_session;
 mod training;
