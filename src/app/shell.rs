@@ -62,6 +62,7 @@ pub fn Shell() -> impl IntoView {
         <main>
             {move || match mode.get() {
                 Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
+                Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
                 Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
                 Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
                 Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),

@@ -103,8 +103,8 @@ export function pearson(a, b) {
   return sab / Math.sqrt(saa * sbb || 1);
 }
 
-export async function stroke(page, points) {
-  const box = await page.getByTestId('draw-canvas').boundingBox();
+export async function stroke(page, points, pad = 'draw-canvas') {
+  const box = await page.getByTestId(pad).boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   await page.mouse.move(...at(points[0]));
   await page.mouse.down();

@@ -5,37 +5,27 @@ use std::rc::Rc;
 
 use leptos::html;
 use leptos::prelude::*;
-use web_sys::{HtmlCanvasElement, PointerEvent};
 
 use crate::app::widgets::frame_runner::FrameRunner;
 use crate::app::context::{Lab, use_lab};
 use crate::app::timed::timed;
 use crate::app::widgets::latent_map::{LatentMap, current_points};
 use crate::app::widgets::paint::{clear, paint_digit};
-use crate::app::widgets::sources::{SIDE, render_strokes, strokes_to_input};
-use crate::app::view::state::{Stroke, latent_label, quantize};
+use crate::app::widgets::pad::DrawingPad;
+use crate::app::widgets::sources::strokes_to_input;
+use crate::app::view::state::{Stroke, latent_label};
 use crate::app::view::state::ViewStateStoreFields;
 
 fn pen_points(strokes: &[Stroke]) -> usize {
     strokes.iter().map(Vec::len).sum()
 }
 
-fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
-    let rect = canvas.get_bounding_client_rect();
-    let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0);
-    let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0);
-    // On the grid a link encodes, so the link of this drawing opens exactly this drawing.
-    (quantize(x as f32), quantize(y as f32))
-}
-
 #[component]
 pub fn DrawMode() -> impl IntoView {
     let lab = use_lab();
     let training = crate::app::modes::train::run::use_training();
-    let canvas_ref = NodeRef::<html::Canvas>::new();
     let input_ref = NodeRef::<html::Canvas>::new();
     let recon_ref = NodeRef::<html::Canvas>::new();
-    let drawing = StoredValue::new(false);
     let message = RwSignal::new(Some("Draw a digit in the black square.".to_string()));
     let latent = RwSignal::new(None::<Vec<f32>>);
     // Pen points of the drawing the reconstruction on screen was made from (tests wait on it).
@@ -56,42 +46,15 @@ pub fn DrawMode() -> impl IntoView {
             // Rerun when the model becomes ready, or cannot load (a refused manifest, say).
             let _ready = lab.ready(variant);
             let _failure = lab.failure(variant);
-            if let Some(canvas) = canvas_ref.get() {
-                strokes.with(|s| render_strokes(&canvas, s));
-            }
+            strokes.track();
             runner.request(work.clone());
         });
     }
 
-    let on_down = move |ev: PointerEvent| {
-        let Some(canvas) = canvas_ref.get() else { return };
-        ev.prevent_default();
-        let _ = canvas.set_pointer_capture(ev.pointer_id());
-        drawing.set_value(true);
-        let p = point(&canvas, &ev);
-        lab.view.strokes().update(|s| s.push(vec![p]));
-    };
-    let on_move = move |ev: PointerEvent| {
-        if !drawing.get_value() {
-            return;
-        }
-        let Some(canvas) = canvas_ref.get() else { return };
-        let p = point(&canvas, &ev);
-        lab.view.strokes().update(|s| {
-            if let Some(stroke) = s.last_mut() {
-                stroke.push(p);
-            }
-        });
-    };
-    let on_up = move |_ev: PointerEvent| drawing.set_value(false);
-
     view! {
         <section class="mode draw">
             <div class="panel">
-                <canvas class="pad" data-testid="draw-canvas" node_ref=canvas_ref width=SIDE height=SIDE
-                    aria-label="Drawing area: draw a digit with the mouse, a finger or a pen"
-                    on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up
-                    on:pointerleave=on_up></canvas>
+                <DrawingPad testid="draw-canvas" label="Drawing area: draw a digit with the mouse, a finger or a pen"/>
                 <div class="buttons">
                     <button data-testid="draw-undo" on:click=move |_| lab.view.strokes().update(|s| { s.pop(); })>"Undo"</button>
                     <button data-testid="draw-clear" on:click=move |_| lab.view.strokes().update(|s| s.clear())>"Clear"</button>

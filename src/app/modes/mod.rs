@@ -5,5 +5,6 @@ pub(crate) mod draw;
 pub(crate) mod explore;
 pub(crate) mod generate;
 pub(crate) mod inpaint;
+pub(crate) mod inside;
 pub(crate) mod report;
 pub(crate) mod train;

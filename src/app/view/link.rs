@@ -7,7 +7,8 @@
 //! `backend` (`cpu` / `webgpu`, only when the link forces one), `m` mode, `v` variant, `d` the
 //! drawing, `src` the inpainting / Compare source (`t<test index>`, `draw`,
 //! `g.<variant>.<seed>.<temperature>.<tile>`), `mask` (784 bits), `steps`, `seed`, `t`
-//! (temperature), `pick` (Generate tile), `z` (latent point), `ends` (interpolation digits).
+//! (temperature), `pick` (Generate tile), `z` (latent point), `ends` (interpolation digits), `eps`
+//! (the Inside mode's ε seed), `look` (its enlarged map, `<stage>.<channel>`).
 
 use std::ops::RangeInclusive;
 
@@ -100,11 +101,17 @@ pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
     if state.ends != default.ends {
         out.append_pair("ends", &format!("{}.{}", state.ends.0, state.ends.1));
     }
+    if state.eps_seed != default.eps_seed {
+        out.append_pair("eps", &state.eps_seed.to_string());
+    }
+    if let Some((stage, channel)) = state.look {
+        out.append_pair("look", &format!("{stage}.{channel}"));
+    }
     out.finish()
 }
 
 /// The link's parts: key and what it sets, in words.
-const PARTS: [(&str, &str); 12] = [
+const PARTS: [(&str, &str); 14] = [
     ("backend", "the backend"),
     ("v", "the model"),
     ("m", "the mode"),
@@ -117,6 +124,8 @@ const PARTS: [(&str, &str); 12] = [
     ("pick", "the picked digit"),
     ("z", "the latent point"),
     ("ends", "the interpolation's digits"),
+    ("eps", "the ε seed"),
+    ("look", "the enlarged map"),
 ];
 
 /// The view a query string (with or without `?`) opens. Never fails: each unusable part is left
@@ -215,6 +224,18 @@ pub fn decode(query: &str) -> Link {
             _ => note("the interpolation's digits", format!("`{}` is not two test digits", short(ends))),
         }
     }
+    if let Some(eps) = get("eps") {
+        match eps.parse::<u64>() {
+            Ok(n) => state.eps_seed = n,
+            Err(_) => note("the ε seed", format!("`{}` is not a whole number", short(eps))),
+        }
+    }
+    if let Some(look) = get("look") {
+        match decode_look(look, state.variant) {
+            Ok(look) => state.look = Some(look),
+            Err(e) => note("the enlarged map", e),
+        }
+    }
     Link { state, backend, dropped }
 }
 
@@ -236,6 +257,20 @@ fn test_index(text: &str) -> Result<usize, String> {
         Ok(i) if i < TEST_DIGITS => Ok(i),
         _ => Err(format!("`{}` is not an MNIST test digit (0 to 9999)", short(text))),
     }
+}
+
+/// A stage of `variant` and one of its maps (0 for a stage of plain numbers).
+fn decode_look(text: &str, variant: Variant) -> Result<(usize, usize), String> {
+    let bad = || format!("`{}` is not a map of this model", short(text));
+    let (stage, channel) = text.split_once('.').ok_or_else(bad)?;
+    let (stage, channel) = (stage.parse::<usize>().map_err(|_| bad())?, channel.parse::<usize>().map_err(|_| bad())?);
+    let stages = crate::study::anatomy::stages(variant.architecture());
+    let maps = match stages.get(stage).map(|s| s.shape) {
+        Some(crate::study::anatomy::Shape::Maps { channels, .. }) => channels,
+        Some(crate::study::anatomy::Shape::Vector(_)) => 1,
+        None => 0,
+    };
+    if channel < maps { Ok((stage, channel)) } else { Err(bad()) }
 }
 
 fn encode_source(source: &InpaintSource) -> String {
@@ -396,6 +431,8 @@ mod tests {
         state.picked = Some(5);
         state.latent = (0..10).map(|d| d as f32 * 0.123_456_7 - 0.5).collect();
         state.ends = (0, 9999);
+        state.eps_seed = 123_456_789;
+        state.look = Some((2, 63));
         state
     }
 
@@ -445,6 +482,10 @@ mod tests {
             ("z=inf,0", "the latent point"),
             ("pick=64", "the picked digit"),
             ("ends=1.2.3", "the interpolation's digits"),
+            ("eps=x", "the ε seed"),
+            ("look=2.64", "the enlarged map"),
+            ("look=99.0", "the enlarged map"),
+            ("look=1", "the enlarged map"),
             ("backend=quantum", "the backend"),
             ("seed=31337&seed=99", "the seed"),
             ("m=inpaint&m=draw", "the mode"),
@@ -485,6 +526,7 @@ mod tests {
             prop::option::of(0..GENERATE_TILES),
             (0..TEST_DIGITS, 0..TEST_DIGITS),
             prop::collection::vec(-3.0f32..3.0, 16),
+            (any::<u64>(), prop::option::of((0usize..11, 0usize..32))),
             prop_oneof![
                 (0..TEST_DIGITS).prop_map(InpaintSource::Test),
                 Just(InpaintSource::Drawing),
@@ -492,7 +534,7 @@ mod tests {
                     .prop_map(|(variant, seed, tile)| InpaintSource::Generated(PriorSample { variant, seed, temperature: 1.5, tile })),
             ],
         )
-            .prop_map(|(variant, mode, strokes, mask, steps, seed, picked, ends, z, source)| {
+            .prop_map(|(variant, mode, strokes, mask, steps, seed, picked, ends, z, (eps_seed, look), source)| {
                 let mut state = ViewState::default();
                 state.set_variant(variant);
                 state.mode = mode;
@@ -504,6 +546,10 @@ mod tests {
                 state.ends = ends;
                 state.latent = z[..variant.latent_dim()].to_vec();
                 state.source = source;
+                state.eps_seed = eps_seed;
+                // Every architecture has 11 stages or more, the second with 32 maps; other
+                // stages take their first map.
+                state.look = look.map(|(stage, channel)| (stage, if stage == 1 { channel } else { 0 }));
                 state
             })
     }
@@ -551,6 +597,7 @@ mod tests {
                 prop_assert!(s.strokes.iter().flatten().all(|&(x, y)| (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)));
                 prop_assert!(s.latent.iter().all(|v| v.is_finite() && v.abs() <= LATENT_LIMIT));
                 if let InpaintSource::Test(i) = s.source { prop_assert!(i < TEST_DIGITS); }
+                if let Some((stage, _)) = s.look { prop_assert!(stage < crate::study::anatomy::stages(s.variant.architecture()).len()); }
             }
         }
     }

@@ -13,6 +13,8 @@ pub enum Mode {
     /// Draw a digit, see it reconstructed live.
     #[default]
     Draw,
+    /// The model seen from inside, on one input.
+    Inside,
     /// Mask part of a digit and fill it in.
     Inpaint,
     /// Decode samples from the prior.
@@ -29,12 +31,13 @@ pub enum Mode {
 
 impl Mode {
     /// All modes, in tab order.
-    pub const ALL: [Mode; 7] = [Mode::Draw, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report, Mode::Train];
+    pub const ALL: [Mode; 8] = [Mode::Draw, Mode::Inside, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report, Mode::Train];
 
     /// Stable identifier (tab test ids, links).
     pub fn id(&self) -> &'static str {
         match self {
             Mode::Draw => "draw",
+            Mode::Inside => "inside",
             Mode::Inpaint => "inpaint",
             Mode::Generate => "generate",
             Mode::Explore => "explore",
@@ -53,6 +56,7 @@ impl Mode {
     pub fn label(&self) -> &'static str {
         match self {
             Mode::Draw => "Draw",
+            Mode::Inside => "Inside",
             Mode::Inpaint => "Inpaint",
             Mode::Generate => "Generate",
             Mode::Explore => "Explore",
@@ -123,6 +127,10 @@ pub struct ViewState {
     pub picked: Option<usize>,
     /// Explore's interpolation: from and to these MNIST test digits.
     pub ends: (usize, usize),
+    /// Seed of the ε the Inside mode draws (z = μ + σ ⊙ ε).
+    pub eps_seed: u64,
+    /// The Inside mode's enlarged map: (stage, channel) of `study::anatomy::stages`.
+    pub look: Option<(usize, usize)>,
 }
 
 impl Default for ViewState {
@@ -139,6 +147,8 @@ impl Default for ViewState {
             strokes: Vec::new(),
             picked: None,
             ends: (1098, 7584),
+            eps_seed: 1,
+            look: None,
         }
     }
 }
@@ -154,6 +164,8 @@ impl ViewState {
     pub fn set_variant(&mut self, variant: Variant) {
         if self.variant != variant {
             self.picked = None;
+            // Another model has other stages.
+            self.look = None;
         }
         self.variant = variant;
         self.latent.resize(variant.latent_dim(), 0.0);

@@ -10,15 +10,32 @@ pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 
 /// Puts a `w × h` grayscale image (0..1) at (`x`, `y`) of the canvas, one canvas pixel each.
 pub fn put_gray(canvas: &HtmlCanvasElement, pixels: &[f32], w: u32, h: u32, x: f64, y: f64) {
-    let Some(ctx) = context(canvas) else { return };
-    let mut rgba = Vec::with_capacity(pixels.len() * 4);
-    for &v in pixels {
+    put_colored(canvas, pixels, w, h, (x, y), |v| {
         let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-        rgba.extend_from_slice(&[g, g, g, 255]);
+        [g, g, g]
+    });
+}
+
+/// Puts a `w × h` image at `at` of the canvas, each value coloured by `color`.
+pub fn put_colored(canvas: &HtmlCanvasElement, values: &[f32], w: u32, h: u32, at: (f64, f64), color: impl Fn(f32) -> [u8; 3]) {
+    let Some(ctx) = context(canvas) else { return };
+    let mut rgba = Vec::with_capacity(values.len() * 4);
+    for &v in values {
+        let [r, g, b] = color(v);
+        rgba.extend_from_slice(&[r, g, b, 255]);
     }
     if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h) {
-        let _ = ctx.put_image_data(&data, x, y);
+        let _ = ctx.put_image_data(&data, at.0, at.1);
     }
+}
+
+/// A heat colour for `t` in 0..1: black, deep red, orange, pale yellow (brighter = more).
+pub fn heat(t: f32) -> [u8; 3] {
+    const STOPS: [[f32; 3]; 4] = [[0.0, 0.0, 0.0], [150.0, 20.0, 40.0], [240.0, 120.0, 20.0], [255.0, 245.0, 170.0]];
+    let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (t.floor() as usize).min(STOPS.len() - 2);
+    let f = t - i as f32;
+    std::array::from_fn(|c| (STOPS[i][c] + (STOPS[i + 1][c] - STOPS[i][c]) * f).round() as u8)
 }
 
 /// Paints one 28×28 digit filling a 28×28 canvas (CSS scales it up, pixelated).
