@@ -88,6 +88,8 @@ try {
         // The same with burn's layers instead of the fast path (CPU: the fused kernels,
         // kernels::cpu_fused; WebGPU: the sub-pixel decoder, kernels::sub_pixel).
         reconstruct1_burn_layers_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }),
+        // The Inside mode's call: every stage of one digit and its loss split.
+        inside1_ms: await bench({ op: 'inside', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),
         // WebGPU: the grid through burn's transposed-convolution kernels.
         decode900_burn_layers_ms: backend.name === 'webgpu'
@@ -127,11 +129,11 @@ fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
 
 const ms = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 console.log(`Browser benchmark, ${report.date.slice(0, 10)}, ${report.machine}, Chromium ${report.chromium} (medians of warm runs, ms)\n`);
-console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | reconstruct-1, burn layers | decode-900 | decode-900, burn layers | decode-900, page thread only | inpaint 20 steps |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| backend | first reconstruction (cold) | gzip bytes until then | decode-1 | reconstruct-1 | reconstruct-1, burn layers | Inside, all stages of 1 digit | decode-900 | decode-900, burn layers | decode-900, page thread only | inpaint 20 steps |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const build = r.backend === 'cpu' ? (r.relaxed_simd ? ', relaxed SIMD (FMA) build' : ', plain SIMD build') : '';
-  console.log(`| ${r.badge}${build} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
+  console.log(`| ${r.badge}${build} | ${ms(r.first_reconstruction_ms)} | ${(r.bytes_until_first_reconstruction / 1e6).toFixed(2)} MB | ${ms(r.decode1_ms)} | ${ms(r.reconstruct1_ms)} | ${r.reconstruct1_burn_layers_ms === null ? '–' : ms(r.reconstruct1_burn_layers_ms)} | ${ms(r.inside1_ms)} | ${ms(r.decode900_ms)}${r.decode_workers ? ` (${r.decode_workers} workers)` : ''} | ${r.decode900_burn_layers_ms === null ? '–' : ms(r.decode900_burn_layers_ms)} | ${r.decode900_one_thread_ms === null ? '–' : ms(r.decode900_one_thread_ms)} | ${ms(r.inpaint20_ms)} |`);
 }
 const trained = results.filter((r) => r.train_images_per_second);
 if (trained.length > 0) {

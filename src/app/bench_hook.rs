@@ -7,7 +7,8 @@
 //!   is `repeat` back-to-back calls (default 1) timed together and divided, because the page's
 //!   clock ticks in 0.1 ms steps (no cross-origin isolation):
 //!   `op` = `"decode"` (`batch` latents; 900 = the manifold grid), `"reconstruct"` (`batch`
-//!   shipped test digits, encode + decode) or `"inpaint"` (test 4865, study mask, `steps` rounds).
+//!   shipped test digits, encode + decode), `"inside"` (every stage of one shipped test digit and
+//!   its loss split, the Inside mode's call) or `"inpaint"` (test 4865, study mask, `steps` rounds).
 //!   Every run ends in the asynchronous readback of its result. `backend` (`"webgpu"` | `"cpu"`),
 //!   when given, must be the page's (`?backend=cpu` picks the CPU), else the promise rejects.
 //!   `workers: false` keeps a CPU decode on the page's thread (by default batches of 16 or more
@@ -39,6 +40,7 @@ use crate::app::context::Lab;
 use crate::app::widgets::sources::prior_samples;
 use crate::app::view::state::study_mask;
 use crate::data::PIXELS;
+use crate::engine::inside::epsilon;
 use crate::engine::{BackendKind, Engine};
 use crate::engine::web::{field, now_ms};
 use crate::study::Variant;
@@ -227,11 +229,12 @@ async fn time(lab: Lab, engine: &Engine, options: JsValue, on_this_thread: bool)
                 "decode" if on_this_thread => engine.decode_on_this_thread(variant, &latents).await.map(drop),
                 "decode" => engine.decode(variant, &latents).await.map(drop),
                 "reconstruct" => engine.reconstruct(variant, &digits).await.map(drop),
+                "inside" => engine.inside(variant, &digits[..PIXELS], &epsilon(1, 1, latent)).await.map(drop),
                 "inpaint" => {
                     let image = four_eight_six_five.clone().ok_or("the shipped digits are not loaded yet")?;
                     engine.inpaint(variant, &image, &mask, steps).await.map(drop)
                 }
-                other => return Err(format!("unknown op {other}: decode, reconstruct or inpaint")),
+                other => return Err(format!("unknown op {other}: decode, reconstruct, inside or inpaint")),
             };
             outcome.map_err(|e| e.to_string())?;
         }

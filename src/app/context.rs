@@ -83,6 +83,8 @@ pub struct Lab {
     pub points: RwSignal<HashMap<Variant, Option<Result<LatentPoints, String>>>>,
     /// Files that could not be used (damaged, missing), each once, in words for the visitor.
     pub file_problems: RwSignal<Vec<String>>,
+    /// The tour's step the visitor left it at (to resume there).
+    pub tour_left: RwSignal<Option<usize>>,
 }
 
 impl Lab {

@@ -1,7 +1,8 @@
 //! The page (Leptos, client-side rendering), bottom to top: the view (`view`: its state, the
 //! store that holds it, the link codec and the share link), the shared context (`context`),
 //! engine calls from a mode (`timed`), the widgets the modes share (`widgets`), one module per
-//! mode (`modes`), the shell around them (`shell`) and start-up (`start`). Components talk to
+//! mode (`modes`), the shell around them (`shell`) with the guided tour (`tour`) and start-up
+//! (`start`). Components talk to
 //! the engine, never to burn.
 
 #[cfg(target_arch = "wasm32")]
@@ -16,6 +17,8 @@ mod shell;
 mod start;
 #[cfg(target_arch = "wasm32")]
 mod timed;
+#[cfg(target_arch = "wasm32")]
+mod tour;
 pub mod view;
 #[cfg(target_arch = "wasm32")]
 mod widgets;

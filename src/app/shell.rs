@@ -20,6 +20,7 @@ pub fn Shell() -> impl IntoView {
                 <h1>"VAE Lab"</h1>
                 <p class="tagline">"Variational autoencoders on MNIST, running in your browser."</p>
             </div>
+            <crate::app::tour::TourButton/>
             <crate::app::view::share::CopyLink/>
             <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
                 {move || match lab.backend.get() {
@@ -71,6 +72,7 @@ pub fn Shell() -> impl IntoView {
                 Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
             }}
         </main>
+        <crate::app::tour::TourPanel/>
         <footer>
             <p>
                 "A variational autoencoder squeezes each 28×28 digit into a few numbers (its latent code) and "

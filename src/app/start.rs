@@ -122,6 +122,7 @@ fn App() -> impl IntoView {
         points: RwSignal::new(HashMap::new()),
         generated: RwSignal::new(None),
         file_problems: RwSignal::new(Vec::new()),
+        tour_left: RwSignal::new(None),
     };
     provide_context(lab);
     let training = crate::app::modes::train::run::Training::new();

@@ -50,6 +50,8 @@ pub(crate) struct Discrete {
     picked: Option<usize>,
     seed: u64,
     ends: (usize, usize),
+    eps_seed: u64,
+    tour: Option<usize>,
 }
 
 pub(crate) fn discrete(state: &ViewState) -> Discrete {
@@ -61,6 +63,8 @@ pub(crate) fn discrete(state: &ViewState) -> Discrete {
         picked: state.picked,
         seed: state.seed,
         ends: state.ends,
+        eps_seed: state.eps_seed,
+        tour: state.tour,
     }
 }
 

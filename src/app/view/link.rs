@@ -8,7 +8,8 @@
 //! drawing, `src` the inpainting / Compare source (`t<test index>`, `draw`,
 //! `g.<variant>.<seed>.<temperature>.<tile>`), `mask` (784 bits), `steps`, `seed`, `t`
 //! (temperature), `pick` (Generate tile), `z` (latent point), `ends` (interpolation digits), `eps`
-//! (the Inside mode's ε seed), `look` (its enlarged map, `<stage>.<channel>`).
+//! (the Inside mode's ε seed), `look` (its enlarged map, `<stage>.<channel>`), `tour` (the guided
+//! tour's step: the view is then written on top of the step's, so a step's link is `tour=N`).
 
 use std::ops::RangeInclusive;
 
@@ -16,6 +17,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::app::view::state::{GENERATE_TILES, InpaintSource, Mode, PriorSample, Stroke, ViewState, pen_byte};
+use crate::app::view::tour::{self, step_view};
 use crate::data::PIXELS;
 use crate::study::Variant;
 
@@ -62,10 +64,14 @@ pub struct Link {
 
 /// The query string (without `?`) that opens `state`; empty for the default view.
 pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
-    let default = ViewState::default();
+    // What the link is written on top of: the tour step's view, else the default view.
+    let default = state.tour.and_then(step_view).unwrap_or_default();
     let mut out = form_urlencoded::Serializer::new(String::new());
     if let Some(b) = backend {
         out.append_pair("backend", b.name());
+    }
+    if let Some(n) = state.tour {
+        out.append_pair("tour", &n.to_string());
     }
     if state.mode != default.mode {
         out.append_pair("m", state.mode.id());
@@ -111,8 +117,9 @@ pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
 }
 
 /// The link's parts: key and what it sets, in words.
-const PARTS: [(&str, &str); 14] = [
+const PARTS: [(&str, &str); 15] = [
     ("backend", "the backend"),
+    ("tour", "the tour's step"),
     ("v", "the model"),
     ("m", "the mode"),
     ("d", "the drawing"),
@@ -134,9 +141,19 @@ pub fn decode(query: &str) -> Link {
     let query = query.strip_prefix('?').unwrap_or(query);
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    let mut state = ViewState::default();
     let mut dropped = Vec::new();
     let mut note = |what: &str, why: String| dropped.push(format!("{what} ({why})"));
+    // A tour step's link starts from the step's view.
+    let mut state = match get("tour") {
+        None => ViewState::default(),
+        Some(n) => match n.parse::<usize>().ok().and_then(step_view) {
+            Some(state) => state,
+            None => {
+                note("the tour's step", format!("`{}` is not a step of the tour (1 to {})", short(n), tour::STEPS.len()));
+                ViewState::default()
+            }
+        },
+    };
 
     // A part given twice (a hand-edited link): the first is used, the others named.
     for (key, what) in PARTS {
@@ -486,6 +503,8 @@ mod tests {
             ("look=2.64", "the enlarged map"),
             ("look=99.0", "the enlarged map"),
             ("look=1", "the enlarged map"),
+            ("tour=0", "the tour's step"),
+            ("tour=11", "the tour's step"),
             ("backend=quantum", "the backend"),
             ("seed=31337&seed=99", "the seed"),
             ("m=inpaint&m=draw", "the mode"),
@@ -503,6 +522,20 @@ mod tests {
         assert_eq!(link.dropped, vec!["the seed (`seed` is given 2 times: the first, `31337`, is used, not `99`)".to_string()]);
         // Parts the page does not know are not its business (a tracker's, say).
         assert!(decode("utm_source=x&utm_source=y").dropped.is_empty());
+    }
+
+    #[test]
+    fn a_tour_steps_link_is_its_number_and_a_change_is_written_on_top() {
+        for n in 1..=tour::STEPS.len() {
+            let view = step_view(n).expect("a step");
+            assert_eq!(encode(&view, None), format!("tour={n}"), "step {n}");
+            assert_eq!(decode(&format!("tour={n}")).state, view, "step {n}");
+        }
+        let mut changed = step_view(2).expect("step 2");
+        changed.seed = 9;
+        let query = encode(&changed, None);
+        assert_eq!(query, "tour=2&seed=9");
+        assert_eq!(decode(&query).state, changed);
     }
 
     /// Every shipped variant and models trained in the page, of every architecture.
@@ -526,7 +559,7 @@ mod tests {
             prop::option::of(0..GENERATE_TILES),
             (0..TEST_DIGITS, 0..TEST_DIGITS),
             prop::collection::vec(-3.0f32..3.0, 16),
-            (any::<u64>(), prop::option::of((0usize..11, 0usize..32))),
+            (any::<u64>(), prop::option::of((0usize..11, 0usize..32)), prop::option::of(1..=tour::STEPS.len())),
             prop_oneof![
                 (0..TEST_DIGITS).prop_map(InpaintSource::Test),
                 Just(InpaintSource::Drawing),
@@ -534,8 +567,10 @@ mod tests {
                     .prop_map(|(variant, seed, tile)| InpaintSource::Generated(PriorSample { variant, seed, temperature: 1.5, tile })),
             ],
         )
-            .prop_map(|(variant, mode, strokes, mask, steps, seed, picked, ends, z, (eps_seed, look), source)| {
+            .prop_map(|(variant, mode, strokes, mask, steps, seed, picked, ends, z, (eps_seed, look, tour), source)| {
                 let mut state = ViewState::default();
+                // Any change on top of any step.
+                state.tour = tour;
                 state.set_variant(variant);
                 state.mode = mode;
                 state.strokes = strokes;

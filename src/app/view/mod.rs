@@ -10,3 +10,4 @@ pub(crate) mod share;
 pub mod state;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod store;
+pub mod tour;

@@ -131,6 +131,8 @@ pub struct ViewState {
     pub eps_seed: u64,
     /// The Inside mode's enlarged map: (stage, channel) of `study::anatomy::stages`.
     pub look: Option<(usize, usize)>,
+    /// The guided tour's step (1-based), while the visitor takes it.
+    pub tour: Option<usize>,
 }
 
 impl Default for ViewState {
@@ -149,6 +151,7 @@ impl Default for ViewState {
             ends: (1098, 7584),
             eps_seed: 1,
             look: None,
+            tour: None,
         }
     }
 }

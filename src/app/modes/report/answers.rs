@@ -63,7 +63,7 @@ pub fn Answers() -> impl IntoView {
 fn Figures(report: PageReport) -> impl IntoView {
     let intro = report.intro.clone();
     view! {
-        <div class="panel wide answers" data-testid="answers">
+        <div class="panel wide answers" id="report-answers" data-testid="answers">
             <h2>"The study's open questions, answered"</h2>
             <p class="hint">{intro}</p>
             <div class="row">

@@ -35,9 +35,30 @@ pub fn ReportMode() -> impl IntoView {
                 .collect::<Vec<(Variant, Metrics)>>()
         })
     };
+    // The sections, for the table of contents: (element id, heading).
+    const SECTIONS: [(&str, &str); 4] = [
+        ("report-study", "The study and our reproduction"),
+        ("report-loss", "Loss over epochs"),
+        ("report-kl", "KL per latent dimension"),
+        ("report-answers", "The study's open questions, answered"),
+    ];
+    let jump = |id: &str| {
+        if let Some(element) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+            element.scroll_into_view();
+        }
+    };
     view! {
         <section class="mode report">
-            <div class="panel wide">
+            <nav class="panel wide toc" data-testid="report-toc" aria-label="The Report's sections">
+                <h2>"The Report"</h2>
+                <p class="hint">"Every number behind the tour, measured on the 10,000 held-out test digits: the study's table beside ours, the training curves, and the study's questions answered with figures."</p>
+                <ol>
+                    {SECTIONS.into_iter().map(|(id, title)| view! {
+                        <li><button class="link" on:click=move |_| jump(id)>{title}</button></li>
+                    }).collect_view()}
+                </ol>
+            </nav>
+            <div class="panel wide" id="report-study">
                 <h2>"The study and our reproduction"</h2>
                 <p>"The study trained on all 70,000 MNIST digits; we train on the 60,000 training digits and keep the 10,000 test digits unseen, so test losses are honest. Losses are per image: summed reconstruction error + KL."</p>
                 <table class="report-table" data-testid="report-table">
@@ -66,11 +87,11 @@ pub fn ReportMode() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <div class="panel">
+            <div class="panel" id="report-loss">
                 <h2>"Loss over epochs"</h2>
                 <LossCurves/>
             </div>
-            <div class="panel">
+            <div class="panel" id="report-kl">
                 <h2>"KL per latent dimension (test set)"</h2>
                 <p class="hint">"How much each dimension is used: near 0 means the dimension is ignored."</p>
                 {move || rows().into_iter().map(|(v, m)| view! { <KlBars variant=v metrics=m/> }).collect_view()}
