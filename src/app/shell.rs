@@ -61,6 +61,7 @@ pub fn Shell() -> impl IntoView {
             })
         }}
         <main>
+            {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
             {move || match mode.get() {
                 Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
                 Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),

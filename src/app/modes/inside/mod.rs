@@ -77,12 +77,7 @@ pub fn InsideMode() -> impl IntoView {
         <section class="mode inside" data-testid="inside"
             data-shown=move || shown.seen.with(|s| s.as_ref().map_or(0, |s| s.run))>
             <div class="panel inside-input">
-                <h2>"Inside the model"</h2>
-                <p class="intro">
-                    "Follow one digit through the model, left to right: the encoder squeezes it into a few numbers, "
-                    "a random draw picks a point near them, and the decoder paints a digit back from that point. "
-                    "Every picture below is computed live, in your browser, for this digit."
-                </p>
+                <h2>"The input"</h2>
                 <div class="gallery" role="group" aria-label="Input digit">
                     {[1098usize, 4865, 7584].into_iter().map(|index| view! {
                         <button data-testid=format!("inside-test-{index}")

@@ -149,7 +149,7 @@ fn KlBars(variant: Variant, metrics: Metrics) -> impl IntoView {
     let width = metrics.kl_per_dim.len() as f64 * (bar + gap) + 20.0;
     view! {
         <figure class="kl">
-            <svg viewBox=format!("0 0 {width} {}", h + 18.0) width=width role="img" aria-label=format!("KL per dimension of {}", variant.label())>
+            <svg class="kl-dims" viewBox=format!("0 0 {width} {}", h + 18.0) width=width role="img" aria-label=format!("KL per dimension of {}", variant.label())>
                 {metrics.kl_per_dim.iter().enumerate().map(|(d, &kl)| {
                     let bh = kl / max * h;
                     let x = 10.0 + d as f64 * (bar + gap);
