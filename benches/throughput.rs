@@ -206,6 +206,24 @@ fn main() {
         let t = median(times[2..].to_vec());
         println!("{:<34} {:>9.3} ms {:>9.0} img/s", name, t * 1e3, n as f64 / t);
     }
+    // The Inside mode's call on the page's CPU path (kernels::cpu_fused), stage by stage, for
+    // every shipped architecture: what following the pen costs.
+    for variant in [Variant::Baseline, Variant::Deeper, Variant::Latent10] {
+        let name = format!("inside stages {variant}");
+        if !wanted(&name) {
+            continue;
+        }
+        let model = VaeConfig::from(variant).init(&device);
+        let (Some(encoder), Some(decoder)) = (model.encoder.cpu_kernel(28), model.decoder.cpu_kernel()) else {
+            println!("{name}: no fused CPU kernel");
+            continue;
+        };
+        let image: Vec<f32> = (0..784).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();
+        let times = vae_lab::kernels::cpu_fused::stage_times(&encoder, &decoder, &image, 2000);
+        let stages = vae_lab::study::anatomy::stages(variant.architecture());
+        let parts: Vec<String> = stages.iter().skip(1).zip(&times).map(|(s, t)| format!("{} {:.1} µs", s.name, t * 1e6)).collect();
+        println!("{:<34} {:>9.3} ms   {}", name, times.iter().sum::<f64>() * 1e3, parts.join(", "));
+    }
     // The same decodes with the fused CPU decoder the page uses (kernels::cpu_fused), one thread.
     let Some(kernel) = model.decoder.cpu_kernel() else {
         println!("the baseline decoder has no fused CPU kernel");

@@ -406,9 +406,14 @@ impl CpuEncoder {
     /// One image through the convolutions (into `buffers`) and the hidden dense layer (into
     /// `hidden`, after ReLU).
     fn run_one(&self, image: &[f32], buffers: &mut [Vec<f32>], hidden: &mut [f32]) {
-        let last = self.convs.len();
         write_interior(image, self.side, 1, &mut buffers[0], |v| v);
         run_layers(&self.convs, buffers);
+        self.hidden(buffers, hidden);
+    }
+
+    /// The hidden dense layer (after ReLU) from the last convolution's output in `buffers`.
+    fn hidden(&self, buffers: &[Vec<f32>], hidden: &mut [f32]) {
+        let last = self.convs.len();
         // The dense layer reads the last activation's interior, pixel by pixel.
         let (side, channels) = (self.convs[last - 1].conv.out_side, self.convs[last - 1].conv.c_out);
         hidden.copy_from_slice(&self.dense_bias);
@@ -425,6 +430,71 @@ impl CpuEncoder {
         }
         hidden.iter_mut().for_each(|h| *h = h.max(0.0));
     }
+}
+
+/// The time of each stage of one input through `encoder` and `decoder` (seconds, the median of
+/// `iters` runs each), in the order of `study::anatomy::stages` without the input: the
+/// convolutions, the hidden layer, μ and log σ², z, the decoder's dense layer, the transposed
+/// convolutions, the sigmoid. For the benchmark (`cargo bench --bench throughput -- inside`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn stage_times(encoder: &CpuEncoder, decoder: &CpuDecoder, image: &[f32], iters: usize) -> Vec<f64> {
+    fn median_of(iters: usize, mut run: impl FnMut()) -> f64 {
+        let mut times: Vec<f64> = (0..iters.max(1) + 1)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                run();
+                started.elapsed().as_secs_f64()
+            })
+            .skip(1)
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }
+    let mut out = Vec::new();
+    let mut buffers = buffers(encoder.side, 1, &encoder.convs);
+    write_interior(image, encoder.side, 1, &mut buffers[0], |v| v);
+    for i in 0..encoder.convs.len() {
+        out.push(median_of(iters, || run_layers(&encoder.convs[i..i + 1], &mut buffers[i..i + 2])));
+    }
+    let mut hidden = vec![0.0; encoder.dense_bias.len()];
+    out.push(median_of(iters, || encoder.hidden(&buffers, &mut hidden)));
+    let latent = encoder.latent_dim();
+    let (mut mean, mut log_var) = (vec![0.0; latent], vec![0.0; latent]);
+    out.push(median_of(iters, || dense(&hidden, &encoder.mean_weights, &encoder.mean_bias, &mut mean)));
+    out.push(median_of(iters, || dense(&hidden, &encoder.log_var_weights, &encoder.log_var_bias, &mut log_var)));
+    let epsilon = vec![0.5; latent];
+    let mut z = vec![0.0; latent];
+    out.push(median_of(iters, || {
+        for (((z, &m), &lv), &e) in z.iter_mut().zip(&mean).zip(&log_var).zip(&epsilon) {
+            *z = m + (0.5 * lv).exp() * e;
+        }
+        std::hint::black_box(&z);
+    }));
+    let mut buffers = buffers(decoder.start_side, decoder.start_channels, &decoder.layers);
+    let mut units = vec![0.0; decoder.dense_bias.len()];
+    out.push(median_of(iters, || {
+        dense(&z, &decoder.dense_weights, &decoder.dense_bias, &mut units);
+        write_interior(&units, decoder.start_side, decoder.start_channels, &mut buffers[0], |v| v.max(0.0));
+    }));
+    for i in 0..decoder.layers.len() {
+        out.push(median_of(iters, || run_layers(&decoder.layers[i..i + 1], &mut buffers[i..i + 2])));
+    }
+    // The sigmoid, folded into the last transposed convolution's stage.
+    let side = decoder.side();
+    let mut image = vec![0.0f32; side * side];
+    let sigmoid = median_of(iters, || {
+        let last = &buffers[decoder.layers.len()];
+        for (y, row) in image.chunks_exact_mut(side).enumerate() {
+            for (p, &l) in row.iter_mut().zip(&last[(y + 1) * padded(side) + 1..][..side]) {
+                *p = 1.0 / (1.0 + (-l).exp());
+            }
+        }
+        std::hint::black_box(&image);
+    });
+    if let Some(last) = out.last_mut() {
+        *last += sigmoid;
+    }
+    out
 }
 
 /// What [`CpuEncoder::encode_stages`] returns.

@@ -16,6 +16,17 @@ pub fn extent(plane: &[f32]) -> (f32, f32) {
     (axis(0), axis(1))
 }
 
+/// A posterior N(μ, diag σ²) on the plane: drawn as its 1σ and 2σ ellipses around μ, with draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cloud {
+    /// μ.
+    pub mean: (f32, f32),
+    /// σ per axis.
+    pub sigma: (f32, f32),
+    /// Draws z ~ N(μ, σ²).
+    pub draws: Vec<(f32, f32)>,
+}
+
 /// The index of the point of `plane` nearest to (`x`, `y`).
 pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
     plane
@@ -50,6 +61,9 @@ pub fn LatentMap(
     /// The marked point.
     #[prop(into)]
     marker: Signal<Option<(f32, f32)>>,
+    /// A posterior to draw over the digits.
+    #[prop(optional, into)]
+    cloud: Option<Signal<Option<Cloud>>>,
     /// Called with plane coordinates under the pointer.
     #[prop(optional)]
     on_pick: Option<Callback<(f32, f32)>>,
@@ -84,6 +98,23 @@ pub fn LatentMap(
                 ctx.fill_rect(px - dot / 2.0, py - dot / 2.0, dot, dot);
             }
         });
+        if let Some(cloud) = cloud.and_then(|c| c.get()) {
+            let (mx, my) = to_px(cloud.mean.0, cloud.mean.1);
+            let scale = (side / 2.0 / f64::from(ex), side / 2.0 / f64::from(ey));
+            ctx.set_stroke_style_str("#fff");
+            for (k, width) in [(2.0, 1.0), (1.0, 2.0)] {
+                ctx.set_line_width(width);
+                ctx.begin_path();
+                let (rx, ry) = (k * f64::from(cloud.sigma.0) * scale.0, k * f64::from(cloud.sigma.1) * scale.1);
+                let _ = ctx.ellipse(mx, my, rx.max(0.5), ry.max(0.5), 0.0, 0.0, std::f64::consts::TAU);
+                ctx.stroke();
+            }
+            ctx.set_fill_style_str("#fff");
+            for &(x, y) in &cloud.draws {
+                let (px, py) = to_px(x, y);
+                ctx.fill_rect(px - 1.5, py - 1.5, 3.0, 3.0);
+            }
+        }
         if let Some((x, y)) = mark {
             let (px, py) = to_px(x, y);
             ctx.set_stroke_style_str("#fff");

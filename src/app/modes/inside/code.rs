@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::{InsideView, Seen};
 use crate::app::context::use_lab;
 use crate::app::view::state::ViewStateStoreFields;
+use crate::app::widgets::latent_map::{Cloud, LatentMap, current_points};
 use crate::app::widgets::paint::{clear, paint_digit, paint_grid};
 use crate::data::PIXELS;
 use crate::engine::inside::SAMPLES;
@@ -53,6 +54,7 @@ pub(super) fn Code(shown: InsideView) -> impl IntoView {
                 </figure>
                 <PosteriorTable shown=shown/>
             </div>
+            {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <CloudOnMap shown=shown/> })}
             <div class="row samples">
                 <figure>
                     <canvas class="digit big" node_ref=mean_ref width="28" height="28" data-testid="inside-mean-decode"
@@ -173,6 +175,44 @@ fn PosteriorTable(shown: InsideView) -> impl IntoView {
                 <thead><tr><th scope="col">"dim"</th><th scope="col">"μ"</th><th scope="col">"σ"</th><th scope="col">"ε"</th><th scope="col">"z = μ + σε"</th><th scope="col">"KL"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// For a 2-D latent: this digit's cloud among the test digits' means.
+#[component]
+fn CloudOnMap(shown: InsideView) -> impl IntoView {
+    let lab = use_lab();
+    let (loaded, points) = current_points(lab);
+    let cloud = Signal::derive(move || {
+        shown.seen.with(|seen| {
+            let seen = seen.as_ref().filter(|s| s.inside.mean.len() == 2)?;
+            let sigma = seen.inside.sigma();
+            let draws = draws_of(seen, 0).into_iter().zip(draws_of(seen, 1)).collect();
+            Some(Cloud { mean: (seen.inside.mean[0], seen.inside.mean[1]), sigma: (sigma[0], sigma[1]), draws })
+        })
+    });
+    let marker = Signal::derive(move || shown.seen.with(|s| s.as_ref().filter(|s| s.inside.z.len() == 2).map(|s| (s.inside.z[0], s.inside.z[1]))));
+    let sizes = move || {
+        shown.seen.with(|seen| {
+            let seen = seen.as_ref()?;
+            let sigma = seen.inside.sigma();
+            Some(format!(
+                "The white ellipses are this digit's cloud, 1σ and 2σ wide (σ = {:.3} and {:.3}); the dots are the 16 draws, the ring the z followed. \
+                 A small cloud is a sure encoder: every draw decodes to nearly the same digit.",
+                sigma[0], sigma[1]
+            ))
+        })
+    };
+    view! {
+        <div class="cloud-map">
+            <h3>"The cloud among the test digits"</h3>
+            <LatentMap points=points marker=marker cloud=cloud size=320 testid="inside-latent-map"
+                label="This digit's cloud N(μ, σ²) and its draws among the test digits' means, coloured by label"/>
+            <p class="hint">{move || match loaded.get() {
+                Some(Err(e)) => Some(e),
+                _ => sizes(),
+            }}</p>
         </div>
     }
 }

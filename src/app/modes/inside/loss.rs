@@ -23,9 +23,11 @@ fn formula(kind: ReconLoss, recon: f32, kl: f32) -> String {
     let kl_term = format!(
         "<munder><mo>∑</mo><mi>j</mi></munder><mfrac><mn>1</mn><mn>2</mn></mfrac><mo>(</mo><msubsup><mi>μ</mi><mi>j</mi><mn>2</mn></msubsup><mo>+</mo>{sigma2}<mo>−</mo><mi>log</mi>{sigma2}<mo>−</mo><mn>1</mn><mo>)</mo>"
     );
+    // Three rows (the terms, then the numbers), so that it fits a phone.
     format!(
         "<math display=\"block\"><mtable columnalign=\"right center left\">\
-         <mtr><mtd><mi>loss</mi></mtd><mtd><mo>=</mo></mtd><mtd><mrow>{recon_term}<mo>+</mo>{kl_term}</mrow></mtd></mtr>\
+         <mtr><mtd><mi>loss</mi></mtd><mtd><mo>=</mo></mtd><mtd><mrow>{recon_term}</mrow></mtd></mtr>\
+         <mtr><mtd></mtd><mtd><mo>+</mo></mtd><mtd><mrow>{kl_term}</mrow></mtd></mtr>\
          <mtr><mtd></mtd><mtd><mo>=</mo></mtd><mtd><mrow><mn>{recon:.2}</mn><mo>+</mo><mn>{kl:.2}</mn><mo>=</mo><mn>{:.2}</mn></mrow></mtd></mtr>\
          </mtable></math>",
         recon + kl

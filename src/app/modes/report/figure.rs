@@ -1,5 +1,5 @@
-//! A Report figure: title, the drawing, its one-sentence reading, and a download of the drawing
-//! (SVG as drawn, or PNG for a canvas).
+//! A Report figure: title, its one-sentence reading first, the drawing (a long table folded), and
+//! a download of the drawing (SVG as drawn, or PNG for a canvas).
 
 use leptos::html;
 use leptos::prelude::*;
@@ -27,13 +27,24 @@ pub fn Figure(
             failed.set(Some(format!("The download failed: {e}")));
         }
     };
+    // A table of more than a screenful of rows is folded: its reading says what it shows.
+    let long_table = move || html.with(|h| h.contains("<table") && h.matches("<tr").count() > 8);
     view! {
         <figure class="finding" data-testid=format!("figure-{name}") node_ref=body>
             <h3>{title}</h3>
-            <div class="finding-body" inner_html=move || html.get()></div>
+            <p class="reading" data-testid=format!("reading-{name}")>{move || reading.get().unwrap_or_else(|| "Not measured yet.".into())}</p>
+            {move || if long_table() {
+                view! {
+                    <details class="fold">
+                        <summary>{format!("Show the table ({} rows)", html.with(|h| h.matches("<tr").count().saturating_sub(1)))}</summary>
+                        <div class="finding-body" inner_html=move || html.get()></div>
+                    </details>
+                }.into_any()
+            } else {
+                view! { <div class="finding-body" inner_html=move || html.get()></div> }.into_any()
+            }}
             {children.map(|c| c())}
             {(!note.is_empty()).then(|| view! { <p class="hint">{note}</p> })}
-            <p class="reading" data-testid=format!("reading-{name}")>{move || reading.get().unwrap_or_else(|| "Not measured yet.".into())}</p>
             <button class="download" data-testid=format!("download-{name}") on:click=save>"Download"</button>
             {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </figure>
