@@ -14,7 +14,7 @@ async function shownView(page) {
     step: Number(document.querySelector('[data-testid=tour]')?.dataset.step ?? 0),
     title: document.querySelector('[data-testid=tour-title]')?.textContent ?? '',
     tab: document.querySelector('[role=tab][aria-selected=true]')?.dataset.testid ?? '',
-    model: document.querySelector('select')?.value ?? '',
+    model: document.querySelector('[data-testid=variant-picker]')?.value ?? '',
   }));
 }
 
