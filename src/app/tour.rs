@@ -128,8 +128,10 @@ pub fn TourPanel() -> impl IntoView {
                     </ol>
                     <button class="link" data-testid="tour-leave" on:click=move |_| leave()>"Leave the tour"</button>
                 </div>
-                <h2 data-testid="tour-title">{step.title}</h2>
-                <p class="tour-text">{step.text}</p>
+                <div aria-live="polite">
+                    <h2 data-testid="tour-title">{step.title}</h2>
+                    <p class="tour-text">{step.text}</p>
+                </div>
                 {extra.map(|e| view! { <p class="tour-numbers" data-testid="tour-numbers">{e}</p> })}
                 <div class="buttons">
                     <button data-testid="tour-back" disabled=n == 1 on:click=move |_| go(lab, n - 1)>"← Back"</button>

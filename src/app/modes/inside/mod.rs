@@ -55,6 +55,29 @@ pub fn InsideMode() -> impl IntoView {
     let lab = use_lab();
     let shown = InsideView { seen: RwSignal::new(None), message: RwSignal::new(None) };
     let input_ref = NodeRef::<html::Canvas>::new();
+    let output_ref = NodeRef::<html::Canvas>::new();
+    Effect::new(move |_| {
+        let Some(canvas) = output_ref.get() else { return };
+        shown.seen.with(|seen| match seen.as_ref().and_then(|s| s.inside.stages.last()) {
+            Some(output) => paint_digit(&canvas, output),
+            None => clear(&canvas),
+        });
+    });
+    // The headline, in words: what the digit became and what it cost.
+    let summary = move || {
+        shown.seen.with(|seen| {
+            let seen = seen.as_ref()?;
+            let mean: Vec<String> = seen.inside.mean.iter().map(|v| format!("{v:+.2}")).collect();
+            Some(format!(
+                "The encoder put this digit at μ = ({}) with spread σ up to {:.3}; decoded, it costs a loss of {:.2} ({:.2} reconstruction + {:.2} KL). Below: how.",
+                mean.join(", "),
+                seen.inside.sigma().into_iter().fold(0.0f32, f32::max),
+                seen.inside.loss(),
+                seen.inside.recon(),
+                seen.inside.kl_total()
+            ))
+        })
+    };
     let runner = FrameRunner::default();
     let latest = Latest::new();
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> =
@@ -103,6 +126,13 @@ pub fn InsideMode() -> impl IntoView {
                             role="img" aria-label="The model's input: the digit as 28×28 pixels"></canvas>
                         <figcaption>"Input (28×28)"</figcaption>
                     </figure>
+                    <p class="arrow" aria-hidden="true">"→"</p>
+                    <figure>
+                        <canvas class="digit big" data-testid="inside-output" node_ref=output_ref width="28" height="28"
+                            role="img" aria-label="The model's output: the digit decoded from z"></canvas>
+                        <figcaption>"Output (decoded z)"</figcaption>
+                    </figure>
+                    <p class="summary" data-testid="inside-summary">{summary}</p>
                 </div>
                 <p class="hint" role="status" data-testid="inside-message">{move || shown.message.get()}</p>
             </div>

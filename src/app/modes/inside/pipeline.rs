@@ -49,7 +49,7 @@ pub(super) fn Pipeline(shown: InsideView) -> impl IntoView {
     view! {
         <div class="panel wide">
             <h2>"The model, stage by stage"</h2>
-            <p class="hint" data-testid="inside-total">{total}</p>
+            <p class="hint" data-testid="inside-total">{total}" Scroll sideways to follow the digit through every stage."</p>
             <div class="inside-flow">
                 <ol class="pipeline" data-testid="inside-pipeline" aria-label="The model's stages, input to output">
                     {move || anatomy.get().into_iter().enumerate().map(|(index, stage)| view! {
@@ -226,7 +226,7 @@ fn Look(shown: InsideView, anatomy: Memo<Vec<Stage>>) -> impl IntoView {
         _ => "Hover, focus or click any small map to see it here.",
     };
     view! {
-        <aside class="look" aria-live="polite">
+        <aside class="look">
             <h3>"Enlarged"</h3>
             <canvas class="digit look-map" node_ref=canvas width="28" height="28" role="img"
                 aria-label=caption data-testid="inside-look"></canvas>
