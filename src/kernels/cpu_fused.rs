@@ -451,13 +451,13 @@ pub fn stage_times(encoder: &CpuEncoder, decoder: &CpuDecoder, image: &[f32], it
         times[times.len() / 2]
     }
     let mut out = Vec::new();
-    let mut buffers = buffers(encoder.side, 1, &encoder.convs);
-    write_interior(image, encoder.side, 1, &mut buffers[0], |v| v);
+    let mut encoded = buffers(encoder.side, 1, &encoder.convs);
+    write_interior(image, encoder.side, 1, &mut encoded[0], |v| v);
     for i in 0..encoder.convs.len() {
-        out.push(median_of(iters, || run_layers(&encoder.convs[i..i + 1], &mut buffers[i..i + 2])));
+        out.push(median_of(iters, || run_layers(&encoder.convs[i..i + 1], &mut encoded[i..i + 2])));
     }
     let mut hidden = vec![0.0; encoder.dense_bias.len()];
-    out.push(median_of(iters, || encoder.hidden(&buffers, &mut hidden)));
+    out.push(median_of(iters, || encoder.hidden(&encoded, &mut hidden)));
     let latent = encoder.latent_dim();
     let (mut mean, mut log_var) = (vec![0.0; latent], vec![0.0; latent]);
     out.push(median_of(iters, || dense(&hidden, &encoder.mean_weights, &encoder.mean_bias, &mut mean)));
@@ -470,20 +470,20 @@ pub fn stage_times(encoder: &CpuEncoder, decoder: &CpuDecoder, image: &[f32], it
         }
         std::hint::black_box(&z);
     }));
-    let mut buffers = buffers(decoder.start_side, decoder.start_channels, &decoder.layers);
+    let mut decoded = buffers(decoder.start_side, decoder.start_channels, &decoder.layers);
     let mut units = vec![0.0; decoder.dense_bias.len()];
     out.push(median_of(iters, || {
         dense(&z, &decoder.dense_weights, &decoder.dense_bias, &mut units);
-        write_interior(&units, decoder.start_side, decoder.start_channels, &mut buffers[0], |v| v.max(0.0));
+        write_interior(&units, decoder.start_side, decoder.start_channels, &mut decoded[0], |v| v.max(0.0));
     }));
     for i in 0..decoder.layers.len() {
-        out.push(median_of(iters, || run_layers(&decoder.layers[i..i + 1], &mut buffers[i..i + 2])));
+        out.push(median_of(iters, || run_layers(&decoder.layers[i..i + 1], &mut decoded[i..i + 2])));
     }
     // The sigmoid, folded into the last transposed convolution's stage.
     let side = decoder.side();
     let mut image = vec![0.0f32; side * side];
     let sigmoid = median_of(iters, || {
-        let last = &buffers[decoder.layers.len()];
+        let last = &decoded[decoder.layers.len()];
         for (y, row) in image.chunks_exact_mut(side).enumerate() {
             for (p, &l) in row.iter_mut().zip(&last[(y + 1) * padded(side) + 1..][..side]) {
                 *p = 1.0 / (1.0 + (-l).exp());
