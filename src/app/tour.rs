@@ -155,15 +155,16 @@ pub fn TourButton() -> impl IntoView {
         if lab.view.tour().get().is_some() {
             return None;
         }
-        let label = match lab.tour_left.get() {
-            Some(n) if n < STEPS.len() => format!("Resume the tour (step {n})"),
-            _ => "Take the guided tour".to_string(),
+        // A phone shows the short label (the header has one row there).
+        let (long, short) = match lab.tour_left.get() {
+            Some(n) if n < STEPS.len() => (format!("Resume the tour (step {n})"), format!("Tour, step {n}")),
+            _ => ("Take the guided tour".to_string(), "Tour".to_string()),
         };
         Some(view! {
             <button class="tour-start" data-testid="tour-start" on:click=move |_| {
                 let n = lab.tour_left.get_untracked().filter(|&n| n < STEPS.len()).unwrap_or(1);
                 go(lab, n);
-            }>{label}</button>
+            }><span class="long">{long}</span><span class="short">{short}</span></button>
         })
     }
 }

@@ -235,7 +235,7 @@ test('on a phone (390 × 844, touch) the reconstruction stays in view while draw
     }, null, { timeout: TIMEOUT });
     assert.equal(await page.evaluate(() => window.scrollY), 0, 'the page scrolled while drawing');
     assert.ok(Math.max(...(await pixels(page, 'reconstruction'))) > 0.5);
-    for (const mode of ['draw', 'inpaint', 'generate', 'explore', 'compare', 'report']) {
+    for (const mode of ['draw', 'inside', 'inpaint', 'generate', 'explore', 'compare', 'report']) {
       await page.getByTestId(`tab-${mode}`).click();
       await page.waitForTimeout(1500);
       await page.screenshot({ path: path.join(ARTIFACTS, `phone-${mode}.png`) });
