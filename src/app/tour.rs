@@ -48,11 +48,11 @@ fn numbers(lab: Lab, variant: Variant) -> Option<String> {
     let ours = lab.metrics.with(|m| m.get(&variant).map(|m| m.final_train_loss));
     Some(match ours {
         Some(ours) => format!(
-            "Final training loss of {}: the study {:.2}, ours {ours:.2} (both after 30 epochs; the study trained on all 70,000 digits, we on the 60,000 training digits).",
+            "Final training loss of {} (lower is better): the study {:.2}, ours {ours:.2}, both after 30 epochs (passes over the training digits); the study trained on all 70,000 digits, we on the 60,000 training digits.",
             variant.label(),
             study.final_loss
         ),
-        None => format!("Final training loss of {}: the study {:.2} (ours is loading).", variant.label(), study.final_loss),
+        None => format!("Final training loss of {} (lower is better): the study {:.2} (ours is loading).", variant.label(), study.final_loss),
     })
 }
 
@@ -103,6 +103,10 @@ pub fn TourPanel() -> impl IntoView {
         }
         ev.prevent_default();
     });
+    // A link that opens on a step brings its subject into sight too.
+    if let Some(n) = tour.get_untracked() {
+        bring_into_sight(STEPS.get(n.saturating_sub(1)).and_then(|s| s.focus), 20);
+    }
     let leave = move || {
         lab.tour_left.set(tour.get_untracked());
         tour.set(None);

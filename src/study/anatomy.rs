@@ -135,7 +135,7 @@ pub fn stages(architecture: Architecture) -> Vec<Stage> {
         part: Part::Encoder,
         name: format!("Dense {HIDDEN}"),
         about: format!(
-            "The {} numbers, flattened into one list, are mixed by weighted sums into {HIDDEN} (ReLU).",
+            "The {} numbers, flattened into one list, are mixed by weighted sums into {HIDDEN} (ReLU: many are 0 for a given digit).",
             group_thousands(flat)
         ),
         shape: Shape::Vector(HIDDEN),
@@ -154,7 +154,7 @@ pub fn stages(architecture: Architecture) -> Vec<Stage> {
         kind: Kind::LogVar,
         part: Part::Latent,
         name: "log σ²".into(),
-        about: "How unsure the encoder is about each coordinate (σ, the standard deviation, is exp(½ log σ²)).".into(),
+        about: "How unsure the encoder is, stored as log σ²: more negative means surer. The width σ is exp(½ × this).".into(),
         shape: Shape::Vector(latent),
         params: posterior,
     });
@@ -162,7 +162,7 @@ pub fn stages(architecture: Architecture) -> Vec<Stage> {
         kind: Kind::Sample,
         part: Part::Latent,
         name: "z = μ + σ ⊙ ε".into(),
-        about: "A random point near μ: ε is drawn from a standard normal and scaled by σ. This sampling is what makes the autoencoder variational.".into(),
+        about: "A random point near μ: ε is drawn from a bell curve at 0 of width 1 and scaled by σ. This random draw, with the KL term of the loss, is what makes this a VAE rather than a plain autoencoder.".into(),
         shape: Shape::Vector(latent),
         params: 0,
     });

@@ -504,7 +504,7 @@ mod tests {
             ("look=99.0", "the enlarged map"),
             ("look=1", "the enlarged map"),
             ("tour=0", "the tour's step"),
-            ("tour=11", "the tour's step"),
+            ("tour=12", "the tour's step"),
             ("backend=quantum", "the backend"),
             ("seed=31337&seed=99", "the seed"),
             ("m=inpaint&m=draw", "the mode"),

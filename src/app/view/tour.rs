@@ -26,17 +26,28 @@ pub struct Step {
 
 /// The tour, in the study's order: architecture, latent 1 and 10, the loss, inpainting,
 /// generation, choosing a latent size.
-pub const STEPS: [Step; 10] = [
+pub const STEPS: [Step; 11] = [
     Step {
         title: "The model",
         text: "This is the study's model. The encoder (two convolutions and a dense layer) squeezes each 28×28 digit into just 2 numbers; \
                the decoder, its mirror image, paints a digit back from them. Below, test digit 4865 flows through every stage: \
-               hover or focus any small map to see it large.",
+               tap, hover or focus any small map to see it large.",
         mode: Mode::Inside,
         variant: Variant::Baseline,
         digit: Some(4865),
-        compare: Some(Variant::Baseline),
+        compare: None,
         focus: Some("inside-pipeline"),
+    },
+    Step {
+        title: "A cloud, not a point",
+        text: "What makes it a variational autoencoder: for each of its numbers the encoder gives a centre μ and a width σ, how unsure it \
+               is. Training decodes a random point z = μ + σ × ε near μ (ε is a random number, mostly between −2 and 2), so points \
+               near each other must decode to the same digit. The table lists μ, σ, ε and z for this digit.",
+        mode: Mode::Inside,
+        variant: Variant::Baseline,
+        digit: Some(4865),
+        compare: None,
+        focus: Some("inside-code"),
     },
     Step {
         title: "Every digit a point on a plane",
@@ -51,8 +62,8 @@ pub const STEPS: [Step; 10] = [
     },
     Step {
         title: "One number per digit",
-        text: "The study then squeezed each digit into a single number. One number cannot keep ten kinds of digit apart, so \
-               several share stretches of the line and the reconstructions blur: the loss rises.",
+        text: "The study then squeezed each digit into a single number. On a single line the ten kinds of digit crowd together and \
+               overlap, so the reconstructions blur and the loss (how badly the output matches the input: lower is better) rises.",
         mode: Mode::Explore,
         variant: Variant::Latent1,
         digit: None,
@@ -72,8 +83,8 @@ pub const STEPS: [Step; 10] = [
     Step {
         title: "What training minimises",
         text: "For each digit the loss adds two terms. Reconstruction: how badly each output pixel matches the input (binary \
-               cross-entropy). KL: how far the digit's cloud N(μ, σ²) strays from the standard normal N(0, 1), which keeps the \
-               latent space free of holes so it can be sampled. Here they are for test digit 1098.",
+               cross-entropy). KL: how far the digit's cloud (centre μ, width σ) strays from a bell curve at 0 of width 1, which \
+               keeps the latent space free of holes, so random points decode to real-looking digits. Here they are for test digit 1098.",
         mode: Mode::Inside,
         variant: Variant::Baseline,
         digit: Some(1098),
@@ -83,7 +94,7 @@ pub const STEPS: [Step; 10] = [
     Step {
         title: "Squared error instead",
         text: "The study's mse variant scores each pixel by its squared error instead of cross-entropy. Its loss is on another \
-               scale (a pixel off by 0.5 costs 0.25 instead of 0.69), so compare its pictures, not its number, with the others.",
+               scale (a pixel off by 0.5 costs 0.25 instead of 0.69), so compare its pictures, not its loss, with the others.",
         mode: Mode::Inside,
         variant: Variant::Mse,
         digit: Some(1098),
@@ -113,7 +124,8 @@ pub const STEPS: [Step; 10] = [
     },
     Step {
         title: "Making new digits",
-        text: "Because KL pulls every digit's cloud towards N(0, 1), a point drawn from N(0, 1) decodes to something digit-like: \
+        text: "Because KL pulls every digit's cloud towards a bell curve at 0 of width 1, a point drawn from that curve decodes to \
+               something digit-like: \
                the decoder alone generates. The temperature scales the draws: low gives typical, smooth digits, high gives \
                varied and stranger ones.",
         mode: Mode::Generate,
@@ -124,8 +136,8 @@ pub const STEPS: [Step; 10] = [
     },
     Step {
         title: "Choosing a latent size",
-        text: "More latent numbers always fit the digits better, but each must be paid for in KL, and a space of many \
-               dimensions is harder to sample well. The Report measures each size on held-out digits: sharpness, how \
+        text: "More latent numbers usually fit the digits better (our runs below: not always), but each is paid for in KL, and a \
+               space of many dimensions is harder to sample well. The Report measures each size on held-out digits: sharpness, how \
                recognisable generated digits are, and how much of the space is used.",
         mode: Mode::Report,
         variant: Variant::Baseline,
@@ -179,7 +191,7 @@ mod tests {
     fn moving_keeps_the_drawing() {
         let mut current = ViewState::default();
         current.strokes = vec![vec![(0.5, 0.5)]];
-        let next = go_to(&current, 3).expect("step 3");
-        assert_eq!((next.tour, next.variant, next.strokes.len()), (Some(3), Variant::Latent1, 1));
+        let next = go_to(&current, 4).expect("step 4");
+        assert_eq!((next.tour, next.variant, next.strokes.len()), (Some(4), Variant::Latent1, 1));
     }
 }

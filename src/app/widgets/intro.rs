@@ -24,24 +24,25 @@ fn words(mode: Mode) -> (&'static str, &'static str, Option<&'static str>) {
         ),
         Mode::Inpaint => (
             "Hide part of a digit and let the model fill it in. One pass, the study's way, sends the masked digit through the VAE once; \
-             projection repeats it, each time keeping the known pixels and taking only the hole from the model's guess.",
-            "Projection, with m the mask (1 where a pixel is hidden) and x the digit with its hole:",
+             repeating it (\"projection\") keeps the known pixels each round and takes only the hole from the model's guess.",
+            "Each round, with m the mask (1 where a pixel is hidden), x the digit with its hole, μ(·) the encoder's centre and decode the decoder:",
             Some(
                 "<math display=\"block\"><msub><mi>x</mi><mrow><mi>t</mi><mo>+</mo><mn>1</mn></mrow></msub><mo>=</mo><mo>(</mo><mn>1</mn><mo>−</mo><mi>m</mi><mo>)</mo><mo>⊙</mo><mi>x</mi><mo>+</mo><mi>m</mi><mo>⊙</mo><mi>decode</mi><mo>(</mo><mi>μ</mi><mo>(</mo><msub><mi>x</mi><mi>t</mi></msub><mo>)</mo><mo>)</mo></math>",
             ),
         ),
         Mode::Generate => (
-            "Digits no one drew: points z drawn at random from the prior N(0, T²·I), a standard normal scaled by the temperature T, and decoded. \
+            "Digits no one drew: random points z, each number drawn from a bell curve around 0 whose width is the temperature T, decoded. \
              Click one to use it in Inside, Inpaint or Compare.",
-            "Training's KL term pulls every digit's cloud towards N(0, I), so points drawn from it land where the decoder has learned to draw \
-             digits. T below 1 stays near the centre (typical digits); T above 1 reaches the edges (rare, odd ones).",
+            "Training's KL term pulls every digit's cloud towards a bell curve at 0 of width 1 (the prior, written N(0, I)), so points drawn \
+             from it land where the decoder has learned to draw digits. T below 1 stays near the centre (typical digits); T above 1 reaches \
+             the edges (rare, odd ones).",
             Some(
                 "<math display=\"block\"><mi>z</mi><mo>∼</mo><mi mathvariant=\"script\">N</mi><mo>(</mo><mn>0</mn><mo>,</mo><msup><mi>T</mi><mn>2</mn></msup><mi>I</mi><mo>)</mo><mo>,</mo><mspace width=\"1em\"/><mi>digit</mi><mo>=</mo><mi>decode</mi><mo>(</mo><mi>z</mi><mo>)</mo></math>",
             ),
         ),
         Mode::Explore => (
-            "The decoder's map of the latent plane: every point decodes to a digit. The dots are the test digits' means μ, coloured by label; \
-             move over the plane to decode any point.",
+            "The decoder's map of the latent space: every point decodes to a digit. The dots are the test digits' centres μ, coloured by label \
+             (one number: a strip; more than two: a t-SNE picture); hover, tap or drag to decode any point.",
             "The dots do not fill the plane: the KL term pulls them towards the centre while reconstruction pushes different digits apart, \
              so between classes the decoder draws blends, and far from the centre it draws what it never had to. Models with more than \
              two latent numbers are shown by t-SNE, a picture that keeps near neighbours near.",

@@ -37,8 +37,19 @@ pub(super) fn Code(shown: InsideView) -> impl IntoView {
         });
     });
     let eps_seed = lab.view.eps_seed();
+    // At the prior's scale a sure encoder's cloud is too narrow to see: say so.
+    let sigma_note = move || {
+        shown.seen.with(|seen| {
+            let widest = seen.as_ref()?.inside.sigma().into_iter().fold(0.0f32, f32::max);
+            Some(if widest < 0.15 {
+                format!("Here σ is at most {widest:.3}: the cloud is too narrow to see at this scale. The encoder is very sure, so every draw below decodes to nearly the same digit.")
+            } else {
+                format!("Here σ reaches {widest:.3}: the draws spread visibly, and their decodes below differ where σ is large.")
+            })
+        })
+    };
     view! {
-        <div class="panel wide code">
+        <div class="panel wide code" data-testid="inside-code">
             <h2>"The code: μ, σ, ε and z"</h2>
             <p class="intro">
                 "The encoder does not give one point but a small cloud: for each latent dimension a mean "
@@ -53,8 +64,9 @@ pub(super) fn Code(shown: InsideView) -> impl IntoView {
                     <figcaption>"Per dimension: μ (tick), μ ± σ (dark band), μ ± 2σ (light band), the 16 draws (dots), the z followed above (ring)."</figcaption>
                 </figure>
                 <PosteriorTable shown=shown/>
+                {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <CloudOnMap shown=shown/> })}
             </div>
-            {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <CloudOnMap shown=shown/> })}
+            <p class="hint" data-testid="inside-sigma-note">{sigma_note}</p>
             <div class="row samples">
                 <figure>
                     <canvas class="digit big" node_ref=mean_ref width="28" height="28" data-testid="inside-mean-decode"
@@ -71,7 +83,7 @@ pub(super) fn Code(shown: InsideView) -> impl IntoView {
                     <button data-testid="inside-resample" on:click=move |_| eps_seed.update(|s| *s = s.wrapping_add(1))>"Resample ε"</button>
                     <p class="hint" data-testid="inside-eps-seed">{move || format!("Draw number {}", eps_seed.get())}</p>
                     <p class="hint">
-                        "The draws differ where the encoder is unsure (large σ); μ's drawing stays put. "
+                        "Resampling draws new ε: the draws move, μ's drawing stays put. "
                         "The other modes decode μ itself."
                     </p>
                 </div>

@@ -56,9 +56,13 @@ pub(super) fn Loss(shown: InsideView) -> impl IntoView {
                 ReconLoss::Bce => "binary cross-entropy",
                 ReconLoss::Mse => "squared error",
             };
+            let meaning = match seen.variant.recon_loss() {
+                ReconLoss::Bce => "for each pixel, −log of the chance the output gave the true value: near 0 when it is right and sure, large when it is confidently wrong",
+                ReconLoss::Mse => "for each pixel, the square of the difference between input and output",
+            };
             format!(
-                "Reconstruction, {:.2}: the {name} between each input pixel x and the output's x̂, added over all 784 pixels. \
-                 The brightest pixel in the map costs {worst:.2} (row {}, column {}); black pixels cost almost nothing.",
+                "Reconstruction, {:.2}: the {name} ({meaning}), added over all 784 pixels. \
+                 The brightest pixel in the map costs {worst:.2} (row {} from the top, column {} from the left); black pixels cost almost nothing.",
                 seen.inside.recon(),
                 at / 28 + 1,
                 at % 28 + 1
@@ -69,9 +73,13 @@ pub(super) fn Loss(shown: InsideView) -> impl IntoView {
         shown.seen.with(|seen| {
             let Some(seen) = seen.as_ref() else { return String::new() };
             let (dim, most) = seen.inside.kl.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+            // Its two parts: the centre away from 0, and the width away from 1.
+            let (m, lv) = (seen.inside.mean[dim], seen.inside.log_var[dim]);
+            let (centre, width) = (0.5 * m * m, 0.5 * (lv.exp() - lv - 1.0));
             format!(
-                "KL, {:.2}: what it costs that this digit's cloud N(μ, σ²) is not the standard normal N(0, 1) the decoder \
-                 samples from when it generates. z{} pays most ({most:.2}); a dimension paying about 0 says nothing about this digit.",
+                "KL, {:.2}: what it costs that this digit's cloud (centre μ, width σ) is not the bell curve at 0 of width 1 that \
+                 Generate draws new points from. It grows as μ moves away from 0 and as σ shrinks below 1. z{} pays most ({most:.2}): \
+                 {centre:.2} for its centre and {width:.2} for its width. A dimension paying about 0 says nothing about this digit.",
                 seen.inside.kl_total(),
                 dim + 1
             )
@@ -96,11 +104,15 @@ pub(super) fn Loss(shown: InsideView) -> impl IntoView {
                 "It uses the z followed above: with another ε the reconstruction part changes a little."
             </p>
             <div class="formula" data-testid="inside-formula" inner_html=move || math().unwrap_or_default()></div>
+            <p class="hint">"i runs over the 784 pixels, j over the latent numbers; x is the input, x̂ (x-hat) the output, μ and σ the cloud's centre and width."</p>
             <div class="row">
                 <figure>
                     <canvas class="digit big heat" node_ref=map_ref width="28" height="28" data-testid="inside-loss-map"
                         role="img" aria-label="Where the reconstruction loss is paid: brighter pixels cost more"></canvas>
-                    <figcaption>"Loss per pixel"</figcaption>
+                    <figcaption>{move || shown.seen.with(|s| {
+                        let peak = s.as_ref().map_or(0.0, |s| s.inside.recon_map.iter().copied().fold(0.0f32, f32::max));
+                        format!("Loss per pixel: black 0 → pale yellow {peak:.2}")
+                    })}</figcaption>
                 </figure>
                 <div class="loss-words">
                     <p data-testid="inside-recon">{recon_words}</p>

@@ -69,7 +69,7 @@ pub fn InsideMode() -> impl IntoView {
             let seen = seen.as_ref()?;
             let mean: Vec<String> = seen.inside.mean.iter().map(|v| format!("{v:+.2}")).collect();
             Some(format!(
-                "The encoder put this digit at μ = ({}) with spread σ up to {:.3}; decoded, it costs a loss of {:.2} ({:.2} reconstruction + {:.2} KL). Below: how.",
+                "The encoder placed this digit at μ = ({}), give or take σ ≤ {:.3}. Its loss is {:.2}: {:.2} for redrawing errors + {:.2} KL. Below: how.",
                 mean.join(", "),
                 seen.inside.sigma().into_iter().fold(0.0f32, f32::max),
                 seen.inside.loss(),

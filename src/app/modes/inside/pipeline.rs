@@ -49,7 +49,7 @@ pub(super) fn Pipeline(shown: InsideView) -> impl IntoView {
     view! {
         <div class="panel wide">
             <h2>"The model, stage by stage"</h2>
-            <p class="hint" data-testid="inside-total">{total}" Scroll sideways to follow the digit through every stage."</p>
+            <p class="hint" data-testid="inside-total">{total}" Scroll to follow the digit through every stage; tap, hover or focus a small map to see it large."</p>
             <div class="inside-flow">
                 <ol class="pipeline" data-testid="inside-pipeline" aria-label="The model's stages, input to output">
                     {move || anatomy.get().into_iter().enumerate().map(|(index, stage)| view! {
