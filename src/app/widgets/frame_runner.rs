@@ -45,15 +45,20 @@ impl Latest {
         Latest(StoredValue::new(0))
     }
 
-    /// Starts a run; its number is current until the next [`Latest::begin`].
+    /// Starts a run; its number is current until the next [`Latest::begin`]. Once the component
+    /// is gone (a frame's work may still start after it), no run is ever current: 0.
     pub fn begin(&self) -> u64 {
-        self.0.update_value(|n| *n += 1);
-        self.0.get_value()
+        self.0
+            .try_update_value(|n| {
+                *n += 1;
+                *n
+            })
+            .unwrap_or(0)
     }
 
     /// Whether run `run` is still the newest (`false` too once the component is gone).
     pub fn is_current(&self, run: u64) -> bool {
-        self.0.try_get_value() == Some(run)
+        run != 0 && self.0.try_get_value() == Some(run)
     }
 }
 

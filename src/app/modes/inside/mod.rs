@@ -170,6 +170,10 @@ async fn look_inside(lab: Lab, shown: InsideView, input_ref: NodeRef<html::Canva
     let latent = variant.latent_dim();
     let eps = epsilon(seed, SAMPLES, latent);
     let run = latest.begin();
+    if run == 0 {
+        // The mode is gone (this frame's work started after it).
+        return;
+    }
     let result = timed(lab, async |engine| {
         let inside = engine.inside(variant, &image, &eps[..latent]).await?;
         // μ itself, then every draw: one batch.
