@@ -30,6 +30,20 @@ pub fn shipped_sample() -> (Digits, usize) {
     (digits, stratified)
 }
 
+/// The page's engine on the CPU with `variant`'s committed weights installed.
+pub fn engine_with(variant: vae_lab::study::Variant) -> vae_lab::engine::Engine {
+    let engine = vae_lab::engine::Engine::cpu();
+    let bytes = std::fs::read(root().join(format!("www/models/{}.bpk", variant.name()))).expect("committed weights");
+    engine.install(variant, bytes).expect("weights load");
+    engine
+}
+
+/// The `k`-th of the study's three digits (1098, 4865, 7584) as shipped.
+pub fn study_digit(k: usize) -> Vec<f32> {
+    let (sample, stratified) = shipped_sample();
+    sample.intensities(&[stratified + k])
+}
+
 /// burn's CPU backend has one process-wide random generator, which initialisation, training,
 /// evaluation and the tests' seeded draws share: every test that runs a model takes its turn
 /// (the whole test), or one would draw another's numbers (a run repeated with one seed then

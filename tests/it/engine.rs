@@ -3,20 +3,14 @@
 use crate::common;
 
 use vae_lab::data::masked_error;
-use vae_lab::engine::{Engine, EngineError};
+use vae_lab::engine::EngineError;
 use vae_lab::study::Variant;
 
-fn engine_with(variant: Variant) -> Engine {
-    let engine = Engine::cpu();
-    let bytes = std::fs::read(common::root().join(format!("www/models/{}.bpk", variant.name()))).expect("committed weights");
-    engine.install(variant, bytes).expect("weights load");
-    engine
-}
+use common::engine_with;
 
 fn study_digit(index: usize) -> Vec<f32> {
-    let (sample, stratified) = common::shipped_sample();
     let pos = [1098, 4865, 7584].iter().position(|&i| i == index).expect("a study digit");
-    sample.intensities(&[stratified + pos])
+    common::study_digit(pos)
 }
 
 #[test]

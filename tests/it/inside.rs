@@ -13,17 +13,7 @@ use vae_lab::model::loss::{kl_per_dim, reconstruction_error};
 use vae_lab::study::Variant;
 use vae_lab::study::anatomy::{stages, total_params};
 
-fn engine_with(variant: Variant) -> Engine {
-    let engine = Engine::cpu();
-    let bytes = std::fs::read(common::root().join(format!("www/models/{}.bpk", variant.name()))).expect("committed weights");
-    engine.install(variant, bytes).expect("weights load");
-    engine
-}
-
-fn study_digit(k: usize) -> Vec<f32> {
-    let (sample, stratified) = common::shipped_sample();
-    sample.intensities(&[stratified + k])
-}
+use common::{engine_with, study_digit};
 
 fn inside(engine: &Engine, variant: Variant, image: &[f32], eps: &[f32], fast: bool) -> Inside {
     engine.set_fast_paths(fast);
