@@ -107,6 +107,8 @@ pub fn TourPanel() -> impl IntoView {
     if let Some(n) = tour.get_untracked() {
         bring_into_sight(STEPS.get(n.saturating_sub(1)).and_then(|s| s.focus), 20);
     }
+    // The step's text can be folded away (on a phone the panel covers part of the view it drives).
+    let folded = RwSignal::new(false);
     let leave = move || {
         lab.tour_left.set(tour.get_untracked());
         tour.set(None);
@@ -130,13 +132,19 @@ pub fn TourPanel() -> impl IntoView {
                                 on:click=move |_| go(lab, k)></button></li>
                         }).collect_view()}
                     </ol>
+                    <button class="link" data-testid="tour-fold" aria-expanded=move || (!folded.get()).to_string()
+                        aria-controls="tour-text" on:click=move |_| folded.update(|f| *f = !*f)>
+                        {move || if folded.get() { "Show the text" } else { "Hide the text" }}
+                    </button>
                     <button class="link" data-testid="tour-leave" on:click=move |_| leave()>"Leave the tour"</button>
                 </div>
                 <div aria-live="polite">
                     <h2 data-testid="tour-title">{step.title}</h2>
-                    <p class="tour-text">{step.text}</p>
+                    <div id="tour-text" class:hidden=move || folded.get()>
+                        <p class="tour-text">{step.text}</p>
+                        {extra.map(|e| view! { <p class="tour-numbers" data-testid="tour-numbers">{e}</p> })}
+                    </div>
                 </div>
-                {extra.map(|e| view! { <p class="tour-numbers" data-testid="tour-numbers">{e}</p> })}
                 <div class="buttons">
                     <button data-testid="tour-back" disabled=n == 1 on:click=move |_| go(lab, n - 1)>"← Back"</button>
                     {if n < STEPS.len() {

@@ -94,6 +94,15 @@ test('the guided tour on a phone: every step in sight, a screenshot each', { tim
       await page.waitForTimeout(1500);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `step ${n}: the page is ${width} px wide on a 390 px screen`);
+      // Folding the text leaves the title and the buttons, and a smaller panel.
+      if (n === 2) {
+        const open = (await page.getByTestId('tour').boundingBox()).height;
+        await page.getByTestId('tour-fold').tap();
+        const folded = (await page.getByTestId('tour').boundingBox()).height;
+        assert.ok(folded < open - 40, `folded ${folded} px, open ${open} px`);
+        assert.equal(await page.getByTestId('tour-fold').getAttribute('aria-expanded'), 'false');
+        await page.getByTestId('tour-fold').tap();
+      }
       const panel = await page.getByTestId('tour').boundingBox();
       assert.ok(panel && panel.y + panel.height <= 844 + 1 && panel.y >= 0, `step ${n}: the tour's panel is out of sight (${JSON.stringify(panel)})`);
       await page.screenshot({ path: path.join(ARTIFACTS, `phone-tour-${n}.png`) });
