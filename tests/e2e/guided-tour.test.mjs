@@ -105,6 +105,11 @@ test('the guided tour on a phone: every step in sight, a screenshot each', { tim
       }
       const panel = await page.getByTestId('tour').boundingBox();
       assert.ok(panel && panel.y + panel.height <= 844 + 1 && panel.y >= 0, `step ${n}: the tour's panel is out of sight (${JSON.stringify(panel)})`);
+      // Its head and its buttons are inside it, in sight (only the text may scroll).
+      for (const id of ['tour-progress', 'tour-next']) {
+        const b = await page.getByTestId(id).boundingBox();
+        assert.ok(b && b.y >= panel.y - 1 && b.y + b.height <= panel.y + panel.height + 1, `step ${n}: ${id} is cut (${JSON.stringify(b)} in ${JSON.stringify(panel)})`);
+      }
       await page.screenshot({ path: path.join(ARTIFACTS, `phone-tour-${n}.png`) });
       if (n < count) await page.getByTestId('tour-next').tap();
     }
