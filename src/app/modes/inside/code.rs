@@ -152,12 +152,9 @@ fn PosteriorChart(shown: InsideView) -> impl IntoView {
     }
 }
 
-/// Dimension `j` of every draw z = μ + σ ⊙ ε (recomputed from the decodes' ε: the same values).
+/// Dimension `j` of every draw z = μ + σ ⊙ ε.
 fn draws_of(seen: &Seen, j: usize) -> Vec<f32> {
-    let latent = seen.inside.mean.len();
-    let sigma = (0.5 * seen.inside.log_var[j]).exp();
-    let eps = crate::engine::inside::epsilon(seen.seed, SAMPLES, latent);
-    eps.chunks_exact(latent).map(|e| seen.inside.mean[j] + sigma * e[j]).collect()
+    seen.draws.chunks_exact(seen.inside.mean.len().max(1)).filter_map(|z| z.get(j).copied()).collect()
 }
 
 #[component]

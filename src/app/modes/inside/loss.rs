@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::{InsideView, Seen};
 use crate::app::widgets::paint::{clear, heat, put_colored};
 use crate::study::ReconLoss;
+use crate::study::anatomy::recon_label;
 
 /// The formula of the loss of one digit, with its two terms' values under it.
 fn formula(kind: ReconLoss, recon: f32, kl: f32) -> String {
@@ -52,10 +53,7 @@ pub(super) fn Loss(shown: InsideView) -> impl IntoView {
         shown.seen.with(|seen| {
             let Some(seen) = seen.as_ref() else { return String::new() };
             let (at, worst) = seen.inside.recon_map.iter().copied().enumerate().fold((0, 0.0f32), |b, (i, v)| if v > b.1 { (i, v) } else { b });
-            let name = match seen.variant.recon_loss() {
-                ReconLoss::Bce => "binary cross-entropy",
-                ReconLoss::Mse => "squared error",
-            };
+            let name = recon_label(seen.variant.recon_loss());
             let meaning = match seen.variant.recon_loss() {
                 ReconLoss::Bce => "for each pixel, −log of the chance the output gave the true value: near 0 when it is right and sure, large when it is confidently wrong",
                 ReconLoss::Mse => "for each pixel, the square of the difference between input and output",

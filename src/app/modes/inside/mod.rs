@@ -37,7 +37,9 @@ pub(crate) struct Seen {
     pub image: Vec<f32>,
     /// Every stage, the code and the loss.
     pub inside: Inside,
-    /// The decode of μ, then one of each z = μ + σ ⊙ εₖ (`1 + SAMPLES` × 784).
+    /// The draws z = μ + σ ⊙ εₖ (`SAMPLES` × latent).
+    pub draws: Vec<f32>,
+    /// The decode of μ, then one of each draw (`1 + SAMPLES` × 784).
     pub decodes: Vec<f32>,
     /// Each stage's largest value (maps are drawn on their stage's scale, 0 to it).
     pub peaks: Vec<f32>,
@@ -177,19 +179,20 @@ async fn look_inside(lab: Lab, shown: InsideView, input_ref: NodeRef<html::Canva
     let result = timed(lab, async |engine| {
         let inside = engine.inside(variant, &image, &eps[..latent]).await?;
         // μ itself, then every draw: one batch.
+        let draws = reparameterise(&inside.mean, &inside.log_var, &eps);
         let mut zs = inside.mean.clone();
-        zs.extend(reparameterise(&inside.mean, &inside.log_var, &eps));
+        zs.extend_from_slice(&draws);
         let decodes = engine.decode(variant, &zs).await?;
-        Ok((inside, decodes))
+        Ok((inside, draws, decodes))
     })
     .await;
     if !latest.is_current(run) {
         return;
     }
     match result {
-        Some(Ok((inside, decodes))) => {
+        Some(Ok((inside, draws, decodes))) => {
             let peaks = inside.stages.iter().map(|s| s.iter().copied().fold(0.0f32, |m, v| m.max(v.abs()))).collect();
-            shown.seen.try_set(Some(Seen { run, variant, seed, image, inside, decodes, peaks }));
+            shown.seen.try_set(Some(Seen { run, variant, seed, image, inside, draws, decodes, peaks }));
             shown.message.try_set(None);
         }
         Some(Err(e)) => {

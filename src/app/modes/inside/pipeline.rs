@@ -9,7 +9,7 @@ use super::{InsideView, Seen};
 use crate::app::context::use_lab;
 use crate::app::view::state::ViewStateStoreFields;
 use crate::app::widgets::paint::{clear, put_gray};
-use crate::study::anatomy::{Kind, Part, Shape, Stage, group_thousands, stages, total_params};
+use crate::study::anatomy::{Kind, Part, Shape, Stage, group_thousands, stages};
 
 /// One map of a stage, `side × side`, from the channel-first values.
 fn map_of(values: &[f32], side: usize, channel: usize) -> Option<&[f32]> {
@@ -35,15 +35,17 @@ pub(super) fn Pipeline(shown: InsideView) -> impl IntoView {
     let variant = lab.view.variant();
     let anatomy = Memo::new(move |_| stages(variant.get().architecture()));
     let total = move || {
-        let architecture = variant.get().architecture();
-        let all = stages(architecture);
-        let encoder: usize = all.iter().filter(|s| matches!(s.part, Part::Encoder) || matches!(s.kind, Kind::Mean | Kind::LogVar)).map(|s| s.params).sum();
+        let (all, encoder) = anatomy.with(|stages| {
+            let all: usize = stages.iter().map(|s| s.params).sum();
+            let encoder: usize = stages.iter().filter(|s| matches!(s.part, Part::Encoder) || matches!(s.kind, Kind::Mean | Kind::LogVar)).map(|s| s.params).sum();
+            (all, encoder)
+        });
         format!(
             "{}: {} learned numbers (encoder {}, decoder {}).",
             variant.get().label(),
-            group_thousands(total_params(architecture)),
+            group_thousands(all),
             group_thousands(encoder),
-            group_thousands(total_params(architecture) - encoder)
+            group_thousands(all - encoder)
         )
     };
     view! {
