@@ -2,10 +2,44 @@
 # Builds the page into dist/ (release, relative URLs: it works from any sub-path of a static
 # host). Installs the tools it needs first. What the tests, the benchmark and the GitHub Pages
 # workflow build.
+#   --browser  install Chromium too, for the tests
+#   --cpu      every build but the WebGPU one (the loader then runs the CPU build everywhere):
+#              scripts/serve.sh shows the page with it first
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-web.sh "$@"
+browser= cpu=
+for arg in "$@"; do
+    case "$arg" in
+        --browser) browser=--browser ;;
+        --cpu) cpu=--cpu ;;
+        *) echo "build-page.sh: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
+bash scripts/setup-web.sh --deps $browser
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"   # wasm-opt for Trunk
 SECONDS=0
-trunk build --release
-echo "release build of the page: ${SECONDS} s"
+# Trunk and wasm-bindgen-cli compile (when not installed yet: minutes, mostly on one core) while
+# cargo builds the page's wasm (page-builds.mjs runs each build as Trunk will, so Trunk then
+# finds them built).
+mkdir -p target
+setsid bash scripts/setup-web.sh --tools >target/setup-tools.log 2>&1 &
+tools=$!
+trap 'kill -- "-$tools" 2>/dev/null || true' EXIT
+node scripts/page-builds.mjs build $cpu
+if ! wait "$tools"; then
+    cat target/setup-tools.log
+    echo "build-page.sh: installing Trunk or wasm-bindgen-cli failed (above)" >&2
+    exit 1
+fi
+trap - EXIT
+if [ -n "$cpu" ]; then
+    # Trunk takes the links of the page it builds from its HTML file, which must sit beside
+    # index.html (the links' paths are relative to it).
+    node scripts/page-builds.mjs html index.cpu.html
+    trap 'rm -f index.cpu.html' EXIT
+    trunk build index.cpu.html --release --html-output index.html
+    echo "release build of the page without its WebGPU build: ${SECONDS} s"
+else
+    trunk build --release
+    echo "release build of the page: ${SECONDS} s"
+fi

@@ -1,30 +1,48 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --browser, testing) the page needs, skipping what is there:
-# the wasm32 target, Trunk 0.21.14, wasm-bindgen-cli at the exact version in Cargo.lock,
-# wasm-opt and playwright-core from npm, and (--browser) Debian's Chromium.
+# Installs what building (and, with --browser, testing) the page needs, skipping what is there.
+#   --deps   the wasm32 target, every crate in Cargo.lock, wasm-opt and playwright-core from npm,
+#            and (--browser) Debian's Chromium: quick.
+#   --tools  Trunk 0.21.14 and wasm-bindgen-cli at the exact version in Cargo.lock, compiled from
+#            crates.io (no prebuilt binaries here): minutes, mostly on one core, so the scripts run
+#            it beside the page's cargo builds (scripts/build-page.sh).
+# Neither: both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+deps=1 tools=1 browser=
+for arg in "$@"; do
+    case "$arg" in
+        --deps) tools= ;;
+        --tools) deps= ;;
+        --browser) browser=1 ;;
+        *) echo "setup-web.sh: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
 
-if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
-    cargo install trunk --version 0.21.14 --locked
+if [ -n "$deps" ]; then
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    # Trunk runs cargo --offline (Trunk.toml), and the native build never fetches the page's crates
+    # (burn-wgpu's, for wasm32): fetch every crate in Cargo.lock first. A no-op when they are cached.
+    cargo fetch --locked
+    [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+    if [ -n "$browser" ] && ! [ -x /usr/bin/chromium ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq chromium chromium-driver
+    fi
 fi
 
-bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
-if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
-    # Not --locked: the CLI's own lock file pins versions that no longer build on this toolchain.
-    cargo install wasm-bindgen-cli --version "$bindgen"
-fi
-
-# Trunk runs cargo --offline (Trunk.toml), and the native build never fetches the page's crates
-# (burn-wgpu's, for wasm32): fetch every crate in Cargo.lock first. A no-op when they are cached.
-cargo fetch --locked
-
-[ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
-
-if [ "${1:-}" = "--browser" ] && ! [ -x /usr/bin/chromium ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium chromium-driver
+if [ -n "$tools" ]; then
+    if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+        # Without its default features (TLS for downloading tools and its update check: it runs
+        # offline here) and at opt-level 1: 3 min 47 s instead of 5 min 41 s on 2 cores (Intel Xeon,
+        # 2026-12-05); it only starts cargo, wasm-bindgen and wasm-opt and copies files.
+        cargo install trunk --version 0.21.14 --locked --no-default-features \
+            --config 'profile.release.opt-level=1' --config 'profile.release.codegen-units=256'
+    fi
+    bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
+        # Not --locked: the CLI's own lock file pins versions that no longer build on this toolchain.
+        cargo install wasm-bindgen-cli --version "$bindgen"
+    fi
 fi

@@ -47,8 +47,18 @@ export async function start({ base, js, wasm }) {
     : { js: `${base}${js}`, wasm: `${base}${wasm}`, relaxedSimd: false };
   // The engine's decode workers run the CPU build whichever build the page runs.
   window[CPU_BUILD] = { js: new URL(cpu.js, location.href).href, wasm: new URL(cpu.wasm, location.href).href, relaxedSimd: cpu.relaxedSimd };
-  const build = await pickBuild(cpu, base);
-  const bindings = await import(build.js);
+  let build = await pickBuild(cpu, base);
+  let bindings;
+  try {
+    bindings = await import(build.js);
+  } catch (error) {
+    // The WebGPU build is missing (`scripts/serve.sh` serves the CPU builds first and adds it
+    // after) or failed to load: the CPU build runs everything too.
+    if (build === cpu) throw error;
+    console.warn(`the WebGPU build did not load (${error}); running the CPU build`);
+    build = cpu;
+    bindings = await import(build.js);
+  }
   const instance = await bindings.default({ module_or_path: build.wasm });
   window.wasmBindings = bindings;
   // The instance's memory, for the browser tests' memory-growth check.

@@ -188,6 +188,23 @@ test('a lost WebGPU device: the page carries on on the CPU with the same drawing
   }
 });
 
+test('a page without its WebGPU build (scripts/serve.sh serves the CPU builds first): a WebGPU browser runs the CPU build', { timeout: 600_000 }, async () => {
+  const host = await serve(DIST, { files: new Map([['vae-lab-webgpu.js', null], ['vae-lab-webgpu_bg.wasm', null]]) });
+  const { browser, page, errors } = await open({ flags: SWIFTSHADER });
+  try {
+    await ready(page, `${host.url}?backend=webgpu`);
+    assert.match(await page.getByTestId('backend-badge').textContent(), /CPU/);
+    const [, recon] = await reconstructionOf(page, ONE);
+    assert.ok(Math.max(...recon) > 0.5, 'a reconstruction on the CPU build');
+    assert.ok(!page.wasmFiles.includes('vae-lab-webgpu_bg.wasm'), `wasm fetched: ${page.wasmFiles}`);
+    const unexpected = errors.filter((e) => !/Failed to load resource: the server responded with a status of 404/.test(e));
+    assert.deepEqual(unexpected, [], 'console errors');
+  } finally {
+    await browser.close();
+    host.close();
+  }
+});
+
 test('floods of pointer events, fast model switching and 10,000 reconstructions: no stale result, no memory growth', { timeout: 900_000 }, async () => {
   const { browser, page, errors } = await open({ flags: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
   try {
