@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building (and, with --browser, testing) the page needs, skipping what is there.
-#   --deps   the wasm32 target, every crate in Cargo.lock, wasm-opt and playwright-core from npm,
-#            and (--browser) Debian's Chromium: quick.
+#   --deps   the wasm32 target, every crate in Cargo.lock, wasm-opt, playwright-core and axe-core
+#            from npm, and (--browser) Debian's Chromium: quick.
 #   --tools  Trunk 0.21.14 and wasm-bindgen-cli at the exact version in Cargo.lock, compiled from
 #            crates.io (no prebuilt binaries here): minutes, mostly on one core, so the scripts run
 #            it beside the page's cargo builds (scripts/build-page.sh).
@@ -24,7 +24,7 @@ if [ -n "$deps" ]; then
     # Trunk runs cargo --offline (Trunk.toml), and the native build never fetches the page's crates
     # (burn-wgpu's, for wasm32): fetch every crate in Cargo.lock first. A no-op when they are cached.
     cargo fetch --locked
-    [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+    [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund
     if [ -n "$browser" ] && ! [ -x /usr/bin/chromium ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq

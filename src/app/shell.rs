@@ -39,18 +39,29 @@ pub fn Shell() -> impl IntoView {
         })}
         <nav class="controls">
             <VariantPicker/>
-            <div class="tabs" role="tablist">
+            // The ARIA tabs pattern: one tab stop; ← → (and Home, End) move to another mode.
+            <div class="tabs" role="tablist" aria-label="Modes">
                 {Mode::ALL.into_iter().map(|m| view! {
-                    <button role="tab" data-testid=format!("tab-{}", m.id())
+                    <button role="tab" id=format!("tab-{}", m.id()) data-testid=format!("tab-{}", m.id())
+                        aria-controls="mode-panel"
                         aria-selected=move || (mode.get() == m).to_string()
+                        tabindex=move || if mode.get() == m { "0" } else { "-1" }
                         class:active=move || mode.get() == m
-                        on:click=move |_| mode.set(m)>
+                        on:click=move |_| mode.set(m)
+                        on:keydown=move |ev| {
+                            if let Some(next) = tab_key(m, &ev.key()) {
+                                ev.prevent_default();
+                                mode.set(next);
+                                focus_tab(next);
+                            }
+                        }>
                         {m.label()}
                     </button>
                 }).collect_view()}
             </div>
         </nav>
         <ModelStatusLine/>
+        <ModelAnnouncement/>
         {move || {
             let problems = lab.file_problems.get();
             (!problems.is_empty()).then(|| view! {
@@ -60,7 +71,7 @@ pub fn Shell() -> impl IntoView {
                 </div>
             })
         }}
-        <main>
+        <main id="mode-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", mode.get().id())>
             {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
             {move || match mode.get() {
                 Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
@@ -89,6 +100,26 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// The mode a key moves to from tab `m` (the ARIA tabs pattern: arrows wrap around).
+fn tab_key(m: Mode, key: &str) -> Option<Mode> {
+    let all = Mode::ALL;
+    let at = all.iter().position(|&x| x == m)?;
+    match key {
+        "ArrowRight" => Some(all[(at + 1) % all.len()]),
+        "ArrowLeft" => Some(all[(at + all.len() - 1) % all.len()]),
+        "Home" => Some(all[0]),
+        "End" => Some(all[all.len() - 1]),
+        _ => None,
+    }
+}
+
+fn focus_tab(m: Mode) {
+    use wasm_bindgen::JsCast;
+    let tab = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&format!("tab-{}", m.id())));
+    if let Some(tab) = tab.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = tab.focus();
+    }
+}
 
 #[component]
 fn VariantPicker() -> impl IntoView {
@@ -109,6 +140,23 @@ fn VariantPicker() -> impl IntoView {
             </select>
         </label>
     }
+}
+
+/// The model's status for a screen reader, announced when it changes (loading, ready), not at
+/// every progress step of a download.
+#[component]
+fn ModelAnnouncement() -> impl IntoView {
+    let lab = use_lab();
+    let said = Memo::new(move |_| {
+        let variant = lab.view.variant().get();
+        match lab.status.with(|s| s.get(&variant).cloned()) {
+            Some(ModelStatus::Loading { .. }) => format!("Loading the {} model…", variant.label()),
+            Some(ModelStatus::Ready) => format!("{} ready.", variant.label()),
+            // The status line says it as an alert.
+            Some(ModelStatus::Failed(_)) | None => String::new(),
+        }
+    });
+    view! { <p class="sr-only" role="status" data-testid="model-announce">{move || said.get()}</p> }
 }
 
 #[component]

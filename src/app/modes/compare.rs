@@ -83,7 +83,8 @@ pub fn CompareMode() -> impl IntoView {
                     <GeneratedSourceButton/>
                 </div>
                 <figure>
-                    <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"></canvas>
+                    <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"
+                        role="img" aria-label="The input every model reconstructs"></canvas>
                     <figcaption>"Input"</figcaption>
                 </figure>
                 <p class="hint">{move || message.get()}</p>
@@ -91,7 +92,8 @@ pub fn CompareMode() -> impl IntoView {
             <div class="panel row">
                 {move || variants().into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
-                        <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"></canvas>
+                        <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"
+                            role="img" aria-label=format!("The input reconstructed by the {} model", variant.label())></canvas>
                         <figcaption>
                             {variant.label()}<br/>
                             {move || match lab.status.with(|s| s.get(&variant).cloned()) {

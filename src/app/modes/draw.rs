@@ -51,8 +51,29 @@ pub fn DrawMode() -> impl IntoView {
         });
     }
 
+    // What the reconstruction shows now, for its name; and, announced to a screen reader when a
+    // stroke is added or taken back (not at every pen point), what the model made of it.
+    let recon_label = move || match latent.get() {
+        Some(z) if shown_points.get() > 0 => format!(
+            "The {} model's reconstruction of your drawing, decoded from its latent mean z = {}",
+            lab.view.variant().get().label(),
+            latent_label(&z)
+        ),
+        _ => "The reconstruction: nothing yet, draw a digit first".to_string(),
+    };
+    let announced = Memo::new(move |_| {
+        let strokes = lab.view.strokes().with(Vec::len);
+        let shown = shown_points.get() > 0;
+        match (strokes, shown) {
+            (0, _) => String::new(),
+            (_, false) => String::new(),
+            (1, true) => format!("Reconstructed by the {} model: your drawing of 1 stroke.", lab.view.variant().get_untracked().label()),
+            (n, true) => format!("Reconstructed by the {} model: your drawing of {n} strokes.", lab.view.variant().get_untracked().label()),
+        }
+    });
     view! {
         <section class="mode draw">
+            <p class="sr-only" role="status" data-testid="draw-announce">{move || announced.get()}</p>
             <div class="panel">
                 <DrawingPad testid="draw-canvas" label="Drawing area: draw a digit with the mouse, a finger or a pen"/>
                 <div class="buttons">
@@ -77,15 +98,17 @@ pub fn DrawMode() -> impl IntoView {
             <div class="panel">
                 <figure>
                     <canvas class="digit" data-testid="model-input" node_ref=input_ref width="28" height="28"
+                        role="img" aria-label=move || if lab.view.strokes().with(|s| s.is_empty()) { "The model's input: empty, nothing drawn yet".to_string() } else { "The model's input: your drawing as 28×28 pixels".to_string() }
                         data-points=move || lab.view.strokes().with(|s| pen_points(s))></canvas>
                     <figcaption>"Model input (28×28)"</figcaption>
                 </figure>
                 <figure>
                     <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"
+                        role="img" aria-label=recon_label
                         data-points=move || shown_points.get()></canvas>
                     <figcaption>"Reconstruction"</figcaption>
                 </figure>
-                <p class="hint" data-testid="draw-message">{move || message.get()}</p>
+                <p class="hint" data-testid="draw-message" aria-live="polite">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
             {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}

@@ -119,6 +119,7 @@ fn Interpolate() -> impl IntoView {
     });
     let picker = move |which: usize| view! {
         <select data-testid=format!("interpolate-{}", if which == 0 { "from" } else { "to" })
+            aria-label=if which == 0 { "Interpolate from this test digit" } else { "Interpolate to this test digit" }
             prop:value=move || { let (a, b) = ends.get(); (if which == 0 { a } else { b }).to_string() }
             on:change=move |ev| {
                 if let Ok(i) = event_target_value(&ev).parse::<usize>() {
@@ -135,7 +136,8 @@ fn Interpolate() -> impl IntoView {
         <div class="panel wide">
             <h2>"Interpolate between two digits"</h2>
             <p class="hint">"From " {picker(0)} " to " {picker(1)} ": their latent means and the straight line between, decoded."</p>
-            <canvas class="strip" data-testid="interpolation" node_ref=strip_ref width=(STEPS * 28) as u32 height="28"></canvas>
+            <canvas class="strip" data-testid="interpolation" node_ref=strip_ref width=(STEPS * 28) as u32 height="28"
+                role="img" aria-label=move || { let (a, b) = ends.get(); format!("{STEPS} digits decoded along the straight line from test digit {a}'s latent mean to test digit {b}'s") }></canvas>
         </div>
     }
 }
@@ -167,8 +169,9 @@ fn Probe() -> impl IntoView {
     });
     view! {
         <div class="panel probe">
-            <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"></canvas>
-            <p class="latent">{move || format!("z = {}", lab.view.latent().with(|z| latent_label(z)))}</p>
+            <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"
+                role="img" aria-label=move || format!("The digit decoded from the latent point z = {}", lab.view.latent().with(|z| latent_label(z)))></canvas>
+            <p class="latent" aria-live="polite">{move || format!("z = {}", lab.view.latent().with(|z| latent_label(z)))}</p>
         </div>
     }
 }
@@ -195,18 +198,33 @@ fn Manifold() -> impl IntoView {
         let (x, y) = rel(&canvas, &ev);
         lab.view.latent().set(vec![-1.0 + 2.0 * x, 1.0 - 2.0 * y]);
     };
+    // The keyboard's route: the arrows move the point by one tile (Shift: five).
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let step = 2.0 / MANIFOLD as f32 * if ev.shift_key() { 5.0 } else { 1.0 };
+        let (dx, dy) = match ev.key().as_str() {
+            "ArrowLeft" => (-step, 0.0),
+            "ArrowRight" => (step, 0.0),
+            "ArrowUp" => (0.0, step),
+            "ArrowDown" => (0.0, -step),
+            _ => return,
+        };
+        ev.prevent_default();
+        let (x, y) = lab.view.latent().with_untracked(|z| (z.first().copied().unwrap_or(0.0), z.get(1).copied().unwrap_or(0.0)));
+        lab.view.latent().set(vec![(x + dx).clamp(-1.0, 1.0), (y + dy).clamp(-1.0, 1.0)]);
+    };
     view! {
         <div class="panel">
             <h2>"Latent manifold"</h2>
             <canvas class="manifold" data-testid="manifold-grid" node_ref=grid_ref width=side height=side
-                aria-label="30 by 30 digits decoded over the latent square from −1 to 1"
-                on:pointermove=on_move on:pointerdown=on_move></canvas>
+                tabindex="0" role="img"
+                aria-label="30 by 30 digits decoded over the latent square from −1 to 1; point at one, or use the arrow keys, to decode it above"
+                on:pointermove=on_move on:pointerdown=on_move on:keydown=on_key></canvas>
             <p class="hint" data-testid="manifold-progress" data-done=move || (progress.get() == MANIFOLD * MANIFOLD).to_string()>
                 {move || {
                     let p = progress.get();
                     if let Some(failure) = lab.failure(variant.get()) {
                         failure
-                    } else if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point.".into() }
+                    } else if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point (keyboard: Tab to the grid, then the arrows).".into() }
                 }}
             </p>
         </div>
@@ -328,6 +346,7 @@ fn Strip() -> impl IntoView {
         <div class="panel wide">
             <h2>"The one latent dimension"</h2>
             <canvas class="strip" data-testid="latent-strip" node_ref=strip_ref width=(N * 28) as u32 height="28"
+                role="img" aria-label=format!("{N} digits decoded along the one latent dimension, z from −{SPAN} to {SPAN}")
                 on:pointermove=on_move on:pointerdown=on_move></canvas>
             <p class="hint">{format!("z from −{SPAN} to {SPAN}. Hover to decode a point.")}</p>
         </div>

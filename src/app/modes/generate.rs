@@ -3,7 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use crate::app::widgets::paint::{paint_digit, paint_grid};
+use crate::app::widgets::paint::{context, paint_digit, paint_grid};
 use crate::app::widgets::sources::prior_samples;
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::use_lab;
@@ -44,6 +44,16 @@ pub fn GenerateMode() -> impl IntoView {
         lab.generated.set(Some((sample, digit.to_vec())));
         if let Some(canvas) = picked_ref.get_untracked() {
             paint_digit(&canvas, digit);
+        }
+        // The picked tile framed on the grid (the keyboard moves the frame).
+        if let Some(canvas) = grid_ref.get_untracked() {
+            paint_grid(&canvas, &pixels, GRID, 0);
+            if let Some(ctx) = context(&canvas) {
+                let (row, col) = ((sample.tile / GRID) as f64, (sample.tile % GRID) as f64);
+                ctx.set_stroke_style_str("#ffb300");
+                ctx.set_line_width(2.0);
+                ctx.stroke_rect(col * 28.0 + 1.0, row * 28.0 + 1.0, 26.0, 26.0);
+            }
         }
     });
 
@@ -88,6 +98,23 @@ pub fn GenerateMode() -> impl IntoView {
             lab.view.picked().set(Some(row as usize * GRID + col as usize));
         }
     };
+    // The keyboard's route: the arrows move the pick over the grid (Home, End: first, last).
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let last = (GRID * GRID - 1) as isize;
+        let now = lab.view.picked().get_untracked();
+        let next = match (ev.key().as_str(), now) {
+            ("ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown", None) | ("Home", _) => 0,
+            ("End", _) => last,
+            ("ArrowLeft", Some(t)) => t as isize - 1,
+            ("ArrowRight", Some(t)) => t as isize + 1,
+            ("ArrowUp", Some(t)) => t as isize - GRID as isize,
+            ("ArrowDown", Some(t)) => t as isize + GRID as isize,
+            _ => return,
+        };
+        ev.prevent_default();
+        // Before the grid is on screen too: the pick shows once it is.
+        lab.view.picked().set(Some(next.clamp(0, last) as usize));
+    };
     let open = move |mode: Mode| {
         if let Some(sample) = picked.get_untracked() {
             lab.view.source().set(InpaintSource::Generated(sample));
@@ -100,13 +127,15 @@ pub fn GenerateMode() -> impl IntoView {
         <section class="mode generate">
             <div class="panel">
                 <canvas class="grid" data-testid="generate-grid" node_ref=grid_ref width=side height=side
-                    aria-label="Digits decoded from random latent codes; click one to pick it"
-                    on:click=on_click></canvas>
-                <p class="hint">{move || message.get().unwrap_or_else(|| "Click a digit to pick it.".into())}</p>
+                    tabindex="0" role="img"
+                    aria-label=format!("{} digits decoded from random latent codes; click one, or use the arrow keys, to pick it", GRID * GRID)
+                    on:click=on_click on:keydown=on_key></canvas>
+                <p class="hint">{move || message.get().unwrap_or_else(|| "Click a digit to pick it (or Tab to the grid and use the arrow keys).".into())}</p>
             </div>
             <div class="panel picked" class:hidden=move || picked.with(|p| p.is_none())>
-                <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"></canvas>
-                <p class="hint">{move || picked.get().map(|p| format!("Tile {} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label()))}</p>
+                <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"
+                    role="img" aria-label=move || picked.get().map_or_else(|| "The picked digit: none yet".to_string(), |p| format!("The picked digit: tile {} of the grid, enlarged", p.tile + 1))></canvas>
+                <p class="hint" aria-live="polite">{move || picked.get().map(|p| format!("Tile {} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label()))}</p>
                 <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
                 <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
             </div>

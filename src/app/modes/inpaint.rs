@@ -28,6 +28,9 @@ pub fn InpaintMode() -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let tool_box = RwSignal::new(false);
     let drag_start = StoredValue::new(None::<(usize, usize)>);
+    // The keyboard's cursor on the 28×28 cells and whether it paints as it moves; shown only
+    // while the editor has the keyboard's focus.
+    let cursor = RwSignal::new(None::<((usize, usize), bool)>);
 
     // The mask editor shows the digit with the hidden cells tinted.
     Effect::new(move |_| {
@@ -41,6 +44,11 @@ pub fn InpaintMode() -> impl IntoView {
             let color = if mask.get(i).copied().unwrap_or(false) { format!("rgb({},{},{})", 120 + v / 3, 40, 60) } else { format!("rgb({v},{v},{v})") };
             ctx.set_fill_style_str(&color);
             ctx.fill_rect((i % 28) as f64 * cell, (i / 28) as f64 * cell, cell, cell);
+        }
+        if let Some(((x, y), painting)) = cursor.get() {
+            ctx.set_stroke_style_str(if painting { "#ffb300" } else { "#4fc3f7" });
+            ctx.set_line_width(2.0);
+            ctx.stroke_rect((x as f64 - 1.0) * cell + 1.0, (y as f64 - 1.0) * cell + 1.0, 3.0 * cell - 2.0, 3.0 * cell - 2.0);
         }
     });
 
@@ -126,6 +134,41 @@ pub fn InpaintMode() -> impl IntoView {
         }
     };
     let on_up = move |_ev: PointerEvent| drag_start.set_value(None);
+    // The keyboard's route: arrows move the cursor (Shift: four cells), Space or Enter start and
+    // stop painting (with the box tool: the box's first corner, then its last), Escape stops.
+    let on_focus = move |_| {
+        let keyboard = editor_ref.get_untracked().is_some_and(|c| c.matches(":focus-visible").unwrap_or(false));
+        if keyboard && cursor.get_untracked().is_none() {
+            cursor.set(Some(((14, 14), false)));
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let ((x, y), painting) = cursor.get_untracked().unwrap_or(((14, 14), false));
+        let step = if ev.shift_key() { 4 } else { 1 };
+        let moved = |dx: i32, dy: i32| ((x as i32 + dx * step).clamp(0, 27) as usize, (y as i32 + dy * step).clamp(0, 27) as usize);
+        let (at, painting) = match ev.key().as_str() {
+            "ArrowLeft" => (moved(-1, 0), painting),
+            "ArrowRight" => (moved(1, 0), painting),
+            "ArrowUp" => (moved(0, -1), painting),
+            "ArrowDown" => (moved(0, 1), painting),
+            " " | "Enter" => ((x, y), !painting),
+            "Escape" => ((x, y), false),
+            _ => return,
+        };
+        ev.prevent_default();
+        if painting {
+            if tool_box.get_untracked() {
+                let start = drag_start.get_value().unwrap_or(at);
+                drag_start.set_value(Some(start));
+                lab.view.mask().set(rect_mask(start.0.min(at.0), start.1.min(at.1), start.0.max(at.0) + 1, start.1.max(at.1) + 1));
+            } else {
+                brush(at);
+            }
+        } else {
+            drag_start.set_value(None);
+        }
+        cursor.set(Some((at, painting)));
+    };
 
     let gallery_buttons = move || {
         let mut picks: Vec<usize> = STUDY.to_vec();
@@ -144,6 +187,12 @@ pub fn InpaintMode() -> impl IntoView {
     };
 
     let captions = ["Original", "Masked (input)", "One pass (study)", "Iterative"];
+    let labels = [
+        "The original digit",
+        "The digit with the masked pixels hidden: the model's input",
+        "Filled in by one pass through the model (the study's way)",
+        "Filled in by repeated passes, keeping the known pixels",
+    ];
     let ids = ["inpaint-original", "inpaint-masked", "inpaint-one-pass", "inpaint-iterative"];
     view! {
         <section class="mode inpaint">
@@ -153,7 +202,12 @@ pub fn InpaintMode() -> impl IntoView {
                     <GeneratedSourceButton/>
                 </div>
                 <canvas class="pad" data-testid="inpaint-mask-canvas" node_ref=editor_ref width="280" height="280"
-                    aria-label="Paint here to hide pixels" on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up></canvas>
+                    tabindex="0" role="img"
+                    aria-label="The mask over the digit: paint here with a pointer, or with the keyboard (arrows move the brush, Space starts and stops painting), to hide pixels"
+                    on:focus=on_focus on:blur=move |_| cursor.set(None) on:keydown=on_key
+                    data-cursor=move || cursor.get().map(|((x, y), p)| format!("{x},{y},{}", if p { "painting" } else { "up" }))
+                    on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up on:pointercancel=on_up></canvas>
+                <p class="hint pad-keys">"Keyboard: Tab to the mask; arrows move the brush (Shift: faster), Space starts and stops painting."</p>
                 <div class="buttons">
                     <button data-testid="inpaint-preset" on:click=move |_| lab.view.mask().set(study_mask())>"Study preset (rows/cols 10–20)"</button>
                     <button on:click=move |_| tool_box.update(|b| *b = !*b)>{move || if tool_box.get() { "Tool: box (drag)" } else { "Tool: brush" }}</button>
@@ -168,12 +222,13 @@ pub fn InpaintMode() -> impl IntoView {
                 <div class="row">
                     {(0..4).map(|k| view! {
                         <figure>
-                            <canvas class="digit" data-testid=ids[k] node_ref=refs[k] width="28" height="28"></canvas>
+                            <canvas class="digit" data-testid=ids[k] node_ref=refs[k] width="28" height="28"
+                                role="img" aria-label=labels[k]></canvas>
                             <figcaption>{captions[k]}</figcaption>
                         </figure>
                     }).collect_view()}
                 </div>
-                <p class="hint">{move || message.get()}</p>
+                <p class="hint" aria-live="polite">{move || message.get()}</p>
                 <table class="errors" data-testid="inpaint-errors">
                     <tr><th>"Mean squared error on the hidden pixels"</th><th></th></tr>
                     {move || errors.get().map(|e| view! {

@@ -137,9 +137,13 @@ pub fn LatentMap(
         pick.run(((2.0 * x - 1.0) * ex, (1.0 - 2.0 * y) * ey));
     };
     view! {
-        <canvas class="scatter" data-testid=testid node_ref=canvas_ref width=size height=size aria-label=label
+        <canvas class="scatter" data-testid=testid node_ref=canvas_ref width=size height=size role="img" aria-label=label
             data-points=move || points.with(|p| p.as_ref().map_or(0, |p| p.len()))
             on:pointermove=on_move on:pointerdown=on_move></canvas>
-        <p class="legend">{(0..10u8).map(|l| view! { <span style:color=label_color(l)>{format!("■ {l} ")}</span> }).collect_view()}</p>
+        // A swatch of each digit's colour beside the digit in the text colour (coloured text would
+        // not be readable: most of the ten colours have under 4.5 : 1 contrast on the panel).
+        <p class="legend digit-keys">{(0..10u8).map(|l| view! {
+            <span><span class="swatch" aria-hidden="true" style:background-color=label_color(l)></span>{l.to_string()}</span>
+        }).collect_view()}</p>
     }
 }

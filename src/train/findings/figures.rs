@@ -34,7 +34,8 @@ fn text(out: &mut String, x: f64, y: f64, size: u32, anchor: &str, fill: &str, b
 }
 
 fn table(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>, testid: &str, row_ids: Option<Vec<String>>) -> String {
-    let mut out = format!(r#"<table class="report-table" data-testid="{testid}"><thead><tr>"#);
+    // Focusable: on a narrow screen the table scrolls inside itself, and the keyboard scrolls it.
+    let mut out = format!(r#"<table class="report-table" tabindex="0" data-testid="{testid}"><thead><tr>"#);
     for h in head {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }

@@ -132,7 +132,7 @@ fn Maps(stage: Stage, index: usize, channels: usize, shown: InsideView) -> impl 
                 <button class="map" aria-label=label
                     class:active=move || lab.view.look().get() == Some((index, channel))
                     on:click=move |_| look() on:focus=move |_| look() on:mouseenter=move |_| look()>
-                    <canvas node_ref=canvas width=side height=side data-testid=format!("inside-map-{index}-{channel}")></canvas>
+                    <canvas node_ref=canvas width=side height=side data-testid=format!("inside-map-{index}-{channel}") aria-hidden="true"></canvas>
                 </button>
             }
         })

@@ -73,7 +73,8 @@ pub fn LatentSweeps(figure: PageFigure, sweep: Sweep) -> impl IntoView {
     let PageFigure { name, title, reading, note, .. } = figure;
     view! {
         <Figure title name reading=Some(reading) note>
-            <canvas node_ref=canvas class="digit-grid" data-testid="latent10-sweep" width=(STEPS * 28).to_string() height=(rows * 28).to_string()></canvas>
+            <canvas node_ref=canvas class="digit-grid" data-testid="latent10-sweep" width=(STEPS * 28).to_string() height=(rows * 28).to_string()
+                role="img" aria-label=format!("{rows} rows of {STEPS} digits: each row moves one latent dimension of the latent-10 model")></canvas>
             {move || message.get().map(|m| view! { <p class="status">{m}</p> })}
         </Figure>
     }

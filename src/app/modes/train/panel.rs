@@ -343,6 +343,7 @@ fn Reconstructions() -> impl IntoView {
     view! {
         <figure>
             <canvas class="strip" data-testid="train-reconstructions" node_ref=canvas_ref width=(28 * SHOWN).to_string() height="56"
+                role="img" aria-label=format!("{SHOWN} held-out digits and, below them, the model's reconstructions as it is now")
                 data-painted=move || painted.get()></canvas>
             <figcaption>"Held-out digits (top) and the model's reconstructions as it trains (bottom)"</figcaption>
         </figure>
@@ -372,7 +373,8 @@ fn MeansMap() -> impl IntoView {
     move || {
         training.means.with(|(m, _)| !m.is_empty()).then(|| view! {
             <figure>
-                <canvas class="scatter" data-testid="train-means" node_ref=canvas_ref width=SIDE.to_string() height=SIDE.to_string()></canvas>
+                <canvas class="scatter" data-testid="train-means" node_ref=canvas_ref width=SIDE.to_string() height=SIDE.to_string()
+                    role="img" aria-label="The held-out digits' latent means as points, coloured by label, as the model learns"></canvas>
                 <figcaption>"Latent means of the held-out digits, coloured by label, as the model learns"</figcaption>
             </figure>
         })

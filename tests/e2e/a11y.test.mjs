@@ -1,0 +1,127 @@
+// Accessibility: axe-core (WCAG 2.1 A and AA rules, injected into the page) finds no violation in
+// any mode, after input and with everything folded opened; every canvas is named; the tabs and
+// the drawing pad work from the keyboard alone, and a screen reader hears what happened.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { ONE, TIMEOUT, open, ready, servedDist, stroke } from './harness.mjs';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const MODES = ['draw', 'inside', 'inpaint', 'generate', 'explore', 'compare', 'report', 'train'];
+const server = servedDist();
+
+// axe's WCAG 2.1 A/AA rules on the page as it is; one line per violation and node.
+async function violations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`));
+  });
+  return found;
+}
+
+for (const scheme of ['light']) {
+  test(`axe finds no WCAG 2.1 AA violation in any mode (${scheme} theme)`, { timeout: 900_000 }, async () => {
+    const { browser, page, errors } = await open({ flags: [] }, { bypassCSP: true, colorScheme: scheme });
+    const all = [];
+    try {
+      for (const mode of MODES) {
+        await ready(page, `${server.url}?m=${mode}&backend=cpu`);
+        // Some input, so that what it shows is checked too (the other modes open on a digit).
+        if (mode === 'draw') await stroke(page, ONE);
+        // What is folded away too ("?" explanations, long tables).
+        await page.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
+        await page.waitForTimeout(1500);
+        const found = await violations(page);
+        // Every canvas says what it shows (an image with a name, or hidden inside a named control).
+        found.push(...await page.evaluate(() => [...document.querySelectorAll('canvas')]
+          .filter((c) => c.getAttribute('aria-hidden') !== 'true' && !(['img', 'application'].includes(c.getAttribute('role')) && c.getAttribute('aria-label')?.trim()))
+          .map((c) => `unnamed canvas: ${c.dataset.testid ?? c.className}`)));
+        for (const v of found) console.log(`${scheme} ${mode}: ${v}`);
+        all.push(...found.map((v) => `${mode}: ${v}`));
+      }
+      assert.deepEqual(all, [], 'axe violations');
+      assert.deepEqual(errors, [], 'console errors');
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the pen is reconstructed, named and announced, the arrows paint a mask, pick a generated digit and move over the manifold', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open({ flags: [] });
+  try {
+    await ready(page, `${server.url}?m=draw&backend=cpu`);
+    assert.equal(await page.getByTestId('model-announce').textContent(), 'Baseline (latent 2) ready.', 'the model being ready is announced');
+    // Tab until the drawing pad has the focus.
+    for (let k = 0; k < 40 && await page.evaluate(() => document.activeElement?.dataset.testid) !== 'draw-canvas'; k++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'draw-canvas', 'the pad takes the focus');
+    assert.match(await page.getByTestId('draw-canvas').getAttribute('data-pen'), /,up$/, 'a visible pen, lifted');
+    // A vertical bar (a 1): up three steps fast, pen down, down six steps fast, lift.
+    for (let k = 0; k < 3; k++) await page.keyboard.press('Shift+ArrowUp');
+    await page.keyboard.press('Space');
+    for (let k = 0; k < 6; k++) await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Space');
+    const recon = page.getByRole('img', { name: /model's reconstruction of your drawing/ });
+    await recon.waitFor({ timeout: TIMEOUT });
+    console.log(`reconstruction's name: ${await recon.getAttribute('aria-label')}`);
+    assert.equal(await page.getByTestId('draw-announce').textContent(), 'Reconstructed by the Baseline (latent 2) model: your drawing of 1 stroke.');
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Reconstructed' }).count(), 1, 'announced politely');
+    // Backspace takes the stroke back.
+    await page.keyboard.press('Backspace');
+    await page.getByRole('img', { name: /nothing yet/ }).waitFor({ timeout: TIMEOUT });
+
+    // The tabs: one tab stop, arrows (and Home, End) move between modes.
+    await page.getByTestId('tab-draw').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { selected: true }).getAttribute('data-testid'), 'tab-inside');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'tab-inside');
+    await page.keyboard.press('End');
+    assert.equal(await page.getByRole('tab', { selected: true }).getAttribute('data-testid'), 'tab-train');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('tab', { selected: true }).getAttribute('data-testid'), 'tab-draw', 'the arrows wrap around');
+    assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('[role=tab]')].map((t) => t.tabIndex).filter((i) => i === 0).length), 1, 'one tab stop');
+    assert.equal(await page.getByRole('tabpanel').getAttribute('aria-labelledby'), 'tab-draw');
+
+    // Generate: the arrows pick a tile of the grid.
+    await page.getByTestId('tab-generate').click();
+    await page.getByTestId('generate-grid').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('img', { name: 'The picked digit: tile 1 of the grid, enlarged' }).waitFor({ timeout: TIMEOUT });
+    await page.keyboard.press('ArrowDown');
+    // One row down: 8 tiles a row.
+    await page.getByRole('img', { name: /tile 9 of the grid/ }).waitFor({ timeout: TIMEOUT });
+
+    // Inpaint: a mask painted with the keyboard.
+    await page.getByTestId('tab-inpaint').click();
+    await page.getByTestId('inpaint-clear').click();
+    for (let k = 0; k < 60 && await page.evaluate(() => document.activeElement?.dataset.testid) !== 'inpaint-mask-canvas'; k++) await page.keyboard.press('Tab');
+    assert.equal(await page.getByTestId('inpaint-mask-canvas').getAttribute('data-cursor'), '14,14,up', 'the mask takes the focus and shows its brush');
+    await page.keyboard.press('Space');
+    for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    assert.equal(await page.getByTestId('inpaint-mask-canvas').getAttribute('data-cursor'), '17,14,up');
+    // A 3×3 brush at 4 cells in a row: 6 columns of 3 hidden cells, as the link says.
+    const hidden = () => page.evaluate(() => {
+      const text = new URLSearchParams(location.search).get('mask') ?? '';
+      const bytes = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+      let n = 0;
+      for (const c of bytes) for (let b = c.charCodeAt(0); b; b >>= 1) n += b & 1;
+      return n;
+    });
+    for (let k = 0; k < 50 && await hidden() !== 18; k++) await page.waitForTimeout(100);
+    assert.equal(await hidden(), 18, 'cells hidden by the keyboard brush');
+
+    // Explore: the arrows move the decoded point over the manifold.
+    await page.getByTestId('tab-explore').click();
+    await page.getByTestId('manifold-grid').focus();
+    const probe = page.getByTestId('latent-probe');
+    const before = await probe.getAttribute('aria-label');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction((b) => document.querySelector('[data-testid=latent-probe]').getAttribute('aria-label') !== b, before, { timeout: TIMEOUT });
+    console.log(`manifold: ${before} → ${await probe.getAttribute('aria-label')}`);
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+  }
+});
