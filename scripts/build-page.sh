@@ -3,15 +3,15 @@
 # host). Installs the tools it needs first. What the tests, the benchmark and the GitHub Pages
 # workflow build.
 #   --browser  install Chromium too, for the tests
-#   --cpu      every build but the WebGPU one (the loader then runs the CPU build everywhere):
-#              scripts/serve.sh shows the page with it first
+#   --first    the main CPU build only (the loader then runs it everywhere; the Train mode says
+#              its build is missing): scripts/serve.sh shows the page with it first
 set -euo pipefail
 cd "$(dirname "$0")/.."
-browser= cpu=
+browser= first=
 for arg in "$@"; do
     case "$arg" in
         --browser) browser=--browser ;;
-        --cpu) cpu=--cpu ;;
+        --first) first=--first ;;
         *) echo "build-page.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -25,20 +25,20 @@ mkdir -p target
 setsid bash scripts/setup-web.sh --tools >target/setup-tools.log 2>&1 &
 tools=$!
 trap 'kill -- "-$tools" 2>/dev/null || true' EXIT
-node scripts/page-builds.mjs build $cpu
+node scripts/page-builds.mjs build $first
 if ! wait "$tools"; then
     cat target/setup-tools.log
     echo "build-page.sh: installing Trunk or wasm-bindgen-cli failed (above)" >&2
     exit 1
 fi
 trap - EXIT
-if [ -n "$cpu" ]; then
+if [ -n "$first" ]; then
     # Trunk takes the links of the page it builds from its HTML file, which must sit beside
     # index.html (the links' paths are relative to it).
-    node scripts/page-builds.mjs html index.cpu.html
-    trap 'rm -f index.cpu.html' EXIT
-    trunk build index.cpu.html --release --html-output index.html
-    echo "release build of the page without its WebGPU build: ${SECONDS} s"
+    node scripts/page-builds.mjs html index.first.html
+    trap 'rm -f index.first.html' EXIT
+    trunk build index.first.html --release --html-output index.html
+    echo "release build of the page's main CPU build: ${SECONDS} s"
 else
     trunk build --release
     echo "release build of the page: ${SECONDS} s"

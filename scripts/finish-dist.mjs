@@ -19,9 +19,15 @@ function files(root, sub = '') {
   }).sort();
 }
 
-// The CSP.
+// The builds beside the main one that this dist/ has, for the loader (scripts/serve.sh serves
+// the main build alone first).
 const indexPath = path.join(dir, 'index.html');
 let html = fs.readFileSync(indexPath, 'utf8');
+const builds = ['relaxed-simd', 'webgpu', 'train'].filter((b) => fs.existsSync(path.join(dir, `vae-lab-${b}_bg.wasm`)));
+if (!/start\(\{ base:/.test(html)) throw new Error("index.html's loader call is not `start({ base: ...`");
+html = html.replace(/start\(\{ base:/, `start({ builds: ${JSON.stringify(builds)}, base:`);
+
+// The CSP.
 const inline = [...html.matchAll(/<script\b(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
 const policy = [
   "default-src 'self'",

@@ -19,7 +19,8 @@ function hasRelaxedSimd() {
   }
 }
 
-async function pickBuild(cpu, base) {
+async function pickBuild(cpu, base, builds) {
+  if (!builds.includes('webgpu')) return cpu;
   const webgpu = { js: `${base}vae-lab-webgpu.js`, wasm: `${base}vae-lab-webgpu_bg.wasm` };
   const asked = new URLSearchParams(location.search).get('backend');
   // WebGPU failed earlier in this tab (the engine left why in session storage).
@@ -40,20 +41,23 @@ async function pickBuild(cpu, base) {
   }
 }
 
-// `base`: where the site is; `js`, `wasm`: the main CPU build's files (Trunk's hashed names).
-export async function start({ base, js, wasm }) {
-  const cpu = hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain'
+// `base`: where the site is; `js`, `wasm`: the main CPU build's files (Trunk's hashed names);
+// `builds`: the other builds this site has (scripts/finish-dist.mjs; scripts/serve.sh serves the
+// main one alone first).
+export async function start({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 'train'] }) {
+  const relaxed = builds.includes('relaxed-simd') && hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain';
+  const cpu = relaxed
     ? { js: `${base}vae-lab-relaxed-simd.js`, wasm: `${base}vae-lab-relaxed-simd_bg.wasm`, relaxedSimd: true }
     : { js: `${base}${js}`, wasm: `${base}${wasm}`, relaxedSimd: false };
   // The engine's decode workers run the CPU build whichever build the page runs.
   window[CPU_BUILD] = { js: new URL(cpu.js, location.href).href, wasm: new URL(cpu.wasm, location.href).href, relaxedSimd: cpu.relaxedSimd };
-  let build = await pickBuild(cpu, base);
+  let build = await pickBuild(cpu, base, builds);
   let bindings;
   try {
     bindings = await import(build.js);
   } catch (error) {
-    // The WebGPU build is missing (`scripts/serve.sh` serves the CPU builds first and adds it
-    // after) or failed to load: the CPU build runs everything too.
+    // The WebGPU build failed to load (a host that lost the file, say): the CPU build runs
+    // everything too.
     if (build === cpu) throw error;
     console.warn(`the WebGPU build did not load (${error}); running the CPU build`);
     build = cpu;

@@ -188,7 +188,7 @@ test('a lost WebGPU device: the page carries on on the CPU with the same drawing
   }
 });
 
-test('a page without its WebGPU build (scripts/serve.sh serves the CPU builds first): a WebGPU browser runs the CPU build', { timeout: 600_000 }, async () => {
+test('a host that lost the WebGPU build: a WebGPU browser runs the CPU build', { timeout: 600_000 }, async () => {
   const host = await serve(DIST, { files: new Map([['vae-lab-webgpu.js', null], ['vae-lab-webgpu_bg.wasm', null]]) });
   const { browser, page, errors } = await open({ flags: SWIFTSHADER });
   try {
