@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::PointerEvent;
 
-use crate::app::widgets::paint::{context, paint_digit};
+use crate::app::widgets::paint::{context, key_cursor_color, paint_digit};
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::use_lab;
 use crate::app::timed::timed;
@@ -46,7 +46,7 @@ pub fn InpaintMode() -> impl IntoView {
             ctx.fill_rect((i % 28) as f64 * cell, (i / 28) as f64 * cell, cell, cell);
         }
         if let Some(((x, y), painting)) = cursor.get() {
-            ctx.set_stroke_style_str(if painting { "#ffb300" } else { "#4fc3f7" });
+            ctx.set_stroke_style_str(key_cursor_color(painting));
             ctx.set_line_width(2.0);
             ctx.stroke_rect((x as f64 - 1.0) * cell + 1.0, (y as f64 - 1.0) * cell + 1.0, 3.0 * cell - 2.0, 3.0 * cell - 2.0);
         }

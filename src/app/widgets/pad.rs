@@ -12,6 +12,7 @@ use crate::app::view::state::ViewStateStoreFields;
 use crate::app::view::pen::{Pen, pen_key};
 use crate::app::view::state::quantize;
 use crate::app::widgets::sources::{SIDE, render_strokes};
+use crate::app::widgets::paint::{context, key_cursor_color};
 
 fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
     let rect = canvas.get_bounding_client_rect();
@@ -21,17 +22,14 @@ fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
     (quantize(x as f32), quantize(y as f32))
 }
 
-/// The keyboard's pen over the strokes: a ring, filled while it is down.
+/// The keyboard's pen over the strokes: a ring, amber while it is down.
 fn draw_pen(canvas: &HtmlCanvasElement, pen: Pen) {
-    use wasm_bindgen::JsCast;
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok()) else {
-        return;
-    };
+    let Some(ctx) = context(canvas) else { return };
     let side = canvas.width() as f64;
     ctx.begin_path();
     let _ = ctx.arc(pen.at.0 as f64 * side, pen.at.1 as f64 * side, side / 28.0, 0.0, std::f64::consts::TAU);
     ctx.set_line_width(side / 140.0);
-    ctx.set_stroke_style_str(if pen.down { "#ffb300" } else { "#4fc3f7" });
+    ctx.set_stroke_style_str(key_cursor_color(pen.down));
     ctx.stroke();
 }
 

@@ -67,3 +67,9 @@ pub fn label_color(label: u8) -> &'static str {
     ];
     COLORS[(label as usize) % 10]
 }
+
+/// The keyboard's cursor on a canvas (the pad's pen, the mask's brush): amber while it draws,
+/// light blue while it only moves.
+pub fn key_cursor_color(drawing: bool) -> &'static str {
+    if drawing { "#ffb300" } else { "#4fc3f7" }
+}
