@@ -8,3 +8,4 @@ export const TRAINER = 'vaeLabTrainer';
 export const DECODER = 'vaeLabWorker';
 export const WEBGPU_FAILED = 'vaeLab.webgpuFailed';
 export const WASM_MEMORY = 'vaeLabWasmMemory';
+export const THEME = 'vaeLab.theme';

@@ -4,7 +4,13 @@
 // (SwiftShader: WebGPU emulated on the CPU) is 20-60x slower than the CPU build
 // (docs/performance.md), so it gets the CPU build too unless the link says ?backend=webgpu. Trunk
 // names the WebGPU build after its binary (it is built as a "worker", so it is not hashed).
-import { CPU_BUILD, SOFTWARE_ADAPTER, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
+import { CPU_BUILD, SOFTWARE_ADAPTER, THEME, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
+
+// The theme the visitor chose (app::widgets::theme), before anything is drawn.
+try {
+  const theme = localStorage.getItem(THEME);
+  if (theme === 'dark' || theme === 'light') document.documentElement.dataset.theme = theme;
+} catch {}
 
 // Relaxed SIMD (fused multiply-add): a module of one f32x4.relaxed_madd validates only where the
 // browser has it (Chrome 114+; not Safari). There the CPU build with fused multiply-adds in its

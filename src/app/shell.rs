@@ -1,5 +1,6 @@
-//! The shell around the modes: header (backend badge, copy link), notices, model picker and
-//! tabs, the model's status, file problems, the current mode, footer.
+//! The shell around the modes: header (tour, copy link, theme, backend badge), notices, model
+//! picker and tabs, the model's status, file problems, the current mode, footer. An embed link
+//! (`?embed=MODE`) gets the mode alone, under a one-line bar that opens the whole page.
 
 use leptos::prelude::*;
 
@@ -13,6 +14,9 @@ use crate::app::view::store::ViewActions;
 #[component]
 pub fn Shell() -> impl IntoView {
     let lab = use_lab();
+    if lab.link.frame.get_value().embed {
+        return view! { <Embedded/> }.into_any();
+    }
     let mode = lab.view.mode();
     view! {
         <header class="top">
@@ -20,8 +24,10 @@ pub fn Shell() -> impl IntoView {
                 <h1>"VAE Lab"</h1>
                 <p class="tagline">"Variational autoencoders on MNIST, running in your browser."</p>
             </div>
+            <div class="actions">
             <crate::app::tour::TourButton/>
             <crate::app::view::share::CopyLink/>
+            <crate::app::widgets::theme::ThemeToggle/>
             <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
                 {move || match lab.backend.get() {
                     None => "Starting…".to_string(),
@@ -31,12 +37,9 @@ pub fn Shell() -> impl IntoView {
                     {move || lab.last_ms.get().map(|ms| format!(" · {ms:.1} ms")).unwrap_or_default()}
                 </span>
             </div>
+            </div>
         </header>
-        {move || lab.notice.get().map(|n| view! {
-            <p class="notice" role="status" data-testid="notice">{n}
-                <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
-            </p>
-        })}
+        <Notice/>
         <nav class="controls">
             <VariantPicker/>
             // The ARIA tabs pattern: one tab stop; ← → (and Home, End) move to another mode.
@@ -62,27 +65,9 @@ pub fn Shell() -> impl IntoView {
         </nav>
         <ModelStatusLine/>
         <ModelAnnouncement/>
-        {move || {
-            let problems = lab.file_problems.get();
-            (!problems.is_empty()).then(|| view! {
-                <div class="error problems" role="alert" data-testid="file-problems">
-                    <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
-                    <button class="link" on:click=move |_| lab.file_problems.set(Vec::new())>"Dismiss"</button>
-                </div>
-            })
-        }}
+        <FileProblems/>
         <main id="mode-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", mode.get().id())>
-            {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
-            {move || match mode.get() {
-                Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
-                Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
-                Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
-                Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
-                Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),
-                Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
-                Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
-                Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
-            }}
+            <CurrentMode/>
         </main>
         <crate::app::tour::TourPanel/>
         <footer>
@@ -97,6 +82,73 @@ pub fn Shell() -> impl IntoView {
                 "Models trained on the 60,000 training digits; the digits shown are from the 10,000 held-out test digits."
             </p>
         </footer>
+    }.into_any()
+}
+
+/// An embed link's page: one mode, sized for an `<iframe>`, and a link that opens the same view
+/// in the whole page (a new tab: the course page stays).
+#[component]
+fn Embedded() -> impl IntoView {
+    let lab = use_lab();
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-embed", "true");
+    }
+    let whole_page = move || crate::app::view::share::whole_page_url(lab, &lab.view.get());
+    view! {
+        <header class="embed-bar">
+            <h1>{move || format!("VAE Lab · {}", lab.view.mode().get().label())}</h1>
+            <a data-testid="open-in-lab" href=whole_page target="_blank" rel="noopener">"Open in VAE Lab ↗"</a>
+        </header>
+        <Notice/>
+        <ModelStatusLine/>
+        <ModelAnnouncement/>
+        <FileProblems/>
+        <main id="mode-panel">
+            <CurrentMode/>
+        </main>
+    }
+}
+
+#[component]
+fn Notice() -> impl IntoView {
+    let lab = use_lab();
+    move || lab.notice.get().map(|n| view! {
+        <p class="notice" role="status" data-testid="notice">{n}
+            <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
+        </p>
+    })
+}
+
+#[component]
+fn FileProblems() -> impl IntoView {
+    let lab = use_lab();
+    move || {
+        let problems = lab.file_problems.get();
+        (!problems.is_empty()).then(|| view! {
+            <div class="error problems" role="alert" data-testid="file-problems">
+                <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                <button class="link" on:click=move |_| lab.file_problems.set(Vec::new())>"Dismiss"</button>
+            </div>
+        })
+    }
+}
+
+/// The current mode, under its intro.
+#[component]
+fn CurrentMode() -> impl IntoView {
+    let mode = use_lab().view.mode();
+    view! {
+            {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
+            {move || match mode.get() {
+                Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
+                Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
+                Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
+                Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
+                Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),
+                Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
+                Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
+                Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
+            }}
     }
 }
 

@@ -129,11 +129,11 @@ fn App() -> impl IntoView {
     provide_context(training);
     crate::app::modes::report::provide_findings(lab);
     crate::app::bench_hook::install(lab);
-    share::keep_link_in_step(lab, link.backend);
+    share::keep_link_in_step(lab, link.frame);
     let link_notice = share::dropped_notice(&link.dropped);
 
     spawn_local(async move {
-        let (engine, notice) = crate::engine::device::start(link.backend != Some(ForcedBackend::Cpu)).await;
+        let (engine, notice) = crate::engine::device::start(link.frame.backend != Some(ForcedBackend::Cpu)).await;
         lab.backend.set(Some(engine.backend().label()));
         let notices: Vec<String> = [link_notice, notice].into_iter().flatten().collect();
         lab.notice.set((!notices.is_empty()).then(|| notices.join(" ")));

@@ -1,5 +1,5 @@
 //! The names the page's Rust and its JavaScript (`www/js-names.js`, which the loader and the
-//! workers import) share: globals on `window` or a worker's `self`, and a session-storage key.
+//! workers import) share: globals on `window` or a worker's `self`, and two storage keys.
 //! One place on each side; a test checks that the two sides agree.
 
 /// `window.vaeLab`: the benchmarks' hook (`app::bench_hook`).
@@ -19,11 +19,14 @@ pub const TRAINER: &str = "vaeLabTrainer";
 pub const DECODER: &str = "vaeLabWorker";
 /// Session storage: why WebGPU failed in this tab (the loader then fetches the CPU build).
 pub const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
+/// Local storage: the theme the visitor chose (`light` or `dark`; unset: the system's), which the
+/// loader applies before the page is drawn.
+pub const THEME: &str = "vaeLab.theme";
 /// `window.vaeLabWasmMemory()`: the page's wasm memory, for the browser tests' memory checks.
 pub const WASM_MEMORY: &str = "vaeLabWasmMemory";
 
 /// Every name, as `www/js-names.js` exports it.
-pub const ALL: [(&str, &str); 8] = [
+pub const ALL: [(&str, &str); 9] = [
     ("HOOK", HOOK),
     ("CPU_BUILD", CPU_BUILD),
     ("SOFTWARE_ADAPTER", SOFTWARE_ADAPTER),
@@ -32,6 +35,7 @@ pub const ALL: [(&str, &str); 8] = [
     ("DECODER", DECODER),
     ("WEBGPU_FAILED", WEBGPU_FAILED),
     ("WASM_MEMORY", WASM_MEMORY),
+    ("THEME", THEME),
 ];
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ async function violations(page) {
   return found;
 }
 
-for (const scheme of ['light']) {
+for (const scheme of ["light", "dark"]) {
   test(`axe finds no WCAG 2.1 AA violation in any mode (${scheme} theme)`, { timeout: 900_000 }, async () => {
     const { browser, page, errors } = await open({ flags: [] }, { bypassCSP: true, colorScheme: scheme });
     const all = [];
@@ -40,6 +40,13 @@ for (const scheme of ['light']) {
         for (const v of found) console.log(`${scheme} ${mode}: ${v}`);
         all.push(...found.map((v) => `${mode}: ${v}`));
       }
+      // An embedded mode (a course page's <iframe>): the bar above it and the mode.
+      await page.goto(`${server.url}?embed=inpaint&backend=cpu`);
+      await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+      await page.waitForTimeout(1500);
+      const embedded = await violations(page);
+      for (const v of embedded) console.log(`${scheme} embed=inpaint: ${v}`);
+      all.push(...embedded.map((v) => `embed=inpaint: ${v}`));
       assert.deepEqual(all, [], 'axe violations');
       assert.deepEqual(errors, [], 'console errors');
     } finally {
@@ -86,11 +93,13 @@ test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the 
     // Generate: the arrows pick a tile of the grid.
     await page.getByTestId('tab-generate').click();
     await page.getByTestId('generate-grid').focus();
-    await page.keyboard.press('ArrowRight');
+    // Tile 1 is shown until another is picked.
     await page.getByRole('img', { name: 'The picked digit: tile 1 of the grid, enlarged' }).waitFor({ timeout: TIMEOUT });
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('img', { name: 'The picked digit: tile 2 of the grid, enlarged' }).waitFor({ timeout: TIMEOUT });
     await page.keyboard.press('ArrowDown');
     // One row down: 8 tiles a row.
-    await page.getByRole('img', { name: /tile 9 of the grid/ }).waitFor({ timeout: TIMEOUT });
+    await page.getByRole('img', { name: /tile 10 of the grid/ }).waitFor({ timeout: TIMEOUT });
 
     // Inpaint: a mask painted with the keyboard.
     await page.getByTestId('tab-inpaint').click();

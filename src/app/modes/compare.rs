@@ -89,7 +89,7 @@ pub fn CompareMode() -> impl IntoView {
                 </figure>
                 <p class="hint">{move || message.get()}</p>
             </div>
-            <div class="panel row">
+            <div class="panel row outputs">
                 {move || variants().into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"

@@ -213,7 +213,7 @@ fn Manifold() -> impl IntoView {
         lab.view.latent().set(vec![(x + dx).clamp(-1.0, 1.0), (y + dy).clamp(-1.0, 1.0)]);
     };
     view! {
-        <div class="panel">
+        <div class="panel manifold-panel">
             <h2>"Latent manifold"</h2>
             <canvas class="manifold" data-testid="manifold-grid" node_ref=grid_ref width=side height=side
                 tabindex="0" role="img"
@@ -266,7 +266,7 @@ fn Scatter() -> impl IntoView {
     let marker = Signal::derive(move || lab.view.latent().with(|z| (z.len() == 2).then(|| (z[0], z[1]))));
     let pick = Callback::new(move |(x, y): (f32, f32)| lab.view.latent().set(vec![x, y]));
     view! {
-        <div class="panel">
+        <div class="panel map-panel">
             <h2>"Test digits in latent space"</h2>
             <LatentMap points=points marker=marker on_pick=pick testid="latent-scatter"
                 label="Latent means of test digits coloured by label"/>

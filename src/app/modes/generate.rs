@@ -27,8 +27,9 @@ pub fn GenerateMode() -> impl IntoView {
     let shown = StoredValue::new(None::<(Variant, u64, f32, Vec<f32>)>);
     let grid_version = RwSignal::new(0u64);
     let picked_ref = NodeRef::<html::Canvas>::new();
+    // Tile 1 until the visitor picks another: the panel beside the grid is never empty.
     let picked = Memo::new(move |_| {
-        let tile = lab.view.picked().get()?;
+        let tile = lab.view.picked().get().unwrap_or(0);
         let (variant, seed, temperature) = settings.get();
         Some(PriorSample { variant, seed, temperature, tile })
     });
@@ -101,14 +102,14 @@ pub fn GenerateMode() -> impl IntoView {
     // The keyboard's route: the arrows move the pick over the grid (Home, End: first, last).
     let on_key = move |ev: web_sys::KeyboardEvent| {
         let last = (GRID * GRID - 1) as isize;
-        let now = lab.view.picked().get_untracked();
-        let next = match (ev.key().as_str(), now) {
-            ("ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown", None) | ("Home", _) => 0,
-            ("End", _) => last,
-            ("ArrowLeft", Some(t)) => t as isize - 1,
-            ("ArrowRight", Some(t)) => t as isize + 1,
-            ("ArrowUp", Some(t)) => t as isize - GRID as isize,
-            ("ArrowDown", Some(t)) => t as isize + GRID as isize,
+        let now = lab.view.picked().get_untracked().unwrap_or(0) as isize;
+        let next = match ev.key().as_str() {
+            "Home" => 0,
+            "End" => last,
+            "ArrowLeft" => now - 1,
+            "ArrowRight" => now + 1,
+            "ArrowUp" => now - GRID as isize,
+            "ArrowDown" => now + GRID as isize,
             _ => return,
         };
         ev.prevent_default();
@@ -132,12 +133,18 @@ pub fn GenerateMode() -> impl IntoView {
                     on:click=on_click on:keydown=on_key></canvas>
                 <p class="hint">{move || message.get().unwrap_or_else(|| "Click a digit to pick it (or Tab to the grid and use the arrow keys).".into())}</p>
             </div>
-            <div class="panel picked" class:hidden=move || picked.with(|p| p.is_none())>
+            <div class="panel picked">
                 <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"
                     role="img" aria-label=move || picked.get().map_or_else(|| "The picked digit: none yet".to_string(), |p| format!("The picked digit: tile {} of the grid, enlarged", p.tile + 1))></canvas>
-                <p class="hint" aria-live="polite">{move || picked.get().map(|p| format!("Tile {} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label()))}</p>
-                <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
-                <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
+                <div class="picked-text">
+                    <h2>"The picked digit"</h2>
+                    <p class="hint" aria-live="polite">{move || picked.get().map(|p| {
+                        let chosen = if lab.view.picked().get().is_some() { "" } else { " (the first; pick another in the grid)" };
+                        format!("Tile {}{chosen} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label())
+                    })}</p>
+                    <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
+                    <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
+                </div>
             </div>
             <div class="panel settings">
                 <p>"Each tile decodes a latent code drawn from the prior N(0, T²·I). The study generated with the latent-10 model."</p>

@@ -219,7 +219,7 @@ pub fn InpaintMode() -> impl IntoView {
                 </label>
             </div>
             <div class="panel">
-                <div class="row">
+                <div class="row outputs">
                     {(0..4).map(|k| view! {
                         <figure>
                             <canvas class="digit" data-testid=ids[k] node_ref=refs[k] width="28" height="28"

@@ -1,17 +1,19 @@
 //! What keeping the link in step with the view remembers between its writes (`share` does the
-//! writing): the opening link's forced backend, a pending replace, and the last history entry.
+//! writing): the opening link's frame (forced backend, embedding), a pending replace, and the last
+//! history entry.
 
 use leptos::prelude::*;
 
-use super::link::ForcedBackend;
+use super::link::Frame;
 use super::state::{InpaintSource, Mode, ViewState};
 use crate::study::Variant;
 
 /// What the link keeps between its writes. `Copy`: stored values are handles.
 #[derive(Clone, Copy)]
 pub struct LinkState {
-    /// The backend the opening link forced, kept in every link written after it.
-    pub(crate) backend: StoredValue<Option<ForcedBackend>>,
+    /// The opening link's frame (the backend it forced, whether it is embedded), kept in every
+    /// link written after it.
+    pub(crate) frame: StoredValue<Frame>,
     /// A replace waiting for a continuous change to settle (its timer).
     pub(crate) pending: StoredValue<Option<TimeoutHandle>>,
     /// The discrete part of the view the current history entry was made for.
@@ -25,7 +27,7 @@ impl LinkState {
     /// Nothing written yet.
     pub fn new() -> LinkState {
         LinkState {
-            backend: StoredValue::new(None),
+            frame: StoredValue::new(Frame::default()),
             pending: StoredValue::new(None),
             last: StoredValue::new(None),
             last_query: StoredValue::new(String::new()),

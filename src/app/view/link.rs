@@ -4,7 +4,8 @@
 //! truncated, hand-edited or older link opens the nearest valid view.
 //!
 //! Parameters (each only when it differs from the default view, so links stay short):
-//! `backend` (`cpu` / `webgpu`, only when the link forces one), `m` mode, `v` variant, `d` the
+//! `backend` (`cpu` / `webgpu`, only when the link forces one), `embed` (the one mode shown alone,
+//! for an `<iframe>`: `embed=MODE` stands for `m`), `m` mode, `v` variant, `d` the
 //! drawing, `src` the inpainting / Compare source (`t<test index>`, `draw`,
 //! `g.<variant>.<seed>.<temperature>.<tile>`), `mask` (784 bits), `steps`, `seed`, `t`
 //! (temperature), `pick` (Generate tile), `z` (latent point), `ends` (interpolation digits), `eps`
@@ -51,29 +52,41 @@ impl ForcedBackend {
     }
 }
 
+/// What a link says about the page rather than the view; every link written after it keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Frame {
+    /// The backend the link forces, if any.
+    pub backend: Option<ForcedBackend>,
+    /// `embed=MODE`: the mode alone, without the header and tabs (a course page's `<iframe>`).
+    pub embed: bool,
+}
+
 /// What a link opens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// The view, every value valid.
     pub state: ViewState,
-    /// The backend the link forces, if any.
-    pub backend: Option<ForcedBackend>,
+    /// The backend it forces, whether it is embedded.
+    pub frame: Frame,
     /// One note per part of the link that could not be used (empty for a good link).
     pub dropped: Vec<String>,
 }
 
 /// The query string (without `?`) that opens `state`; empty for the default view.
-pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
+pub fn encode(state: &ViewState, frame: Frame) -> String {
     // What the link is written on top of: the tour step's view, else the default view.
     let default = state.tour.and_then(step_view).unwrap_or_default();
     let mut out = form_urlencoded::Serializer::new(String::new());
-    if let Some(b) = backend {
+    if let Some(b) = frame.backend {
         out.append_pair("backend", b.name());
+    }
+    if frame.embed {
+        out.append_pair("embed", state.mode.id());
     }
     if let Some(n) = state.tour {
         out.append_pair("tour", &n.to_string());
     }
-    if state.mode != default.mode {
+    if state.mode != default.mode && !frame.embed {
         out.append_pair("m", state.mode.id());
     }
     if state.variant != default.variant {
@@ -117,8 +130,9 @@ pub fn encode(state: &ViewState, backend: Option<ForcedBackend>) -> String {
 }
 
 /// The link's parts: key and what it sets, in words.
-const PARTS: [(&str, &str); 15] = [
+const PARTS: [(&str, &str); 16] = [
     ("backend", "the backend"),
+    ("embed", "the embedded mode"),
     ("tour", "the tour's step"),
     ("v", "the model"),
     ("m", "the mode"),
@@ -187,6 +201,16 @@ pub fn decode(query: &str) -> Link {
             None => note("the mode", format!("there is no mode `{}`", short(m))),
         }
     }
+    let mut embed = false;
+    if let Some(m) = get("embed") {
+        match Mode::from_id(m) {
+            Some(mode) => {
+                state.mode = mode;
+                embed = true;
+            }
+            None => note("the embedded mode", format!("there is no mode `{}`", short(m))),
+        }
+    }
     if let Some(d) = get("d") {
         match decode_strokes(d) {
             Ok(strokes) => state.strokes = strokes,
@@ -253,7 +277,7 @@ pub fn decode(query: &str) -> Link {
             Err(e) => note("the enlarged map", e),
         }
     }
-    Link { state, backend, dropped }
+    Link { state, frame: Frame { backend, embed }, dropped }
 }
 
 /// The first characters of a value, for a note (a mangled link may hold anything).
@@ -457,12 +481,30 @@ mod tests {
     fn a_view_round_trips_exactly_and_the_default_view_is_the_bare_page() {
         let state = sample_state();
         for backend in [None, Some(ForcedBackend::Cpu), Some(ForcedBackend::WebGpu)] {
-            let link = decode(&encode(&state, backend));
-            assert_eq!(link.dropped, Vec::<String>::new());
-            assert_eq!((link.state, link.backend), (state.clone(), backend));
+            for embed in [false, true] {
+                let frame = Frame { backend, embed };
+                let link = decode(&encode(&state, frame));
+                assert_eq!(link.dropped, Vec::<String>::new());
+                assert_eq!((link.state, link.frame), (state.clone(), frame));
+            }
         }
-        assert_eq!(encode(&ViewState::default(), None), "");
-        assert_eq!(decode(""), Link { state: ViewState::default(), backend: None, dropped: vec![] });
+        assert_eq!(encode(&ViewState::default(), Frame::default()), "");
+        assert_eq!(decode(""), Link { state: ViewState::default(), frame: Frame::default(), dropped: vec![] });
+    }
+
+    #[test]
+    fn an_embed_link_names_its_mode_and_a_bad_one_falls_back_to_the_whole_page() {
+        let link = decode("embed=generate&seed=7");
+        assert_eq!((link.state.mode, link.state.seed, link.frame.embed), (Mode::Generate, 7, true));
+        assert!(link.dropped.is_empty());
+        // The default mode too: the frame says it is embedded.
+        let mut state = ViewState::default();
+        assert_eq!(encode(&state, Frame { backend: None, embed: true }), "embed=draw");
+        state.mode = Mode::Report;
+        assert_eq!(encode(&state, Frame { backend: None, embed: true }), "embed=report");
+        let bad = decode("embed=nowhere");
+        assert_eq!((bad.state.mode, bad.frame.embed), (ViewState::default().mode, false));
+        assert_eq!(bad.dropped, vec!["the embedded mode (there is no mode `nowhere`)".to_string()]);
     }
 
     #[test]
@@ -472,13 +514,13 @@ mod tests {
         state.strokes = (0..3)
             .map(|s| (0..50).map(|k| (quantize(0.2 + 0.012 * k as f32), quantize(0.3 + 0.1 * s as f32 + 0.004 * k as f32))).collect())
             .collect();
-        let query = encode(&state, None);
+        let query = encode(&state, Frame::default());
         assert!(query.len() < 500, "{} characters: {query}", query.len());
     }
 
     #[test]
     fn mangled_parts_are_dropped_with_a_note_and_the_rest_is_kept() {
-        let good = encode(&sample_state(), None);
+        let good = encode(&sample_state(), Frame::default());
         // Truncated in the middle of the drawing: the drawing goes, the mode and model stay.
         let cut = &good[..good.find("d=").unwrap() + 12];
         let link = decode(cut);
@@ -528,12 +570,12 @@ mod tests {
     fn a_tour_steps_link_is_its_number_and_a_change_is_written_on_top() {
         for n in 1..=tour::STEPS.len() {
             let view = step_view(n).expect("a step");
-            assert_eq!(encode(&view, None), format!("tour={n}"), "step {n}");
+            assert_eq!(encode(&view, Frame::default()), format!("tour={n}"), "step {n}");
             assert_eq!(decode(&format!("tour={n}")).state, view, "step {n}");
         }
         let mut changed = step_view(2).expect("step 2");
         changed.seed = 9;
-        let query = encode(&changed, None);
+        let query = encode(&changed, Frame::default());
         assert_eq!(query, "tour=2&seed=9");
         assert_eq!(decode(&query).state, changed);
     }
@@ -594,7 +636,7 @@ mod tests {
 
         #[test]
         fn any_view_round_trips(state in arb_state()) {
-            let link = decode(&encode(&state, None));
+            let link = decode(&encode(&state, Frame::default()));
             prop_assert!(link.dropped.is_empty(), "{:?}", link.dropped);
             prop_assert_eq!(link.state, state);
         }
@@ -613,7 +655,7 @@ mod tests {
             flip in any::<prop::sample::Index>(),
             byte in any::<char>(),
         ) {
-            let good = encode(&state, None);
+            let good = encode(&state, Frame::default());
             let mut mangled: Vec<char> = good.chars().collect();
             if !mangled.is_empty() {
                 let at = flip.index(mangled.len());

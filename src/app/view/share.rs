@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::app::context::{Gallery, Lab, use_lab};
-use crate::app::view::link::{self, ForcedBackend, Link};
+use crate::app::view::link::{self, Frame, Link};
 use crate::app::view::history::discrete;
 use crate::app::view::state::{InpaintSource, ViewState};
 use crate::engine::web::field;
@@ -62,25 +62,36 @@ fn cancel_pending(lab: Lab) {
     lab.link.pending.set_value(None);
 }
 
+/// The whole page's address for `state` (an embedded page's "Open in VAE Lab"): the same view,
+/// the same forced backend, not embedded.
+pub fn whole_page_url(lab: Lab, state: &ViewState) -> String {
+    let frame = Frame { embed: false, ..lab.link.frame.get_value() };
+    let path = location().and_then(|l| l.pathname().ok()).unwrap_or_default();
+    match link::encode(state, frame) {
+        query if query.is_empty() => path,
+        query => format!("{path}?{query}"),
+    }
+}
+
 /// Writes the current view into the URL at once (before a reload, or a copy).
 pub fn write_link_now(lab: Lab) {
     cancel_pending(lab);
-    let query = link::encode(&lab.view.get_untracked(), lab.link.backend.get_value());
+    let query = link::encode(&lab.view.get_untracked(), lab.link.frame.get_value());
     if query != current_query() {
         write(&query, false);
     }
 }
 
 /// Keeps the URL in step with the view from now on, and the view with the URL on back and
-/// forward. `backend`: what the opening link forced.
-pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
-    lab.link.backend.set_value(backend);
+/// forward. `frame`: what the opening link said about the page (a forced backend, embedding).
+pub fn keep_link_in_step(lab: Lab, frame: Frame) {
+    lab.link.frame.set_value(frame);
     Effect::new(move |_| {
         let state = lab.view.get();
         let key = discrete(&state);
         let previous = lab.link.last.get_value();
         lab.link.last.set_value(Some(key.clone()));
-        let query = link::encode(&state, backend);
+        let query = link::encode(&state, frame);
         let previous_query = lab.link.last_query.get_value();
         lab.link.last_query.set_value(query.clone());
         if query == current_query() {
@@ -114,7 +125,7 @@ pub fn keep_link_in_step(lab: Lab, backend: Option<ForcedBackend>) {
         cancel_pending(lab);
         let link = current_link();
         lab.link.last.set_value(Some(discrete(&link.state)));
-        lab.link.last_query.set_value(link::encode(&link.state, lab.link.backend.get_value()));
+        lab.link.last_query.set_value(link::encode(&link.state, lab.link.frame.get_value()));
         if let Some(notice) = dropped_notice(&link.dropped) {
             lab.notice.set(Some(notice));
         }

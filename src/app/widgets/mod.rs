@@ -1,7 +1,7 @@
 //! What several modes share: each mode's intro (`intro`), painting digits on canvases (`paint`), the drawing pad (`pad`), the
 //! model inputs (`sources`),
 //! the latent map (`latent_map`), work that follows the newest input (`frame_runner`), and files
-//! saved and opened (`files`).
+//! saved and opened (`files`), the light and dark themes (`theme`).
 
 pub(crate) mod files;
 pub(crate) mod frame_runner;
@@ -10,3 +10,4 @@ pub(crate) mod latent_map;
 pub(crate) mod pad;
 pub(crate) mod paint;
 pub(crate) mod sources;
+pub(crate) mod theme;

@@ -310,6 +310,12 @@ fn LossChart() -> impl IntoView {
                 <polyline class="recon" points=line(|s| s.recon)/>
                 <polyline class="kl" points=line(|s| s.kl)/>
                 {dots}
+                // Before the first step: what the chart will show.
+                {steps.is_empty().then(|| view! {
+                    <text x=W / 2.0 y=H / 2.0 - 18.0 text-anchor="middle" class="tick empty">"The loss of each training step will be drawn here."</text>
+                    <text x=W / 2.0 y=H / 2.0 + 2.0 text-anchor="middle" class="tick empty">"Total = reconstruction (how far the outputs are from the inputs) + KL (how far"</text>
+                    <text x=W / 2.0 y=H / 2.0 + 20.0 text-anchor="middle" class="tick empty">"the codes stray from the bell curve). It falls fast, then levels off."</text>
+                })}
             </svg>
         }
     };
@@ -345,7 +351,11 @@ fn Reconstructions() -> impl IntoView {
             <canvas class="strip" data-testid="train-reconstructions" node_ref=canvas_ref width=(28 * SHOWN).to_string() height="56"
                 role="img" aria-label=format!("{SHOWN} held-out digits and, below them, the model's reconstructions as it is now")
                 data-painted=move || painted.get()></canvas>
-            <figcaption>"Held-out digits (top) and the model's reconstructions as it trains (bottom)"</figcaption>
+            <figcaption>{move || if training.shown.with(|(shown, _)| !shown.is_empty()) {
+                "Held-out digits (top) and the model's reconstructions as it trains (bottom)"
+            } else {
+                "Here: held-out digits (top) and the model's reconstructions as it trains (bottom), from the first step on"
+            }}</figcaption>
         </figure>
     }
 }
