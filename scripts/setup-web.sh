@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building (and, with --browser, testing) the page needs, skipping what is there.
 #   --deps   the wasm32 target, every crate in Cargo.lock, wasm-opt, playwright-core and axe-core
-#            from npm, and (--browser) Debian's Chromium: quick.
+#            from npm, and (--browser) Debian's Chromium and Firefox ESR: quick.
 #   --tools  Trunk 0.21.14 and wasm-bindgen-cli at the exact version in Cargo.lock, compiled from
 #            crates.io (no prebuilt binaries here): minutes, mostly on one core, so the scripts run
 #            it beside the page's cargo builds (scripts/build-page.sh).
@@ -24,11 +24,13 @@ if [ -n "$deps" ]; then
     # Trunk runs cargo --offline (Trunk.toml), and the native build never fetches the page's crates
     # (burn-wgpu's, for wasm32): fetch every crate in Cargo.lock first. A no-op when they are cached.
     cargo fetch --locked
-    [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund
-    if [ -n "$browser" ] && ! [ -x /usr/bin/chromium ]; then
+    [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] && [ -d node_modules/axe-core ] \
+        && [ -d node_modules/puppeteer-core ] || npm ci --no-audit --no-fund
+    # The browser tests: Chromium (Playwright) and Firefox ESR (puppeteer-core over WebDriver BiDi).
+    if [ -n "$browser" ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/firefox-esr ]; }; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq chromium chromium-driver
+        apt-get install -y -qq chromium chromium-driver firefox-esr
     fi
 fi
 
