@@ -66,8 +66,11 @@ pub fn Shell() -> impl IntoView {
         <ModelStatusLine/>
         <ModelAnnouncement/>
         <FileProblems/>
-        <main id="mode-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", mode.get().id())>
-            <CurrentMode/>
+        // The tab panel inside <main> (which may carry no other role).
+        <main>
+            <div id="mode-panel" role="tabpanel" aria-labelledby=move || format!("tab-{}", mode.get().id())>
+                <CurrentMode/>
+            </div>
         </main>
         <crate::app::tour::TourPanel/>
         <footer>

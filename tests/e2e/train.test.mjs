@@ -86,6 +86,10 @@ test('train in the page: learn, pause and resume, use, keep, download and load b
       assert.ok(pearson(input, recon) > 0.5, 'a drawing made during training is reconstructed');
       await page.getByTestId('tab-train').click();
 
+      // A dashboard while it runs: the settings folded to their summary line.
+      assert.equal(await page.locator('details.train-settings').evaluate((d) => d.open), false, 'the settings fold while a run is on');
+      assert.equal(await page.getByTestId('train-settings-summary').textContent(),
+        'Settings: baseline, latent 2, BCE, β 1, batch 32, learning rate 0.001, 3 epochs');
       await page.getByTestId('train-pause').click();
       await phase(page, 'paused');
       const paused = await step(page);
@@ -94,6 +98,7 @@ test('train in the page: learn, pause and resume, use, keep, download and load b
       await page.getByTestId('train-resume').click();
       await page.waitForFunction((s) => Number(document.querySelector('[data-testid=train-phase]').dataset.step) > s, paused, { timeout: TIMEOUT });
       await phase(page, 'finished');
+      assert.equal(await page.locator('details.train-settings').evaluate((d) => d.open), true, 'the settings open again when it is done');
       const all = await losses(page);
       // One loss per step, none skipped or repeated across the pause: 3 epochs of ⌈403 / 32⌉.
       assert.equal(all.length, 3 * Math.ceil(403 / 32));

@@ -42,6 +42,28 @@ struct Form {
 }
 
 impl Form {
+    /// The settings in a line ("baseline, latent 2, BCE, β 1, batch 128, learning rate 0.001,
+    /// 3 epochs").
+    fn summary(self) -> String {
+        let model = match self.start.get() {
+            Some(variant) => format!("fine-tuning {}", variant.label()),
+            None => format!(
+                "{}, latent {}, {}",
+                if self.deeper.get() { "deeper" } else { "baseline" },
+                self.latent.get(),
+                if self.mse.get() { "MSE" } else { "BCE" }
+            ),
+        };
+        let epochs = self.epochs.get();
+        format!(
+            "{model}, β {}, batch {}, learning rate {}, {epochs} epoch{}",
+            self.beta.get(),
+            self.batch.get(),
+            self.learning_rate.get(),
+            if epochs == 1 { "" } else { "s" }
+        )
+    }
+
     fn new() -> Form {
         Form {
             start: RwSignal::new(None),
@@ -160,6 +182,9 @@ pub fn TrainMode() -> impl IntoView {
                     TrainBackend::WebGpu => "It trains here, on this device's GPU (WebGPU), in a background worker: the other tabs keep working.",
                     TrainBackend::Cpu => "It trains here, on this device's CPU, in a background worker: the other tabs keep working.",
                 }}</p>
+                // While a run is on, the settings fold to one line: the chart and samples get the room.
+                <details class="train-settings" prop:open=move || !phase.with(Phase::active)>
+                <summary data-testid="train-settings-summary">{move || if phase.with(Phase::active) { format!("Settings: {}", form.summary()) } else { "Settings".to_string() }}</summary>
                 <label>"Start from "
                     <select data-testid="train-start-from" prop:value=move || form.start.get().map_or(SCRATCH.to_string(), |v| v.key()) on:change=move |ev| form.start.set(Variant::from_key(&event_target_value(&ev)))>
                         <option value=SCRATCH>"scratch (new weights)"</option>
@@ -199,6 +224,7 @@ pub fn TrainMode() -> impl IntoView {
                     <input type="checkbox" data-testid="train-use-drawings" prop:checked=move || form.use_drawings.get() on:change=move |ev| form.use_drawings.set(event_target_checked(&ev))/>
                     {move || format!(" and your {} drawings (add them in Draw)", training.drawings.with(Vec::len))}
                 </label>
+                </details>
                 <div class="buttons">
                     <button data-testid="train-go" disabled=move || phase.with(Phase::active) on:click=move |_| start(lab, training, form)>"Train"</button>
                     <button data-testid="train-pause" disabled=move || phase.get() != Phase::Running on:click=move |_| training.command(ToTrainer::Pause)>"Pause"</button>
@@ -462,7 +488,8 @@ fn summary(yours: &Yours) -> String {
     let Variant::Yours(architecture) = yours.variant else { return String::new() };
     let m = &yours.metrics;
     let loss = m.history.last().map(|r| format!(", held-out loss {:.2}", r.test_loss)).unwrap_or_default();
-    format!("{} — {} epochs: {}{loss}.", architecture.describe(), m.epochs_done, m.protocol.data)
+    let plural = if m.epochs_done == 1 { "" } else { "s" };
+    format!("{} — {} epoch{plural}: {}{loss}.", architecture.describe(), m.epochs_done, m.protocol.data)
 }
 
 /// Loads a downloaded model: the `.bpk` (required), checked as a shipped file is, and its
