@@ -1,7 +1,7 @@
 // A decode worker (module worker, started by the engine's DecodePool): its own instance of the
-// page's CPU build, which installs `self.vaeLabWorker` when it finds no window. Messages:
-// {kind: 'start', js, wasm} once, then {id, kind: 'load', variant, bytes} and
-// {id, kind: 'decode', variant, latents: Float32Array}; each answered with {id, pixels?} or {id, error}.
+// page's CPU build, which installs `self.vaeLabWorker` when it finds no window. The messages are
+// engine::workers::decode_protocol's: {kind: 'start', js, wasm} once (handled here: it boots the
+// build), then requests that the build answers ({kind: 'loaded' | 'decoded' | 'failed', id, ...}).
 import { DECODER } from './js-names.js';
 
 let ready = null;
@@ -14,17 +14,10 @@ self.onmessage = async (event) => {
   }
   try {
     await ready;
-    const api = self[DECODER];
-    if (message.kind === 'load') {
-      api.install(message.variant, message.bytes);
-      self.postMessage({ id: message.id });
-    } else if (message.kind === 'decode') {
-      const pixels = await api.decode(message.variant, message.latents);
-      self.postMessage({ id: message.id, pixels }, [pixels.buffer]);
-    } else {
-      self.postMessage({ id: message.id, error: `unknown message ${message.kind}` });
-    }
+    const reply = await self[DECODER].receive(message);
+    // The pixels' buffer moves to the page rather than being copied.
+    self.postMessage(reply, reply.pixels ? [reply.pixels.buffer] : []);
   } catch (error) {
-    self.postMessage({ id: message.id, error: String(error?.message ?? error) });
+    self.postMessage({ kind: 'failed', id: message.id, error: String(error?.message ?? error) });
   }
 };

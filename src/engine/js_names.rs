@@ -15,7 +15,7 @@ pub const SOFTWARE_ADAPTER: &str = "vaeLabSoftwareAdapter";
 pub const TRAIN_WORKER: &str = "vaeLabTrainWorker";
 /// `self.vaeLabTrainer`: the training worker's entry (`receive(message)`).
 pub const TRAINER: &str = "vaeLabTrainer";
-/// `self.vaeLabWorker`: a decode worker's entry (`install`, `decode`).
+/// `self.vaeLabWorker`: a decode worker's entry (`receive(request)`: `workers::decode_protocol`).
 pub const DECODER: &str = "vaeLabWorker";
 /// Session storage: why WebGPU failed in this tab (the loader then fetches the CPU build).
 pub const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";

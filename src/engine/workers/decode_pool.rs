@@ -4,16 +4,19 @@
 //! stays free while it is computed. The layers are the same burn layers as on the page's thread.
 //!
 //! The pool is an optimisation only: if a worker cannot start or fails, the pool turns itself off
-//! and the engine decodes on the page's thread, as before.
+//! and the engine decodes on the page's thread, as before. The messages are
+//! [`decode_protocol`](super::decode_protocol)'s.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Promise};
+use serde_bytes::ByteBuf;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::decode_protocol::{FromDecoder, ToDecoder, f32_bytes, f32s};
 use crate::engine::web::field;
 use crate::study::Variant;
 
@@ -34,12 +37,8 @@ pub struct DecodePool {
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-fn message(pairs: &[(&str, &JsValue)]) -> Object {
-    let object = Object::new();
-    for (key, value) in pairs {
-        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object
+fn to_js(message: &ToDecoder) -> Result<JsValue, JsValue> {
+    serde_wasm_bindgen::to_value(message).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 impl DecodePool {
@@ -52,10 +51,8 @@ impl DecodePool {
             return None;
         }
         let build = field(&window, crate::engine::js_names::CPU_BUILD);
-        let (js, wasm) = (field(&build, "js"), field(&build, "wasm"));
-        if !js.is_string() || !wasm.is_string() {
-            return None;
-        }
+        let start = ToDecoder::Start { js: field(&build, "js").as_string()?, wasm: field(&build, "wasm").as_string()? };
+        let start = to_js(&start).ok()?;
         let pending: Pending = Rc::default();
         let broken = Rc::new(Cell::new(false));
         let options = web_sys::WorkerOptions::new();
@@ -67,14 +64,13 @@ impl DecodePool {
             let on_message = {
                 let pending = pending.clone();
                 Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                    let data = field(&event, "data");
-                    let Some(id) = field(&data, "id").as_f64() else { return };
-                    let Some((resolve, reject)) = pending.borrow_mut().remove(&(id as u32)) else { return };
-                    let error = field(&data, "error");
-                    let _ = if error.is_undefined() {
-                        resolve.call1(&JsValue::NULL, &field(&data, "pixels"))
-                    } else {
-                        reject.call1(&JsValue::NULL, &error)
+                    // What does not parse answers no request: it is dropped.
+                    let Ok(reply) = serde_wasm_bindgen::from_value::<FromDecoder>(field(&event, "data")) else { return };
+                    let Some((resolve, reject)) = pending.borrow_mut().remove(&reply.id()) else { return };
+                    let _ = match reply {
+                        FromDecoder::Failed { error, .. } => reject.call1(&JsValue::NULL, &JsValue::from_str(&error)),
+                        FromDecoder::Decoded { pixels, .. } => resolve.call1(&JsValue::NULL, &js_sys::Uint8Array::from(pixels.as_slice())),
+                        FromDecoder::Loaded { .. } => resolve.call0(&JsValue::NULL),
                     };
                 })
             };
@@ -91,7 +87,7 @@ impl DecodePool {
             };
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            worker.post_message(&message(&[("kind", &"start".into()), ("js", &js), ("wasm", &wasm)])).ok()?;
+            worker.post_message(&start).ok()?;
             workers.push(worker);
             handlers.push(on_message);
             handlers.push(on_error);
@@ -119,10 +115,9 @@ impl DecodePool {
     /// Sends `variant`'s weights file to every worker now, so that the first big decode does not
     /// wait for it. The bytes are copied (structured clone); the page keeps its own.
     pub fn install(&self, variant: Variant, bytes: &[u8]) {
-        let bytes = Uint8Array::from(bytes);
-        let name = JsValue::from_str(&variant.key());
+        let bytes = ByteBuf::from(bytes);
         let installs: Array = (0..self.workers.len())
-            .map(|w| self.request(w, message(&[("kind", &"load".into()), ("variant", &name), ("bytes", &bytes)]), &Array::new()))
+            .map(|w| self.request(w, |id| ToDecoder::Load { id, variant: variant.key(), bytes: bytes.clone() }, false))
             .collect();
         let all = Promise::all(&installs);
         // Marked handled here: a failure shows when a decode awaits it, not as an uncaught error.
@@ -132,15 +127,20 @@ impl DecodePool {
         self.installed.borrow_mut().insert(variant, all);
     }
 
-    fn request(&self, worker: usize, message: Object, transfer: &Array) -> Promise {
+    /// Sends worker `worker` the request `make(id)`; the promise of its answer. `transfer`: the
+    /// latents' buffer moves to the worker rather than being copied.
+    fn request(&self, worker: usize, make: impl FnOnce(u32) -> ToDecoder, transfer: bool) -> Promise {
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
-        let _ = Reflect::set(&message, &JsValue::from_str("id"), &JsValue::from(id));
         let pending = self.pending.clone();
         let promise = Promise::new(&mut |resolve, reject| {
             pending.borrow_mut().insert(id, (resolve, reject));
         });
-        if let Err(e) = self.workers[worker].post_message_with_transfer(&message, transfer) {
+        let sent = to_js(&make(id)).and_then(|message| {
+            let moved = if transfer { Array::of1(&field(&field(&message, "latents"), "buffer")) } else { Array::new() };
+            self.workers[worker].post_message_with_transfer(&message, &moved)
+        });
+        if let Err(e) = sent {
             if let Some((_, reject)) = self.pending.borrow_mut().remove(&id) {
                 let _ = reject.call1(&JsValue::NULL, &e);
             }
@@ -168,20 +168,19 @@ impl DecodePool {
         let latent = variant.latent_dim();
         let n = z.len() / latent;
         let per_worker = n.div_ceil(self.workers.len());
-        let name = JsValue::from_str(&variant.key());
         let slices = z
             .chunks(per_worker * latent)
             .enumerate()
-            .map(|(w, slice)| {
-                let latents = Float32Array::from(slice);
-                let transfer = Array::of1(&latents.buffer());
-                self.request(w, message(&[("kind", &"decode".into()), ("variant", &name), ("latents", &latents)]), &transfer)
-            })
+            .map(|(w, slice)| self.request(w, |id| ToDecoder::Decode { id, variant: variant.key(), latents: f32_bytes(slice) }, true))
             .collect::<Array>();
         let results: Array = Self::wait(Promise::all(&slices)).await?.into();
         let mut pixels = Vec::with_capacity(n * crate::data::PIXELS);
         for slice in results.iter() {
-            pixels.extend(slice.dyn_into::<Float32Array>().map_err(|_| "a worker sent no pixels")?.to_vec());
+            let bytes = slice.dyn_into::<js_sys::Uint8Array>().map_err(|_| "a worker sent no pixels")?.to_vec();
+            pixels.extend(f32s(&bytes)?);
+        }
+        if pixels.len() != n * crate::data::PIXELS {
+            return Err(format!("the workers sent {} pixels for {n} digits", pixels.len()));
         }
         Ok(pixels)
     }

@@ -1,11 +1,12 @@
 //! The page's Web Workers, both sides: decoding big batches on every core (`decode_pool` on the
 //! page, `decode` in the worker) and training (`train_client` on the page, `train` in the
-//! worker), with the training worker's typed messages (`train_protocol`).
+//! worker), with their typed messages (`decode_protocol`, `train_protocol`).
 
 #[cfg(target_arch = "wasm32")]
 pub mod decode;
 #[cfg(target_arch = "wasm32")]
 pub mod decode_pool;
+pub mod decode_protocol;
 #[cfg(all(target_arch = "wasm32", feature = "train"))]
 pub mod train;
 #[cfg(target_arch = "wasm32")]

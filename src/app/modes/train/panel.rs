@@ -10,7 +10,7 @@ use crate::app::widgets::files::{MAX_OPENED_BYTES, files_of, read_file, read_hea
 use crate::model::weights::starts_as_weights;
 use crate::app::context::{Lab, use_lab};
 use crate::app::widgets::paint::{clear, context, label_color, paint_grid};
-use crate::app::modes::train::run::{Phase, Training, Yours, adopt, use_training};
+use crate::app::modes::train::run::{Form, Phase, Training, Yours, adopt, use_training};
 use crate::engine::web::fetch_listed;
 use crate::engine::model_store;
 use crate::engine::workers::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, TrainBackend, TrainRequest, to_bytes};
@@ -22,64 +22,6 @@ use crate::app::view::store::ViewActions;
 
 /// The start picker's value for "from scratch" (a model's is its key).
 const SCRATCH: &str = "scratch";
-
-/// What the form holds.
-#[derive(Clone, Copy)]
-struct Form {
-    /// The model to fine-tune; `None`: from scratch.
-    start: RwSignal<Option<Variant>>,
-    deeper: RwSignal<bool>,
-    latent: RwSignal<u8>,
-    mse: RwSignal<bool>,
-    beta: RwSignal<f64>,
-    batch: RwSignal<usize>,
-    learning_rate: RwSignal<f64>,
-    epochs: RwSignal<usize>,
-    sample_digits: RwSignal<usize>,
-    use_drawings: RwSignal<bool>,
-    /// Blank: a new seed per run.
-    seed: RwSignal<String>,
-}
-
-impl Form {
-    /// The settings in a line ("baseline, latent 2, BCE, β 1, batch 128, learning rate 0.001,
-    /// 3 epochs").
-    fn summary(self) -> String {
-        let model = match self.start.get() {
-            Some(variant) => format!("fine-tuning {}", variant.label()),
-            None => format!(
-                "{}, latent {}, {}",
-                if self.deeper.get() { "deeper" } else { "baseline" },
-                self.latent.get(),
-                if self.mse.get() { "MSE" } else { "BCE" }
-            ),
-        };
-        let epochs = self.epochs.get();
-        format!(
-            "{model}, β {}, batch {}, learning rate {}, {epochs} epoch{}",
-            self.beta.get(),
-            self.batch.get(),
-            self.learning_rate.get(),
-            if epochs == 1 { "" } else { "s" }
-        )
-    }
-
-    fn new() -> Form {
-        Form {
-            start: RwSignal::new(None),
-            deeper: RwSignal::new(false),
-            latent: RwSignal::new(2),
-            mse: RwSignal::new(false),
-            beta: RwSignal::new(1.0),
-            batch: RwSignal::new(128),
-            learning_rate: RwSignal::new(1e-3),
-            epochs: RwSignal::new(3),
-            sample_digits: RwSignal::new(SAMPLE_DIGITS),
-            use_drawings: RwSignal::new(true),
-            seed: RwSignal::new(String::new()),
-        }
-    }
-}
 
 fn parse_into<T: std::str::FromStr + Send + Sync + 'static>(signal: RwSignal<T>) -> impl Fn(leptos::ev::Event) {
     move |ev| {
@@ -170,7 +112,8 @@ async fn shipped_weights(lab: Lab, variant: Variant) -> Result<Vec<u8>, String> 
 pub fn TrainMode() -> impl IntoView {
     let lab = use_lab();
     let training = use_training();
-    let form = Form::new();
+    // The app's, not this view's: the settings outlive a visit to another tab.
+    let form = training.form;
     let phase = training.phase;
     let shipped = move || lab.pickable_variants().into_iter().filter(|v| !matches!(v, Variant::Yours(_))).collect::<Vec<_>>();
     let scratch = move || form.start.get().is_none();

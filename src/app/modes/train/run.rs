@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use crate::app::context::{Lab, ModelStatus};
 use crate::engine::model_store::{self, SavedModel};
 use crate::engine::workers::train_client::TrainClient;
-use crate::engine::workers::train_protocol::{FromTrainer, ToTrainer, TrainRequest, to_intensities};
+use crate::engine::workers::train_protocol::{FromTrainer, SAMPLE_DIGITS, ToTrainer, TrainRequest, to_intensities};
 use crate::study::metrics::{EpochRecord, Metrics};
 use crate::study::Variant;
 use crate::study::train_settings::StepLoss;
@@ -83,7 +83,67 @@ pub struct Training {
     pub kept: RwSignal<Option<Result<String, String>>>,
     /// The visitor's drawings collected for training (784 intensities each).
     pub drawings: RwSignal<Vec<Vec<f32>>>,
+    /// The settings form.
+    pub form: Form,
     client: StoredValue<Option<Rc<TrainClient>>, LocalStorage>,
+}
+
+/// What the Train mode's form holds (kept here, with the run, so that it outlives the view).
+#[derive(Clone, Copy)]
+pub struct Form {
+    /// The model to fine-tune; `None`: from scratch.
+    pub start: RwSignal<Option<Variant>>,
+    pub deeper: RwSignal<bool>,
+    pub latent: RwSignal<u8>,
+    pub mse: RwSignal<bool>,
+    pub beta: RwSignal<f64>,
+    pub batch: RwSignal<usize>,
+    pub learning_rate: RwSignal<f64>,
+    pub epochs: RwSignal<usize>,
+    pub sample_digits: RwSignal<usize>,
+    pub use_drawings: RwSignal<bool>,
+    /// Blank: a new seed per run.
+    pub seed: RwSignal<String>,
+}
+
+impl Form {
+    /// The settings in a line ("baseline, latent 2, BCE, β 1, batch 128, learning rate 0.001,
+    /// 3 epochs").
+    pub fn summary(self) -> String {
+        let model = match self.start.get() {
+            Some(variant) => format!("fine-tuning {}", variant.label()),
+            None => format!(
+                "{}, latent {}, {}",
+                if self.deeper.get() { "deeper" } else { "baseline" },
+                self.latent.get(),
+                if self.mse.get() { "MSE" } else { "BCE" }
+            ),
+        };
+        let epochs = self.epochs.get();
+        format!(
+            "{model}, β {}, batch {}, learning rate {}, {epochs} epoch{}",
+            self.beta.get(),
+            self.batch.get(),
+            self.learning_rate.get(),
+            if epochs == 1 { "" } else { "s" }
+        )
+    }
+
+    pub fn new() -> Form {
+        Form {
+            start: RwSignal::new(None),
+            deeper: RwSignal::new(false),
+            latent: RwSignal::new(2),
+            mse: RwSignal::new(false),
+            beta: RwSignal::new(1.0),
+            batch: RwSignal::new(128),
+            learning_rate: RwSignal::new(1e-3),
+            epochs: RwSignal::new(3),
+            sample_digits: RwSignal::new(SAMPLE_DIGITS),
+            use_drawings: RwSignal::new(true),
+            seed: RwSignal::new(String::new()),
+        }
+    }
 }
 
 impl Training {
@@ -100,6 +160,7 @@ impl Training {
             yours: RwSignal::new(None),
             kept: RwSignal::new(None),
             drawings: RwSignal::new(Vec::new()),
+            form: Form::new(),
             client: StoredValue::new_local(None),
         }
     }

@@ -1,0 +1,114 @@
+//! The messages between the page's decode pool (`decode_pool`) and a decode worker
+//! (`www/decode-worker.js` running the CPU build, answered by `decode`), as serde types like the
+//! training worker's (`train_protocol`): `serde-wasm-bindgen` turns them into the JS objects
+//! `postMessage` carries. Latents and pixels travel as little-endian `f32` bytes (a `Uint8Array`,
+//! whose buffer is transferred, not copied). Plain data, tested natively.
+//!
+//! The page sends [`ToDecoder::Start`] once (the script boots the build with it), then `Load`
+//! and `Decode` requests, each answered by a [`FromDecoder`] with the request's `id`.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+/// Page → decode worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ToDecoder {
+    /// Boot this CPU build (its script and wasm; the worker's script handles it).
+    Start {
+        /// The build's JavaScript, an absolute URL.
+        js: String,
+        /// Its wasm, an absolute URL.
+        wasm: String,
+    },
+    /// Install a variant's weights file (a `.bpk` record).
+    Load {
+        /// The request.
+        id: u32,
+        /// `Variant::key`.
+        variant: String,
+        /// The file.
+        bytes: ByteBuf,
+    },
+    /// Decode `n × latent` latents into `n × 784` pixels.
+    Decode {
+        /// The request.
+        id: u32,
+        /// `Variant::key`.
+        variant: String,
+        /// The latents, as [`f32_bytes`].
+        latents: ByteBuf,
+    },
+}
+
+/// Decode worker → page: the answer to the request `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum FromDecoder {
+    /// The weights are installed.
+    Loaded {
+        /// The request answered.
+        id: u32,
+    },
+    /// The decoded pixels, as [`f32_bytes`].
+    Decoded {
+        /// The request answered.
+        id: u32,
+        /// `n × 784` intensities in 0..1.
+        pixels: ByteBuf,
+    },
+    /// The request failed.
+    Failed {
+        /// The request answered.
+        id: u32,
+        /// Why.
+        error: String,
+    },
+}
+
+impl FromDecoder {
+    /// The request it answers.
+    pub fn id(&self) -> u32 {
+        match self {
+            FromDecoder::Loaded { id } | FromDecoder::Decoded { id, .. } | FromDecoder::Failed { id, .. } => *id,
+        }
+    }
+}
+
+/// `f32`s as little-endian bytes.
+pub fn f32_bytes(values: &[f32]) -> ByteBuf {
+    ByteBuf::from(values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+/// Little-endian bytes back to `f32`s; an error when they are not whole `f32`s.
+pub fn f32s(bytes: &[u8]) -> Result<Vec<f32>, String> {
+    if bytes.len() % 4 != 0 {
+        return Err(format!("{} bytes are not whole 32-bit floats", bytes.len()));
+    }
+    Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_are_tagged_by_kind() {
+        let decode = ToDecoder::Decode { id: 7, variant: "latent10".into(), latents: f32_bytes(&[0.5, -1.25]) };
+        let json = serde_json::to_value(&decode).unwrap();
+        assert_eq!((json["kind"].as_str(), json["id"].as_u64()), (Some("decode"), Some(7)));
+        assert_eq!(serde_json::from_value::<ToDecoder>(json).unwrap(), decode);
+        let start: ToDecoder = serde_json::from_str(r#"{"kind":"start","js":"a.js","wasm":"a.wasm"}"#).unwrap();
+        assert_eq!(start, ToDecoder::Start { js: "a.js".into(), wasm: "a.wasm".into() });
+        let failed: FromDecoder = serde_json::from_str(r#"{"kind":"failed","id":3,"error":"no weights"}"#).unwrap();
+        assert_eq!(failed.id(), 3);
+        assert!(serde_json::from_str::<ToDecoder>(r#"{"kind":"explode","id":1}"#).is_err());
+    }
+
+    #[test]
+    fn floats_travel_exactly_and_torn_bytes_are_refused() {
+        let values = [0.0, 1.0, -0.0, f32::MIN_POSITIVE, 0.123_456_79, f32::MAX];
+        assert_eq!(f32s(&f32_bytes(&values)).unwrap(), values);
+        assert!(f32s(&[0, 0, 128]).is_err());
+    }
+}
