@@ -25,18 +25,18 @@ pub fn Shell() -> impl IntoView {
                 <p class="tagline">"Variational autoencoders on MNIST, running in your browser."</p>
             </div>
             <div class="actions">
-            <crate::app::tour::TourButton/>
-            <crate::app::view::share::CopyLink/>
-            <crate::app::widgets::theme::ThemeToggle/>
-            <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
-                {move || match lab.backend.get() {
-                    None => "Starting…".to_string(),
-                    Some(label) => label,
-                }}
-                <span class="timing" data-testid="inference-time">
-                    {move || lab.last_ms.get().map(|ms| format!(" · {ms:.1} ms")).unwrap_or_default()}
-                </span>
-            </div>
+                <crate::app::tour::TourButton/>
+                <crate::app::view::share::CopyLink/>
+                <crate::app::widgets::theme::ThemeToggle/>
+                <div class="badge" data-testid="backend-badge" data-backend=move || lab.backend.get().unwrap_or_default()>
+                    {move || match lab.backend.get() {
+                        None => "Starting…".to_string(),
+                        Some(label) => label,
+                    }}
+                    <span class="timing" data-testid="inference-time">
+                        {move || lab.last_ms.get().map(|ms| format!(" · {ms:.1} ms")).unwrap_or_default()}
+                    </span>
+                </div>
             </div>
         </header>
         <Notice/>
@@ -141,17 +141,17 @@ fn FileProblems() -> impl IntoView {
 fn CurrentMode() -> impl IntoView {
     let mode = use_lab().view.mode();
     view! {
-            {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
-            {move || match mode.get() {
-                Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
-                Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
-                Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
-                Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
-                Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),
-                Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
-                Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
-                Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
-            }}
+        {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
+        {move || match mode.get() {
+            Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
+            Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
+            Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
+            Mode::Generate => view! { <crate::app::modes::generate::GenerateMode/> }.into_any(),
+            Mode::Explore => view! { <crate::app::modes::explore::ExploreMode/> }.into_any(),
+            Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
+            Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
+            Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
+        }}
     }
 }
 

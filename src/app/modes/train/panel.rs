@@ -127,46 +127,46 @@ pub fn TrainMode() -> impl IntoView {
                 }}</p>
                 // While a run is on, the settings fold to one line: the chart and samples get the room.
                 <details class="train-settings" prop:open=move || !phase.with(Phase::active)>
-                <summary data-testid="train-settings-summary">{move || if phase.with(Phase::active) { format!("Settings: {}", form.summary()) } else { "Settings".to_string() }}</summary>
-                <label>"Start from "
-                    <select data-testid="train-start-from" prop:value=move || form.start.get().map_or(SCRATCH.to_string(), |v| v.key()) on:change=move |ev| form.start.set(Variant::from_key(&event_target_value(&ev)))>
-                        <option value=SCRATCH>"scratch (new weights)"</option>
-                        {move || shipped().into_iter().map(|v| view! { <option value=v.key()>{format!("fine-tune {}", v.label())}</option> }).collect_view()}
-                        {move || training.yours.with(|y| y.as_ref().map(|y| view! { <option value=y.variant.key()>"fine-tune your model"</option> }))}
-                    </select>
-                </label>
-                <fieldset disabled=move || !scratch()>
-                    <Either label="Architecture " test_id="train-architecture" off=("baseline", "baseline (2 convs)") on=("deeper", "deeper (3 convs)") value=form.deeper/>
-                    <label>"Latent size "
-                        <input type="number" min="1" max=Architecture::MAX_LATENT data-testid="train-latent" prop:value=move || form.latent.get().to_string() on:change=parse_into(form.latent)/>
+                    <summary data-testid="train-settings-summary">{move || if phase.with(Phase::active) { format!("Settings: {}", form.summary()) } else { "Settings".to_string() }}</summary>
+                    <label>"Start from "
+                        <select data-testid="train-start-from" prop:value=move || form.start.get().map_or(SCRATCH.to_string(), |v| v.key()) on:change=move |ev| form.start.set(Variant::from_key(&event_target_value(&ev)))>
+                            <option value=SCRATCH>"scratch (new weights)"</option>
+                            {move || shipped().into_iter().map(|v| view! { <option value=v.key()>{format!("fine-tune {}", v.label())}</option> }).collect_view()}
+                            {move || training.yours.with(|y| y.as_ref().map(|y| view! { <option value=y.variant.key()>"fine-tune your model"</option> }))}
+                        </select>
                     </label>
-                    <Either label="Reconstruction loss " test_id="train-loss" off=("bce", "BCE (the study's)") on=("mse", "MSE") value=form.mse/>
-                </fieldset>
-                <label>"KL weight β "
-                    <input type="number" min="0" max="100" step="0.1" data-testid="train-beta" prop:value=move || form.beta.get().to_string() on:change=parse_into(form.beta)/>
-                </label>
-                <label>"Batch "
-                    <select data-testid="train-batch" on:change=parse_into(form.batch)>
-                        {[32usize, 64, 128, 256].into_iter().map(|b| view! { <option value=b.to_string() selected=b == 128>{b.to_string()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label>"Learning rate "
-                    <input type="number" min="0.00001" max="0.1" step="0.0001" data-testid="train-lr" prop:value=move || form.learning_rate.get().to_string() on:change=parse_into(form.learning_rate)/>
-                </label>
-                <label>"Epochs "
-                    <input type="number" min="1" max="1000" data-testid="train-epochs" prop:value=move || form.epochs.get().to_string() on:change=parse_into(form.epochs)/>
-                </label>
-                <label>"Shipped training digits "
-                    <input type="number" min="0" max=SAMPLE_DIGITS data-testid="train-digits" prop:value=move || form.sample_digits.get().to_string() on:change=parse_into(form.sample_digits)/>
-                    <span class="small">{format!(" of {SAMPLE_DIGITS} (MNIST training digits, 1.6 MB, fetched when you start)")}</span>
-                </label>
-                <label>"Seed "
-                    <input type="text" inputmode="numeric" placeholder="new each run" size="10" data-testid="train-seed" prop:value=move || form.seed.get() on:change=move |ev| form.seed.set(event_target_value(&ev))/>
-                </label>
-                <label>
-                    <input type="checkbox" data-testid="train-use-drawings" prop:checked=move || form.use_drawings.get() on:change=move |ev| form.use_drawings.set(event_target_checked(&ev))/>
-                    {move || format!(" and your {} drawings (add them in Draw)", training.drawings.with(Vec::len))}
-                </label>
+                    <fieldset disabled=move || !scratch()>
+                        <Either label="Architecture " test_id="train-architecture" off=("baseline", "baseline (2 convs)") on=("deeper", "deeper (3 convs)") value=form.deeper/>
+                        <label>"Latent size "
+                            <input type="number" min="1" max=Architecture::MAX_LATENT data-testid="train-latent" prop:value=move || form.latent.get().to_string() on:change=parse_into(form.latent)/>
+                        </label>
+                        <Either label="Reconstruction loss " test_id="train-loss" off=("bce", "BCE (the study's)") on=("mse", "MSE") value=form.mse/>
+                    </fieldset>
+                    <label>"KL weight β "
+                        <input type="number" min="0" max="100" step="0.1" data-testid="train-beta" prop:value=move || form.beta.get().to_string() on:change=parse_into(form.beta)/>
+                    </label>
+                    <label>"Batch "
+                        <select data-testid="train-batch" on:change=parse_into(form.batch)>
+                            {[32usize, 64, 128, 256].into_iter().map(|b| view! { <option value=b.to_string() selected=b == 128>{b.to_string()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Learning rate "
+                        <input type="number" min="0.00001" max="0.1" step="0.0001" data-testid="train-lr" prop:value=move || form.learning_rate.get().to_string() on:change=parse_into(form.learning_rate)/>
+                    </label>
+                    <label>"Epochs "
+                        <input type="number" min="1" max="1000" data-testid="train-epochs" prop:value=move || form.epochs.get().to_string() on:change=parse_into(form.epochs)/>
+                    </label>
+                    <label>"Shipped training digits "
+                        <input type="number" min="0" max=SAMPLE_DIGITS data-testid="train-digits" prop:value=move || form.sample_digits.get().to_string() on:change=parse_into(form.sample_digits)/>
+                        <span class="small">{format!(" of {SAMPLE_DIGITS} (MNIST training digits, 1.6 MB, fetched when you start)")}</span>
+                    </label>
+                    <label>"Seed "
+                        <input type="text" inputmode="numeric" placeholder="new each run" size="10" data-testid="train-seed" prop:value=move || form.seed.get() on:change=move |ev| form.seed.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <input type="checkbox" data-testid="train-use-drawings" prop:checked=move || form.use_drawings.get() on:change=move |ev| form.use_drawings.set(event_target_checked(&ev))/>
+                        {move || format!(" and your {} drawings (add them in Draw)", training.drawings.with(Vec::len))}
+                    </label>
                 </details>
                 <div class="buttons">
                     <button data-testid="train-go" disabled=move || phase.with(Phase::active) on:click=move |_| start(lab, training, form)>"Train"</button>
