@@ -50,7 +50,21 @@ async function pickBuild(cpu, base, builds) {
 // `base`: where the site is; `js`, `wasm`: the main CPU build's files (Trunk's hashed names);
 // `builds`: the other builds this site has (scripts/finish-dist.mjs; scripts/serve.sh serves the
 // main one alone first).
-export async function start({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 'train'] }) {
+export async function start(options) {
+  try {
+    await startBuild(options);
+  } catch (error) {
+    // Said where the visitor is looking (index.html's #boot), not only in the console.
+    const status = document.querySelector('#boot .boot-status');
+    if (status) {
+      status.className = 'boot-status error';
+      status.textContent = `The page could not start (${error?.message ?? error}). It needs a browser with WebAssembly: any current Chrome, Edge, Firefox or Safari. Reloading may help if the connection dropped.`;
+    }
+    throw error;
+  }
+}
+
+async function startBuild({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 'train'] }) {
   const relaxed = builds.includes('relaxed-simd') && hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain';
   const cpu = relaxed
     ? { js: `${base}vae-lab-relaxed-simd.js`, wasm: `${base}vae-lab-relaxed-simd_bg.wasm`, relaxedSimd: true }

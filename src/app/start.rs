@@ -42,6 +42,10 @@ pub fn mount() {
     if crate::engine::workers::decode::serve_if_worker() {
         return;
     }
+    // The static page that showed while the wasm downloaded (index.html's #boot) gives way.
+    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(App);
 }
 

@@ -117,3 +117,28 @@ test('an embed link shows its one mode, without the header and tabs, and opens t
     await browser.close();
   }
 });
+
+test('before its wasm has started the page shows what it is and what is loading; if it cannot start, it says why there', { timeout: 600_000 }, async () => {
+  const { browser, page } = await open(CPU);
+  try {
+    // Hold the wasm back: what a visitor on a slow network sees meanwhile.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route(/\.wasm$/, async (route) => { await held; await route.continue(); });
+    await page.goto(server.url + CPU.query);
+    await page.getByRole('heading', { level: 1, name: 'VAE Lab' }).waitFor({ timeout: TIMEOUT });
+    assert.match(await page.getByTestId('boot-status').textContent(), /^Starting: the page and its first model are downloading/);
+    release();
+    await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
+    assert.equal(await page.locator('#boot').count(), 0, 'the static page gives way to the app');
+    assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1, 'one title');
+
+    // A wasm that cannot be fetched: the same place says the page could not start.
+    await page.unroute(/\.wasm$/);
+    await page.route(/\.wasm$/, (route) => route.abort());
+    await page.goto(server.url + CPU.query);
+    await page.getByText(/^The page could not start/).waitFor({ timeout: TIMEOUT });
+  } finally {
+    await browser.close();
+  }
+});
