@@ -31,12 +31,12 @@ pub fn GenerateMode() -> impl IntoView {
     let picked = Memo::new(move |_| {
         let tile = lab.view.picked().get().unwrap_or(0);
         let (variant, seed, temperature) = settings.get();
-        Some(PriorSample { variant, seed, temperature, tile })
+        PriorSample { variant, seed, temperature, tile }
     });
     // The picked digit, once its grid is on screen.
     Effect::new(move |_| {
         grid_version.track();
-        let Some(sample) = picked.get() else { return };
+        let sample = picked.get();
         let Some((variant, seed, temperature, pixels)) = shown.get_value() else { return };
         if (variant, seed, temperature) != (sample.variant, sample.seed, sample.temperature) {
             return;
@@ -117,10 +117,8 @@ pub fn GenerateMode() -> impl IntoView {
         lab.view.picked().set(Some(next.clamp(0, last) as usize));
     };
     let open = move |mode: Mode| {
-        if let Some(sample) = picked.get_untracked() {
-            lab.view.source().set(InpaintSource::Generated(sample));
-            lab.view.mode().set(mode);
-        }
+        lab.view.source().set(InpaintSource::Generated(picked.get_untracked()));
+        lab.view.mode().set(mode);
     };
 
     let side = (GRID * 28) as u32;
@@ -135,13 +133,14 @@ pub fn GenerateMode() -> impl IntoView {
             </div>
             <div class="panel picked">
                 <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"
-                    role="img" aria-label=move || picked.get().map_or_else(|| "The picked digit: none yet".to_string(), |p| format!("The picked digit: tile {} of the grid, enlarged", p.tile + 1))></canvas>
+                    role="img" aria-label=move || format!("The picked digit: tile {} of the grid, enlarged", picked.get().tile + 1)></canvas>
                 <div class="picked-text">
                     <h2>"The picked digit"</h2>
-                    <p class="hint" aria-live="polite">{move || picked.get().map(|p| {
+                    <p class="hint" aria-live="polite">{move || {
+                        let p = picked.get();
                         let chosen = if lab.view.picked().get().is_some() { "" } else { " (the first; pick another in the grid)" };
                         format!("Tile {}{chosen} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label())
-                    })}</p>
+                    }}</p>
                     <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
                     <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
                 </div>

@@ -37,11 +37,15 @@ pub fn dropped_notice(dropped: &[String]) -> Option<String> {
     })
 }
 
+/// This page's address with `query` (none when it is empty).
+fn url_with(query: &str) -> String {
+    let path = location().and_then(|l| l.pathname().ok()).unwrap_or_default();
+    if query.is_empty() { path } else { format!("{path}?{query}") }
+}
+
 fn write(query: &str, push: bool) {
     let Some(window) = web_sys::window() else { return };
-    let location = window.location();
-    let path = location.pathname().unwrap_or_default();
-    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let url = url_with(query);
     if let Ok(history) = window.history() {
         let _ = if push {
             history.push_state_with_url(&JsValue::NULL, "", Some(&url))
@@ -65,12 +69,7 @@ fn cancel_pending(lab: Lab) {
 /// The whole page's address for `state` (an embedded page's "Open in VAE Lab"): the same view,
 /// the same forced backend, not embedded.
 pub fn whole_page_url(lab: Lab, state: &ViewState) -> String {
-    let frame = Frame { embed: false, ..lab.link.frame.get_value() };
-    let path = location().and_then(|l| l.pathname().ok()).unwrap_or_default();
-    match link::encode(state, frame) {
-        query if query.is_empty() => path,
-        query => format!("{path}?{query}"),
-    }
+    url_with(&link::encode(state, Frame { embed: false, ..lab.link.frame.get_value() }))
 }
 
 /// Writes the current view into the URL at once (before a reload, or a copy).
