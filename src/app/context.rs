@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use crate::app::view::state::PriorSample;
 use crate::app::view::store::View;
 use crate::data::{Digits, PIXELS};
-use crate::engine::web::{fetch_listed, now_ms};
+use crate::engine::web::{fetch_listed, now_ms, yield_to_browser};
 use crate::engine::Engine;
 use crate::study::metrics::{LatentPoints, Manifest, Metrics};
 use crate::study::Variant;
@@ -182,9 +182,14 @@ impl Lab {
         spawn_local(async move {
             let file = format!("models/{}", entry.weights.file);
             let total = entry.weights.bytes;
-            let result = fetch_listed(&entry.weights, |received| lab.set_status(variant, ModelStatus::Loading { received, total }))
-                .await
-                .and_then(|bytes| engine.install(variant, bytes).map_err(|e| e.to_string()));
+            // Fetching, reading, installing and the first run are separate tasks, each given back
+            // to the browser (a phone's main thread stays responsive while a model loads).
+            let fetched = fetch_listed(&entry.weights, |received| lab.set_status(variant, ModelStatus::Loading { received, total })).await;
+            yield_to_browser().await;
+            let read = fetched.and_then(|bytes| engine.read_weights(variant, bytes).map_err(|e| e.to_string()));
+            yield_to_browser().await;
+            let result = read.map(|read| engine.install_read(read));
+            yield_to_browser().await;
             let result = match result {
                 // Compile the shaders (encoder and decoder) now, not on the visitor's first stroke.
                 Ok(()) => engine.reconstruct(variant, &vec![0.0; PIXELS]).await.map(|_| ()).map_err(|e| e.to_string()),

@@ -15,7 +15,7 @@ use crate::app::widgets::sources::prior_samples;
 use crate::app::view::state::InpaintSource;
 use crate::app::view::store::View;
 use crate::data::Digits;
-use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, fetch_listed};
+use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, fetch_listed, yield_to_browser};
 use crate::study::metrics;
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
@@ -42,11 +42,18 @@ pub fn mount() {
     if crate::engine::workers::decode::serve_if_worker() {
         return;
     }
-    // The static page that showed while the wasm downloaded (index.html's #boot) gives way.
-    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
-        boot.remove();
-    }
-    leptos::mount::mount_to_body(App);
+    // The app mounts in a task of its own, not in the one that instantiated the wasm (each is
+    // then shorter: see `shell::NextTask`). The static page that showed while the wasm downloaded
+    // (index.html's #boot) gives way to it.
+    set_timeout(
+        || {
+            if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+                boot.remove();
+            }
+            leptos::mount::mount_to_body(App);
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 async fn load_gallery() -> Result<Gallery, String> {
@@ -94,6 +101,11 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
             }
         }
     }
+    // The decode workers start now, not with the page: their start would have competed with it
+    // (a big decode before now starts them too).
+    if let Some(engine) = lab.engine() {
+        engine.start_decode_pool();
+    }
     announce_started();
 }
 
@@ -137,6 +149,8 @@ fn App() -> impl IntoView {
     let link_notice = share::dropped_notice(&link.dropped);
 
     spawn_local(async move {
+        // Not in the task that mounts the page: that one is long enough.
+        yield_to_browser().await;
         let (engine, notice) = crate::engine::device::start(link.frame.backend != Some(ForcedBackend::Cpu)).await;
         lab.backend.set(Some(engine.backend().label()));
         let notices: Vec<String> = [link_notice, notice].into_iter().flatten().collect();

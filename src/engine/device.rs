@@ -12,14 +12,13 @@ use super::web::WebGpuFailure;
 use super::web::{WEBGPU_FAILED, field, session_get};
 #[cfg(feature = "webgpu")]
 use super::web::fall_back_to_cpu;
-use super::workers::decode_pool::DecodePool;
 
 /// Starts the engine: WebGPU when asked for and available, else the CPU. The second value says,
 /// once, why WebGPU is not in use when it was asked for.
 pub async fn start(prefer_gpu: bool) -> (Engine, Option<String>) {
     let (engine, notice) = start_device(prefer_gpu).await;
     match engine.backend() {
-        BackendKind::Cpu => (engine.with_decode_pool(DecodePool::start()), notice),
+        BackendKind::Cpu => (engine.with_decode_pool(), notice),
         BackendKind::WebGpu(_) => (engine, notice),
     }
 }

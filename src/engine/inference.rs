@@ -80,6 +80,15 @@ struct Fused {
     decoder: Option<Rc<CpuDecoder>>,
 }
 
+/// A model read from its weights file and not yet installed ([`Engine::read_weights`]).
+pub struct ReadWeights {
+    variant: Variant,
+    model: Vae,
+    /// The file again, for the decode workers.
+    #[cfg(target_arch = "wasm32")]
+    for_pool: Option<Vec<u8>>,
+}
+
 /// Device, backend and loaded models.
 pub struct Engine {
     device: Device,
@@ -96,9 +105,10 @@ pub struct Engine {
     use_fast_paths: Cell<bool>,
     /// Set by [`Engine::simulate_device_loss`]: every later readback fails as after a lost GPU.
     lost: Cell<bool>,
-    /// Web Workers for big CPU decodes (wasm only; `None` natively, on WebGPU, or in a worker).
+    /// Web Workers for big CPU decodes, started when first needed (wasm only; `None` natively, on
+    /// WebGPU, or in a worker).
     #[cfg(target_arch = "wasm32")]
-    pool: Option<super::workers::decode_pool::DecodePool>,
+    pool: Option<super::workers::decode_pool::LazyPool>,
 }
 
 impl Engine {
@@ -123,11 +133,22 @@ impl Engine {
         }
     }
 
-    /// Adds Web Workers that share big CPU decodes (see `decode_pool`).
+    /// Lets Web Workers share big CPU decodes (see `decode_pool`). They start at the first big
+    /// decode or at [`Engine::start_decode_pool`], not now: their start (fetching and compiling
+    /// the page's wasm, loading every model again) would compete with the page's own.
     #[cfg(target_arch = "wasm32")]
-    pub fn with_decode_pool(mut self, pool: Option<super::workers::decode_pool::DecodePool>) -> Engine {
-        self.pool = pool;
+    pub fn with_decode_pool(mut self) -> Engine {
+        self.pool = Some(super::workers::decode_pool::LazyPool::default());
         self
+    }
+
+    /// Starts the decode workers now, if this engine has them and they have not started (the
+    /// page calls it once its own start-up is over).
+    #[cfg(target_arch = "wasm32")]
+    pub fn start_decode_pool(&self) {
+        if let Some(pool) = &self.pool {
+            pool.start();
+        }
     }
 
     /// The backend in use.
@@ -137,10 +158,34 @@ impl Engine {
 
     /// Installs `variant` from the bytes of its weights file.
     pub fn install(&self, variant: Variant, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        let read = self.read_weights(variant, bytes)?;
+        self.install_read(read);
+        Ok(())
+    }
+
+    /// The first half of [`Engine::install`]: `variant`'s model built from the bytes of its
+    /// weights file, checked, not yet installed. The page gives the browser its thread back
+    /// before the second half, [`Engine::install_read`].
+    pub fn read_weights(&self, variant: Variant, bytes: Vec<u8>) -> Result<ReadWeights, WeightsError> {
         // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
         let for_pool = self.pool.is_some().then(|| bytes.clone());
         let model = load_vae(variant, bytes, &self.device)?;
+        Ok(ReadWeights {
+            variant,
+            model,
+            #[cfg(target_arch = "wasm32")]
+            for_pool,
+        })
+    }
+
+    /// The second half of [`Engine::install`]: the model's fast paths, then the model itself,
+    /// here and in the decode workers.
+    pub fn install_read(&self, read: ReadWeights) {
+        #[cfg(target_arch = "wasm32")]
+        let ReadWeights { variant, model, for_pool } = read;
+        #[cfg(not(target_arch = "wasm32"))]
+        let ReadWeights { variant, model } = read;
         let model = match self.backend {
             BackendKind::WebGpu(_) => {
                 if let Some(decoder) = model.decoder.sub_pixel() {
@@ -162,9 +207,8 @@ impl Engine {
         self.models.borrow_mut().insert(variant, model);
         #[cfg(target_arch = "wasm32")]
         if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
-            pool.install(variant, &bytes);
+            pool.install(variant, bytes);
         }
-        Ok(())
     }
 
     /// The trained-in-the-page variant whose layers `bytes` fit (checked as a shipped file is).
@@ -287,9 +331,10 @@ impl Engine {
     pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
         let model = self.model(variant)?;
         #[cfg(target_arch = "wasm32")]
-        if let Some(pool) = self.pool.as_ref().filter(|p| p.usable()) {
+        {
             let n = z.len() / variant.latent_dim();
-            if n >= super::workers::decode_pool::MIN_POOLED_BATCH && z.len() % variant.latent_dim() == 0 {
+            let big = n >= super::workers::decode_pool::MIN_POOLED_BATCH && z.len() % variant.latent_dim() == 0;
+            if let Some(pool) = self.pool.as_ref().filter(|_| big).and_then(|p| p.start()).filter(|p| p.usable()) {
                 match pool.decode(variant, z).await {
                     Ok(pixels) => return Ok(pixels),
                     // Not lost: decoded below, on this thread.
@@ -320,7 +365,7 @@ impl Engine {
     /// How many Web Workers share big decodes (0: all on this thread).
     pub fn decode_workers(&self) -> usize {
         #[cfg(target_arch = "wasm32")]
-        if let Some(pool) = self.pool.as_ref().filter(|p| p.usable()) {
+        if let Some(pool) = self.pool.as_ref().and_then(|p| p.started()).filter(|p| p.usable()) {
             return pool.workers();
         }
         0

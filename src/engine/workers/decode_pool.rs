@@ -7,7 +7,7 @@
 //! and the engine decodes on the page's thread, as before. The messages are
 //! [`decode_protocol`](super::decode_protocol)'s.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -25,6 +25,54 @@ use crate::study::Variant;
 pub const MIN_POOLED_BATCH: usize = 16;
 
 type Pending = Rc<RefCell<HashMap<u32, (Function, Function)>>>;
+
+/// A [`DecodePool`] started when first needed, not with the page: its workers fetch and compile
+/// the page's wasm and load every model again, which on a phone's few cores would compete with
+/// the page's own start (Lighthouse's blocking time counts it).
+#[derive(Default)]
+pub struct LazyPool {
+    /// Unset until started; `None` once started where no pool could be.
+    pool: OnceCell<Option<DecodePool>>,
+    /// Weights installed before the pool started, sent to it when it starts.
+    waiting: RefCell<Vec<(Variant, Vec<u8>)>>,
+}
+
+impl LazyPool {
+    /// Starts the workers unless they have been (each then gets every model installed so far);
+    /// the pool, if there is one.
+    pub fn start(&self) -> Option<&DecodePool> {
+        self.pool
+            .get_or_init(|| {
+                let pool = DecodePool::start();
+                let waiting = self.waiting.take();
+                if let Some(pool) = &pool {
+                    for (variant, bytes) in waiting {
+                        pool.install(variant, &bytes);
+                    }
+                }
+                pool
+            })
+            .as_ref()
+    }
+
+    /// The pool, if it has started.
+    pub fn started(&self) -> Option<&DecodePool> {
+        self.pool.get().and_then(Option::as_ref)
+    }
+
+    /// Sends `variant`'s weights file to the workers, now or when they start.
+    pub fn install(&self, variant: Variant, bytes: Vec<u8>) {
+        match self.pool.get() {
+            Some(Some(pool)) => pool.install(variant, &bytes),
+            Some(None) => {}
+            None => {
+                let mut waiting = self.waiting.borrow_mut();
+                waiting.retain(|(v, _)| *v != variant);
+                waiting.push((variant, bytes));
+            }
+        }
+    }
+}
 
 /// Web Workers, each with the page's CPU build and the variants it has been sent.
 pub struct DecodePool {
