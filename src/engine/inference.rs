@@ -10,10 +10,11 @@ use std::rc::Rc;
 
 use burn::prelude::*;
 
-use crate::model::weights::{WeightsError, load_vae};
+use crate::model::classifier::DigitClassifier;
+use crate::model::weights::{WeightsError, load_classifier, load_vae};
 use crate::data::{PIXELS, SIDE};
 use crate::model::Vae;
-use crate::kernels::cpu_fused::{CpuDecoder, CpuEncoder};
+use crate::kernels::cpu_fused::{CpuClassifier, CpuDecoder, CpuEncoder};
 use crate::kernels::sub_pixel::SubPixelDecoder;
 use crate::study::Variant;
 
@@ -80,6 +81,13 @@ struct Fused {
     decoder: Option<Rc<CpuDecoder>>,
 }
 
+/// The digit classifier: burn's layers and, on the CPU, its fused kernel.
+#[derive(Clone)]
+struct Classifier {
+    model: DigitClassifier,
+    fused: Option<Rc<CpuClassifier>>,
+}
+
 /// A model read from its weights file and not yet installed ([`Engine::read_weights`]).
 pub struct ReadWeights {
     variant: Variant,
@@ -100,6 +108,8 @@ pub struct Engine {
     /// On WebGPU: each model's decoder as sub-pixel convolutions (`kernels::sub_pixel`), about 30 %
     /// faster than burn's transposed-convolution kernels over SwiftShader.
     sub_pixel: RefCell<HashMap<Variant, Rc<SubPixelDecoder>>>,
+    /// The digit classifier, once installed ([`Engine::install_classifier`]).
+    classifier: RefCell<Option<Classifier>>,
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist
     /// (benchmark, checks).
     use_fast_paths: Cell<bool>,
@@ -126,6 +136,7 @@ impl Engine {
             models: RefCell::new(HashMap::new()),
             kernels: RefCell::new(HashMap::new()),
             sub_pixel: RefCell::new(HashMap::new()),
+            classifier: RefCell::new(None),
             use_fast_paths: Cell::new(true),
             lost: Cell::new(false),
             #[cfg(target_arch = "wasm32")]
@@ -208,6 +219,35 @@ impl Engine {
         #[cfg(target_arch = "wasm32")]
         if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
             pool.install(variant, bytes);
+        }
+    }
+
+    /// Installs the digit classifier (the Report's judge) from the bytes of its weights file:
+    /// [`Engine::classify`] then says which digit an image looks like.
+    pub fn install_classifier(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        let model = load_classifier(bytes, &self.device)?;
+        let fused = match self.backend {
+            // Read synchronously: only CPU tensors may be.
+            BackendKind::Cpu => model.cpu_kernel().map(Rc::new),
+            BackendKind::WebGpu(_) => None,
+        };
+        *self.classifier.borrow_mut() = Some(Classifier { model, fused });
+        Ok(())
+    }
+
+    /// Whether the digit classifier is installed.
+    pub fn has_classifier(&self) -> bool {
+        self.classifier.borrow().is_some()
+    }
+
+    /// How likely each image of `n × 784` is each digit, to the classifier: `n × 10`
+    /// probabilities (row `k` for image `k`, digits 0 to 9).
+    pub async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, EngineError> {
+        let classifier = self.classifier.borrow().clone().ok_or_else(|| EngineError::NotLoaded("digit classifier".into()))?;
+        Self::count_images(images)?;
+        match classifier.fused.filter(|_| self.use_fast_paths.get()) {
+            Some(fused) => Ok(fused.probabilities(images)),
+            None => self.read(burn::tensor::activation::softmax(classifier.model.forward(self.images(images)?), 1)).await,
         }
     }
 

@@ -497,6 +497,39 @@ pub fn stage_times(encoder: &CpuEncoder, decoder: &CpuDecoder, image: &[f32], it
     out
 }
 
+/// The digit classifier as a fused kernel: the encoder's network, its first head the ten digits'
+/// logits (`model::classifier`).
+#[derive(Debug, Clone)]
+pub struct CpuClassifier(CpuEncoder);
+
+impl CpuClassifier {
+    /// The kernel of an encoder-shaped network whose first head gives `classes` logits.
+    pub(crate) fn new(network: CpuEncoder, classes: usize) -> Option<CpuClassifier> {
+        (network.latent_dim() == classes).then_some(CpuClassifier(network))
+    }
+
+    /// Each class's probability (the softmax of the logits) for each of `n × side²` images:
+    /// `n × classes` values.
+    pub fn probabilities(&self, images: &[f32]) -> Vec<f32> {
+        let (mut logits, _) = self.0.encode(images);
+        for row in logits.chunks_exact_mut(self.0.latent_dim()) {
+            softmax(row);
+        }
+        logits
+    }
+}
+
+/// Turns `logits` into probabilities, in place.
+pub fn softmax(logits: &mut [f32]) {
+    let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in logits.iter_mut() {
+        *v = (*v - top).exp();
+        sum += *v;
+    }
+    logits.iter_mut().for_each(|v| *v /= sum);
+}
+
 /// What [`CpuEncoder::encode_stages`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderStages {

@@ -8,7 +8,9 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
+use super::encoder::fused_encoder;
 use super::layers::{dense, stride2_conv};
+use crate::kernels::cpu_fused::CpuClassifier;
 
 /// The ten classes.
 pub const CLASSES: usize = 10;
@@ -83,9 +85,47 @@ impl DigitClassifier {
     }
 }
 
+impl DigitClassifier {
+    /// The classifier as a fused CPU kernel (`None` where a layer's shape is not covered; read
+    /// synchronously, so only from CPU tensors).
+    pub fn cpu_kernel(&self) -> Option<CpuClassifier> {
+        let network = fused_encoder(&self.convs, &self.hidden, (&self.output, &self.output), 28)?;
+        CpuClassifier::new(network, CLASSES)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::seeded::Seeded;
+
+    #[test]
+    fn cpu_kernel_gives_the_burn_layers_probabilities() {
+        let device = Device::flex();
+        let mut seeded = Seeded::new(5);
+        let mut model = DigitClassifierConfig::new().init(&device);
+        // Random biases too, weights scaled up: the logits spread, the softmax is not flat.
+        for conv in model.convs.iter_mut() {
+            conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
+            conv.weight = seeded.weights(&conv.weight, 3.0);
+        }
+        for linear in [&mut model.hidden, &mut model.output] {
+            linear.bias = linear.bias.take().map(|b| seeded.bias(&b, 0.3));
+            linear.weight = seeded.weights(&linear.weight, 3.0);
+        }
+        let kernel = model.cpu_kernel().expect("the classifier has a CPU kernel");
+        let images = seeded.uniform([6, 1, 28, 28], 0.0, 1.0, &device);
+        let expected = burn::tensor::activation::softmax(model.forward(images.clone()), 1).into_data().try_into_vec::<f32>().expect("f32");
+        let got = kernel.probabilities(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
+        assert_eq!(got.len(), expected.len());
+        let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff <= 1e-5, "max diff {diff}");
+        // Not a degenerate comparison: some image has a clear favourite.
+        assert!(expected.chunks(CLASSES).any(|p| p.iter().copied().fold(0.0, f32::max) > 0.5), "{expected:?}");
+        for row in got.chunks(CLASSES) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
 
     #[test]
     fn gives_ten_logits_per_image() {

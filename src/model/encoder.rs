@@ -51,6 +51,40 @@ impl EncoderConfig {
     }
 }
 
+/// The fused CPU kernel of stride-2 convolutions (ReLU), a dense layer (ReLU) and two linear
+/// heads, read from burn's layers: the VAE's encoder (μ, log σ²), and the digit classifier
+/// (its logits, twice). `None` where a layer has a shape the kernel does not cover.
+pub(crate) fn fused_encoder(convs: &[Conv2d], dense: &Linear, (first, second): (&Linear, &Linear), image_side: usize) -> Option<CpuEncoder> {
+    let mut fused = Vec::with_capacity(convs.len());
+    let mut side = image_side;
+    for conv in convs {
+        let [c_out, c_in, kh, kw] = conv.weight.dims();
+        let plain = conv.stride[0] == conv.stride[1] && conv.dilation == [1, 1] && conv.groups == 1 && [kh, kw] == [3, 3];
+        if !plain {
+            return None;
+        }
+        let (padding, out_side) = conv_padding(&conv.padding, side, conv.stride[0])?;
+        // burn's [c_out][c_in][ky][kx] → the kernel's [ky][kx][c_in][c_out].
+        let weights = values(conv.weight.val().permute([2, 3, 1, 0]))?;
+        let bias = bias_values(conv.bias.as_ref().map(|b| b.val()), c_out)?;
+        fused.push(Conv { kind: ConvKind::Direct, c_in, c_out, in_side: side, out_side, stride: conv.stride[0], padding, weights, bias, relu: true });
+        side = out_side;
+    }
+    let channels = fused.last()?.c_out;
+    let [units, hidden] = dense.weight.dims();
+    if units != channels * side * side {
+        return None;
+    }
+    // Flattened channel-first, [c][y][x]; the kernel reads [y][x][c].
+    let dense_weights = dense.weight.val().reshape([channels, side * side, hidden]).swap_dims(0, 1);
+    let linear = |l: &Linear| -> Option<(Vec<f32>, Vec<f32>)> {
+        let [_, out] = l.weight.dims();
+        Some((values(l.weight.val())?, bias_values(l.bias.as_ref().map(|b| b.val()), out)?))
+    };
+    let (_, dense_bias) = linear(dense)?;
+    CpuEncoder::new(image_side, fused, values(dense_weights)?, dense_bias, linear(first)?, linear(second)?)
+}
+
 /// `(padding before, output side)` of a stride-`stride` 3×3 convolution over `side` pixels.
 fn conv_padding(padding: &PaddingConfig2d, side: usize, stride: usize) -> Option<(usize, usize)> {
     match *padding {
@@ -89,34 +123,7 @@ impl Encoder {
     /// The same encoder as a fused CPU kernel ([`CpuEncoder`]), or `None` if a layer's shape is
     /// one it does not cover. Reads the weights synchronously: for CPU devices only.
     pub fn cpu_kernel(&self, image_side: usize) -> Option<CpuEncoder> {
-        let mut convs = Vec::with_capacity(self.convs.len());
-        let mut side = image_side;
-        for conv in &self.convs {
-            let [c_out, c_in, kh, kw] = conv.weight.dims();
-            let plain = conv.stride[0] == conv.stride[1] && conv.dilation == [1, 1] && conv.groups == 1 && [kh, kw] == [3, 3];
-            if !plain {
-                return None;
-            }
-            let (padding, out_side) = conv_padding(&conv.padding, side, conv.stride[0])?;
-            // burn's [c_out][c_in][ky][kx] → the kernel's [ky][kx][c_in][c_out].
-            let weights = values(conv.weight.val().permute([2, 3, 1, 0]))?;
-            let bias = bias_values(conv.bias.as_ref().map(|b| b.val()), c_out)?;
-            convs.push(Conv { kind: ConvKind::Direct, c_in, c_out, in_side: side, out_side, stride: conv.stride[0], padding, weights, bias, relu: true });
-            side = out_side;
-        }
-        let channels = convs.last()?.c_out;
-        let [units, hidden] = self.dense.weight.dims();
-        if units != channels * side * side {
-            return None;
-        }
-        // Flattened channel-first, [c][y][x]; the kernel reads [y][x][c].
-        let dense = self.dense.weight.val().reshape([channels, side * side, hidden]).swap_dims(0, 1);
-        let linear = |l: &Linear| -> Option<(Vec<f32>, Vec<f32>)> {
-            let [_, out] = l.weight.dims();
-            Some((values(l.weight.val())?, bias_values(l.bias.as_ref().map(|b| b.val()), out)?))
-        };
-        let (_, dense_bias) = linear(&self.dense)?;
-        CpuEncoder::new(image_side, convs, values(dense)?, dense_bias, linear(&self.z_mean)?, linear(&self.z_log_var)?)
+        fused_encoder(&self.convs, &self.dense, (&self.z_mean, &self.z_log_var), image_side)
     }
 
     /// The stride-2 convolutions, input side first.

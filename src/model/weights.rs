@@ -64,6 +64,12 @@ pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae
     load_module(variant.name(), VaeConfig::from(variant).init(device), bytes)
 }
 
+/// The digit classifier (the Report's judge, and the page's reading of what a digit looks like)
+/// with the weights in `bytes`, checked as a model's are.
+pub fn load_classifier(bytes: Vec<u8>, device: &Device) -> Result<super::classifier::DigitClassifier, WeightsError> {
+    load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init(device), bytes)
+}
+
 /// The architecture a model trained in the page has, read off its weights: the first of the
 /// Train mode's (baseline or deeper, latent 1 to 16) whose layers fit. The loss is not in the
 /// weights, so it says BCE. A damaged file is reported as [`load_vae`] reports it.

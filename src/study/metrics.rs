@@ -233,6 +233,10 @@ pub struct Manifest {
     /// The report's findings (`vae-lab eval`), when written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<ManifestFile>,
+    /// The digit classifier (`vae-lab train-classifier`), when written: the Report's judge, and
+    /// the page's reading of what a digit looks like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ManifestFile>,
 }
 
 #[cfg(test)]

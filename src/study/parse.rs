@@ -79,10 +79,12 @@ pub fn manifest(bytes: &[u8], file: &str, known: &[&str]) -> Result<Manifest, St
             }
         }
     }
-    if let Some(findings) = &manifest.findings
-        && !well_formed(findings)
-    {
-        return Err(format!("{file} has a malformed entry for the findings ({:?})", findings.file));
+    for (what, listed) in [("the findings", &manifest.findings), ("the digit classifier", &manifest.classifier)] {
+        if let Some(listed) = listed
+            && !well_formed(listed)
+        {
+            return Err(format!("{file} has a malformed entry for {what} ({:?})", listed.file));
+        }
     }
     Ok(manifest)
 }

@@ -16,7 +16,7 @@ use super::Backend;
 use super::files::write_file;
 use crate::data::{Digits, Mnist, PIXELS, SIDE};
 use crate::model::classifier::{CLASSES, DigitClassifier, DigitClassifierConfig};
-use crate::model::weights::{WeightsError, load_module};
+use crate::model::weights::WeightsError;
 
 /// File names of the shipped classifier, in the models directory.
 pub const WEIGHTS_FILE: &str = "classifier.bpk";
@@ -123,7 +123,7 @@ fn labels_tensor(digits: &Digits, indices: &[usize], device: &Device) -> Tensor<
 
 /// Loads the shipped classifier from its bytes (on burn's CPU backend).
 pub fn load_classifier(bytes: Vec<u8>) -> Result<DigitClassifier, WeightsError> {
-    load_module("classifier", DigitClassifierConfig::new().init(&Device::flex()), bytes)
+    crate::model::weights::load_classifier(bytes, &Device::flex())
 }
 
 /// The class of each of the `n × 784` images in `pixels` (values in 0..1), in chunks of 1,000.

@@ -90,6 +90,10 @@ pub fn write_manifest(dir: &Path) -> Result<(), String> {
         file if dir.join(file).is_file() => Some(describe(dir, file)?),
         _ => None,
     };
-    let json = serde_json::to_vec_pretty(&Manifest { variants, findings }).map_err(|e| e.to_string())?;
+    let classifier = match super::classifier::WEIGHTS_FILE {
+        file if dir.join(file).is_file() => Some(describe(dir, file)?),
+        _ => None,
+    };
+    let json = serde_json::to_vec_pretty(&Manifest { variants, findings, classifier }).map_err(|e| e.to_string())?;
     write_file(&dir.join("manifest.json"), &json)
 }
