@@ -12,7 +12,7 @@ use crate::app::view::store::View;
 use crate::data::{Digits, PIXELS};
 use crate::engine::web::{fetch_listed, now_ms, yield_to_browser};
 use crate::engine::Engine;
-use crate::study::metrics::{LatentPoints, Manifest, Metrics};
+use crate::study::metrics::{LatentPoints, Manifest, ManifestFile, Metrics};
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 
@@ -85,6 +85,8 @@ pub struct Lab {
     pub file_problems: RwSignal<Vec<String>>,
     /// The tour's step the visitor left it at (to resume there).
     pub tour_left: RwSignal<Option<usize>>,
+    /// Whether the digit classifier is installed (`widgets::reading` then names digits).
+    pub classifier_ready: RwSignal<bool>,
 }
 
 impl Lab {
@@ -207,6 +209,22 @@ impl Lab {
                         variant.label()
                     )),
                 ),
+            }
+        });
+    }
+
+    /// Fetches the digit classifier the manifest lists and installs it (once the start-up is
+    /// over: it is 1.7 MB, and only names what digits look like). A deploy without one, or a
+    /// damaged file, leaves the names without it (the latter said once, as any damaged file).
+    pub fn load_classifier(&self, listed: Option<ManifestFile>) {
+        let lab = *self;
+        let (Some(listed), Some(engine)) = (listed, lab.engine()) else { return };
+        spawn_local(async move {
+            match engine.load_classifier(&listed).await {
+                Ok(()) => lab.classifier_ready.set(true),
+                Err(e) => lab.file_problem(format!(
+                    "The digit classifier could not be loaded ({e}), so the page cannot say which digit a result looks like; everything else works."
+                )),
             }
         });
     }

@@ -82,6 +82,7 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
         Err(e) => lab.file_problem(e.clone()),
     }
     lab.gallery.set(Some(gallery));
+    let classifier = manifest.as_ref().and_then(|m| m.classifier.clone());
     if let Some(manifest) = manifest {
         for entry in manifest.variants {
             let Some(variant) = Variant::from_name(&entry.variant) else { continue };
@@ -107,6 +108,7 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
         engine.start_decode_pool();
     }
     announce_started();
+    lab.load_classifier(classifier);
 }
 
 /// Marks `<html data-started>` once the start-up fetches (the first model, the test digits, the
@@ -139,6 +141,7 @@ fn App() -> impl IntoView {
         generated: RwSignal::new(None),
         file_problems: RwSignal::new(Vec::new()),
         tour_left: RwSignal::new(None),
+        classifier_ready: RwSignal::new(false),
     };
     provide_context(lab);
     let training = crate::app::modes::train::run::Training::new();

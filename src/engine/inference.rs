@@ -88,6 +88,16 @@ struct Classifier {
     fused: Option<Rc<CpuClassifier>>,
 }
 
+/// Where the digit classifier runs.
+enum ClassifierAt {
+    /// On this thread.
+    Here(Classifier),
+    /// In the first decode worker, which fetched it as the manifest lists it (fetched here too
+    /// if the worker fails).
+    #[cfg(target_arch = "wasm32")]
+    Workers(crate::study::metrics::ManifestFile),
+}
+
 /// A model read from its weights file and not yet installed ([`Engine::read_weights`]).
 pub struct ReadWeights {
     variant: Variant,
@@ -109,7 +119,7 @@ pub struct Engine {
     /// faster than burn's transposed-convolution kernels over SwiftShader.
     sub_pixel: RefCell<HashMap<Variant, Rc<SubPixelDecoder>>>,
     /// The digit classifier, once installed ([`Engine::install_classifier`]).
-    classifier: RefCell<Option<Classifier>>,
+    classifier: RefCell<Option<ClassifierAt>>,
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist
     /// (benchmark, checks).
     use_fast_paths: Cell<bool>,
@@ -224,14 +234,36 @@ impl Engine {
 
     /// Installs the digit classifier (the Report's judge) from the bytes of its weights file:
     /// [`Engine::classify`] then says which digit an image looks like.
-    pub fn install_classifier(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
+    pub async fn install_classifier(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        self.install_classifier_here(bytes)
+    }
+
+    /// Fetches the digit classifier the manifest lists and installs it. On the page's CPU path
+    /// the first decode worker fetches and runs it (its 1.7 MB file and its kernel cost the
+    /// page's thread ~100 ms); here where there are no workers, or they fail.
+    #[cfg(target_arch = "wasm32")]
+    pub async fn load_classifier(&self, listed: &crate::study::metrics::ManifestFile) -> Result<(), String> {
+        if let Some(pool) = self.pool.as_ref().and_then(|p| p.start()).filter(|p| p.usable()) {
+            match pool.load_classifier(listed).await {
+                Ok(()) => {
+                    *self.classifier.borrow_mut() = Some(ClassifierAt::Workers(listed.clone()));
+                    return Ok(());
+                }
+                Err(e) => web_sys::console::warn_1(&format!("the decode worker did not load the digit classifier ({e}); it runs on the page").into()),
+            }
+        }
+        let bytes = super::web::fetch_listed(listed, |_| {}).await?;
+        self.install_classifier_here(bytes).map_err(|e| e.to_string())
+    }
+
+    fn install_classifier_here(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
         let model = load_classifier(bytes, &self.device)?;
         let fused = match self.backend {
             // Read synchronously: only CPU tensors may be.
             BackendKind::Cpu => model.cpu_kernel().map(Rc::new),
             BackendKind::WebGpu(_) => None,
         };
-        *self.classifier.borrow_mut() = Some(Classifier { model, fused });
+        *self.classifier.borrow_mut() = Some(ClassifierAt::Here(Classifier { model, fused }));
         Ok(())
     }
 
@@ -243,8 +275,32 @@ impl Engine {
     /// How likely each image of `n × 784` is each digit, to the classifier: `n × 10`
     /// probabilities (row `k` for image `k`, digits 0 to 9).
     pub async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let classifier = self.classifier.borrow().clone().ok_or_else(|| EngineError::NotLoaded("digit classifier".into()))?;
         Self::count_images(images)?;
+        let here: Result<Classifier, crate::study::metrics::ManifestFile> = match &*self.classifier.borrow() {
+            None => return Err(EngineError::NotLoaded("digit classifier".into())),
+            Some(ClassifierAt::Here(classifier)) => Ok(classifier.clone()),
+            #[cfg(target_arch = "wasm32")]
+            Some(ClassifierAt::Workers(listed)) => Err(listed.clone()),
+        };
+        let classifier = match here {
+            Ok(classifier) => classifier,
+            #[cfg(target_arch = "wasm32")]
+            Err(listed) => {
+                if let Some(pool) = self.pool.as_ref().and_then(|p| p.started()).filter(|p| p.usable()) {
+                    match pool.classify(images).await {
+                        Ok(probabilities) => return Ok(probabilities),
+                        Err(e) => web_sys::console::warn_1(&format!("the decode worker could not classify ({e}); the classifier moves to the page").into()),
+                    }
+                }
+                let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
+                let bytes = super::web::fetch_listed(&listed, |_| {}).await.map_err(failed)?;
+                self.install_classifier_here(bytes).map_err(|e| failed(e.to_string()))?;
+                return Box::pin(self.classify(images)).await;
+            }
+            // Only the page's decode workers hold it elsewhere.
+            #[cfg(not(target_arch = "wasm32"))]
+            Err(_) => return Err(EngineError::NotLoaded("digit classifier".into())),
+        };
         match classifier.fused.filter(|_| self.use_fast_paths.get()) {
             Some(fused) => Ok(fused.probabilities(images)),
             None => self.read(burn::tensor::activation::softmax(classifier.model.forward(self.images(images)?), 1)).await,

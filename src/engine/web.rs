@@ -119,7 +119,8 @@ pub async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(u64)) -
     };
     let reader: web_sys::ReadableStreamDefaultReader =
         body.get_reader().dyn_into().map_err(|_| format!("{url}: unreadable body"))?;
-    let mut bytes = Vec::new();
+    // Room for what the server announced, at once (not regrown chunk by chunk).
+    let mut bytes = Vec::with_capacity(announced.unwrap_or(0) as usize);
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(|e| js_error(url, e))?;
         let done = Reflect::get(&chunk, &JsValue::from_str("done")).map(|d| d.is_truthy()).unwrap_or(true);

@@ -69,10 +69,15 @@ test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the 
     await page.keyboard.press('Space');
     for (let k = 0; k < 6; k++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Space');
-    const recon = page.getByRole('img', { name: /model's reconstruction of your drawing/ });
+    // Named with what it shows: which digit it looks like, once the digit classifier (fetched
+    // after the start-up) is in.
+    const recon = page.getByRole('img', { name: /model's reconstruction of your drawing: it looks/ });
     await recon.waitFor({ timeout: TIMEOUT });
-    console.log(`reconstruction's name: ${await recon.getAttribute('aria-label')}`);
-    assert.equal(await page.getByTestId('draw-announce').textContent(), 'Reconstructed by the Baseline (latent 2) model: your drawing of 1 stroke.');
+    const name = await recon.getAttribute('aria-label');
+    console.log(`reconstruction's name: ${name}`);
+    assert.match(name, /: it looks (like|most like) a 1\b/, name);
+    assert.match(await page.getByTestId('draw-announce').textContent(), /^Reconstructed by the Baseline \(latent 2\) model: your drawing of 1 stroke, which looks (like|most like) a 1\b/);
+    assert.match(await page.getByTestId('draw-looks').textContent(), /looks (like|most like) a 1\b/, 'shown beside the reconstruction too');
     assert.equal(await page.getByRole('status').filter({ hasText: 'Reconstructed' }).count(), 1, 'announced politely');
     // Backspace takes the stroke back.
     await page.keyboard.press('Backspace');
@@ -94,9 +99,10 @@ test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the 
     await page.getByTestId('tab-generate').click();
     await page.getByTestId('generate-grid').focus();
     // Tile 1 is shown until another is picked.
-    await page.getByRole('img', { name: 'The picked digit: tile 1 of the grid, enlarged' }).waitFor({ timeout: TIMEOUT });
+    await page.getByRole('img', { name: /^The picked digit: tile 1 of the grid, enlarged; it looks/ }).waitFor({ timeout: TIMEOUT });
     await page.keyboard.press('ArrowRight');
-    await page.getByRole('img', { name: 'The picked digit: tile 2 of the grid, enlarged' }).waitFor({ timeout: TIMEOUT });
+    await page.getByRole('img', { name: /^The picked digit: tile 2 of the grid, enlarged; it looks/ }).waitFor({ timeout: TIMEOUT });
+    console.log(`picked: ${await page.getByTestId('generate-picked').getAttribute('aria-label')}; ${await page.getByTestId('generate-looks').textContent()}`);
     await page.keyboard.press('ArrowDown');
     // One row down: 8 tiles a row.
     await page.getByRole('img', { name: /tile 10 of the grid/ }).waitFor({ timeout: TIMEOUT });
@@ -120,6 +126,10 @@ test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the 
     });
     for (let k = 0; k < 50 && await hidden() !== 18; k++) await page.waitForTimeout(100);
     assert.equal(await hidden(), 18, 'cells hidden by the keyboard brush');
+    for (const id of ['inpaint-original', 'inpaint-one-pass', 'inpaint-iterative']) {
+      await page.waitForFunction((i) => /; it looks/.test(document.querySelector(`[data-testid=${i}]`).getAttribute('aria-label')), id, { timeout: TIMEOUT });
+      console.log(`${id}: ${await page.getByTestId(id).getAttribute('aria-label')}`);
+    }
 
     // Explore: the arrows move the decoded point over the manifold.
     await page.getByTestId('tab-explore').click();
@@ -129,6 +139,7 @@ test('the keyboard alone: tabs move with the arrow keys, a digit drawn with the 
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction((b) => document.querySelector('[data-testid=latent-probe]').getAttribute('aria-label') !== b, before, { timeout: TIMEOUT });
     console.log(`manifold: ${before} → ${await probe.getAttribute('aria-label')}`);
+    await page.waitForFunction(() => /; it looks/.test(document.querySelector('[data-testid=latent-probe]').getAttribute('aria-label')), null, { timeout: TIMEOUT });
     assert.deepEqual(errors, [], 'console errors');
   } finally {
     await browser.close();

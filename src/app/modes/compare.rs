@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::app::widgets::sources::{GeneratedSourceButton, source_image};
 use crate::app::widgets::paint::paint_digit;
+use crate::app::widgets::reading::reading;
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::{ModelStatus, use_lab};
 use crate::app::timed::timed;
@@ -31,6 +32,12 @@ pub fn CompareMode() -> impl IntoView {
     let errors = RwSignal::new([None::<f32>; SLOTS]);
     let variants = move || compared(lab.yours.get());
     let message = RwSignal::new(None::<String>);
+    // The input and each output on screen, and which digit each looks like (their names).
+    let input = RwSignal::new(None::<Vec<f32>>);
+    let outputs = RwSignal::new(std::array::from_fn::<Option<Vec<f32>>, SLOTS, _>(|_| None));
+    let input_looks = reading(lab, input.into());
+    let looks: [Signal<Option<String>>; SLOTS] =
+        std::array::from_fn(|k| reading(lab, Signal::derive(move || outputs.with(|o| o[k].clone()))));
     // Every model, once the manifest says which there are (a link may open Compare first thing).
     Effect::new(move |_| {
         if lab.manifest.with(|m| m.is_some()) {
@@ -52,6 +59,7 @@ pub fn CompareMode() -> impl IntoView {
         if let Some(canvas) = input_ref.get() {
             paint_digit(&canvas, &image);
         }
+        input.set(Some(image.clone()));
         let run = latest.begin();
         spawn_local(async move {
             for (k, variant) in variants.into_iter().enumerate() {
@@ -68,6 +76,7 @@ pub fn CompareMode() -> impl IntoView {
                     }
                     let all = vec![true; out.len()];
                     errors.try_update(|e| e[k] = Some(masked_error(&image, &out, &all)));
+                    outputs.try_update(|o| o[k] = Some(out));
                 }
             }
         });
@@ -84,7 +93,7 @@ pub fn CompareMode() -> impl IntoView {
                 </div>
                 <figure>
                     <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"
-                        role="img" aria-label="The input every model reconstructs"></canvas>
+                        role="img" aria-label=move || format!("The input every model reconstructs{}", input_looks.get().map(|words| format!("; it {words}")).unwrap_or_default())></canvas>
                     <figcaption>"Input"</figcaption>
                 </figure>
                 <p class="hint">{move || message.get()}</p>
@@ -93,7 +102,11 @@ pub fn CompareMode() -> impl IntoView {
                 {move || variants().into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"
-                            role="img" aria-label=format!("The input reconstructed by the {} model", variant.label())></canvas>
+                            role="img" aria-label=move || format!(
+                                "The input reconstructed by the {} model{}",
+                                variant.label(),
+                                looks.get(k).and_then(|l| l.get()).map(|words| format!("; it {words}")).unwrap_or_default()
+                            )></canvas>
                         <figcaption>
                             {variant.label()}<br/>
                             {move || match lab.status.with(|s| s.get(&variant).cloned()) {
@@ -101,6 +114,7 @@ pub fn CompareMode() -> impl IntoView {
                                 Some(ModelStatus::Ready) => errors.get()[k].map(|e| format!("MSE {e:.4}")).unwrap_or_default(),
                                 _ => "loading…".to_string(),
                             }}
+                            {move || looks.get(k).and_then(|l| l.get()).map(|words| view! { <span class="looks"><br/>{words}</span> })}
                         </figcaption>
                     </figure>
                 }).collect_view()}

@@ -12,6 +12,7 @@ use crate::app::timed::timed;
 use crate::app::widgets::latent_map::{LatentMap, current_points};
 use crate::app::widgets::paint::{clear, paint_digit};
 use crate::app::widgets::pad::DrawingPad;
+use crate::app::widgets::reading::reading;
 use crate::app::widgets::sources::strokes_to_input;
 use crate::app::view::state::{Stroke, latent_label};
 use crate::app::view::state::ViewStateStoreFields;
@@ -28,12 +29,15 @@ pub fn DrawMode() -> impl IntoView {
     let recon_ref = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(Some("Draw a digit in the black square.".to_string()));
     let latent = RwSignal::new(None::<Vec<f32>>);
+    // The reconstruction on screen, and which digit it looks like.
+    let recon = RwSignal::new(None::<Vec<f32>>);
+    let looks = reading(lab, recon.into());
     // Pen points of the drawing the reconstruction on screen was made from (tests wait on it).
     let shown_points = RwSignal::new(0usize);
     let runner = FrameRunner::default();
 
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
-        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, latent, shown_points).await })
+        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, (latent, recon), shown_points).await })
     });
 
     // Redraw and re-run whenever the strokes or the model change.
@@ -55,8 +59,9 @@ pub fn DrawMode() -> impl IntoView {
     // stroke is added or taken back (not at every pen point), what the model made of it.
     let recon_label = move || match latent.get() {
         Some(z) if shown_points.get() > 0 => format!(
-            "The {} model's reconstruction of your drawing, decoded from its latent mean z = {}",
+            "The {} model's reconstruction of your drawing{}, decoded from its latent mean z = {}",
             lab.view.variant().get().label(),
+            looks.get().map(|words| format!(": it {words}")).unwrap_or_default(),
             latent_label(&z)
         ),
         _ => "The reconstruction: nothing yet, draw a digit first".to_string(),
@@ -64,11 +69,13 @@ pub fn DrawMode() -> impl IntoView {
     let announced = Memo::new(move |_| {
         let strokes = lab.view.strokes().with(Vec::len);
         let shown = shown_points.get() > 0;
+        let variant = lab.view.variant().get_untracked().label();
+        let looks = looks.get().map(|words| format!(", which {words}")).unwrap_or_default();
         match (strokes, shown) {
             (0, _) => String::new(),
             (_, false) => String::new(),
-            (1, true) => format!("Reconstructed by the {} model: your drawing of 1 stroke.", lab.view.variant().get_untracked().label()),
-            (n, true) => format!("Reconstructed by the {} model: your drawing of {n} strokes.", lab.view.variant().get_untracked().label()),
+            (1, true) => format!("Reconstructed by the {variant} model: your drawing of 1 stroke{looks}."),
+            (n, true) => format!("Reconstructed by the {variant} model: your drawing of {n} strokes{looks}."),
         }
     });
     view! {
@@ -106,7 +113,11 @@ pub fn DrawMode() -> impl IntoView {
                     <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"
                         role="img" aria-label=recon_label
                         data-points=move || shown_points.get()></canvas>
-                    <figcaption>"Reconstruction"</figcaption>
+                    <figcaption>"Reconstruction"
+                        {move || (shown_points.get() > 0).then(|| looks.get()).flatten().map(|words| view! {
+                            <span class="looks" data-testid="draw-looks">{format!(" · {words}")}</span>
+                        })}
+                    </figcaption>
                 </figure>
                 <p class="hint" data-testid="draw-message" aria-live="polite">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
@@ -140,7 +151,7 @@ async fn reconstruct_drawing(
     input_ref: NodeRef<html::Canvas>,
     recon_ref: NodeRef<html::Canvas>,
     message: RwSignal<Option<String>>,
-    latent: RwSignal<Option<Vec<f32>>>,
+    (latent, recon): (RwSignal<Option<Vec<f32>>>, RwSignal<Option<Vec<f32>>>),
     shown_points: RwSignal<usize>,
 ) {
     let (strokes, variant) = (lab.view.strokes().get_untracked(), lab.view.variant().get_untracked());
@@ -150,6 +161,7 @@ async fn reconstruct_drawing(
             clear(&canvas);
         }
         latent.try_set(None);
+        recon.try_set(None);
         shown_points.try_set(0);
         // A model that failed to load says so at once, not only after a stroke.
         let text = match lab.failure_untracked(variant) {
@@ -180,6 +192,7 @@ async fn reconstruct_drawing(
                 lab.view.latent().set(mean.clone());
             }
             latent.try_set(Some(mean));
+            recon.try_set(Some(out));
             shown_points.try_set(points);
             message.try_set(None);
         }

@@ -12,6 +12,7 @@ use web_sys::{HtmlCanvasElement, PointerEvent};
 use crate::app::widgets::frame_runner::{FrameRunner, Latest};
 use crate::app::widgets::latent_map::{LatentMap, nearest, current_points};
 use crate::app::widgets::paint::{clear, paint_digit, paint_grid};
+use crate::app::widgets::reading::reading;
 use crate::app::context::{Lab, use_lab};
 use crate::app::timed::timed;
 use crate::app::view::state::latent_label;
@@ -148,6 +149,9 @@ fn Probe() -> impl IntoView {
     let lab = use_lab();
     let probe_ref = NodeRef::<html::Canvas>::new();
     let runner = FrameRunner::default();
+    // The decoded digit on screen, and which digit it looks like.
+    let decoded = RwSignal::new(None::<Vec<f32>>);
+    let looks = reading(lab, decoded.into());
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
         Box::pin(async move {
             let (variant, z) = (lab.view.variant().get_untracked(), lab.view.latent().get_untracked());
@@ -158,6 +162,7 @@ fn Probe() -> impl IntoView {
                 if let Some(canvas) = probe_ref.try_get_untracked().flatten() {
                     paint_digit(&canvas, &pixels);
                 }
+                decoded.try_set(Some(pixels));
             }
         })
     });
@@ -170,8 +175,13 @@ fn Probe() -> impl IntoView {
     view! {
         <div class="panel probe">
             <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"
-                role="img" aria-label=move || format!("The digit decoded from the latent point z = {}", lab.view.latent().with(|z| latent_label(z)))></canvas>
+                role="img" aria-label=move || format!(
+                    "The digit decoded from the latent point z = {}{}",
+                    lab.view.latent().with(|z| latent_label(z)),
+                    looks.get().map(|words| format!("; it {words}")).unwrap_or_default()
+                )></canvas>
             <p class="latent" aria-live="polite">{move || format!("z = {}", lab.view.latent().with(|z| latent_label(z)))}</p>
+            <p class="looks" data-testid="explore-looks" aria-live="polite">{move || looks.get().map(|words| format!("It {words}."))}</p>
         </div>
     }
 }

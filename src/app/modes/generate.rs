@@ -3,6 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use crate::app::widgets::reading::reading;
 use crate::app::widgets::paint::{context, paint_digit, paint_grid};
 use crate::app::widgets::sources::prior_samples;
 use crate::app::widgets::frame_runner::Latest;
@@ -33,7 +34,9 @@ pub fn GenerateMode() -> impl IntoView {
         let (variant, seed, temperature) = settings.get();
         PriorSample { variant, seed, temperature, tile }
     });
-    // The picked digit, once its grid is on screen.
+    // The picked digit's pixels once its grid is on screen, and which digit it looks like.
+    let picked_pixels = RwSignal::new(None::<Vec<f32>>);
+    let looks = reading(lab, picked_pixels.into());
     Effect::new(move |_| {
         grid_version.track();
         let sample = picked.get();
@@ -43,6 +46,7 @@ pub fn GenerateMode() -> impl IntoView {
         }
         let Some(digit) = pixels.get(sample.tile * PIXELS..(sample.tile + 1) * PIXELS) else { return };
         lab.generated.set(Some((sample, digit.to_vec())));
+        picked_pixels.set(Some(digit.to_vec()));
         if let Some(canvas) = picked_ref.get_untracked() {
             paint_digit(&canvas, digit);
         }
@@ -133,7 +137,11 @@ pub fn GenerateMode() -> impl IntoView {
             </div>
             <div class="panel picked">
                 <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"
-                    role="img" aria-label=move || format!("The picked digit: tile {} of the grid, enlarged", picked.get().tile + 1)></canvas>
+                    role="img" aria-label=move || format!(
+                        "The picked digit: tile {} of the grid, enlarged{}",
+                        picked.get().tile + 1,
+                        looks.get().map(|words| format!("; it {words}")).unwrap_or_default()
+                    )></canvas>
                 <div class="picked-text">
                     <h2>"The picked digit"</h2>
                     <p class="hint" aria-live="polite">{move || {
@@ -141,6 +149,7 @@ pub fn GenerateMode() -> impl IntoView {
                         let chosen = if lab.view.picked().get().is_some() { "" } else { " (the first; pick another in the grid)" };
                         format!("Tile {}{chosen} of seed {}, decoded by the {} model.", p.tile + 1, p.seed, p.variant.label())
                     }}</p>
+                    <p class="looks" data-testid="generate-looks" aria-live="polite">{move || looks.get().map(|words| format!("To the digit classifier it {words}."))}</p>
                     <button data-testid="generate-to-inpaint" on:click=move |_| open(Mode::Inpaint)>"Inpaint it"</button>
                     <button data-testid="generate-to-compare" on:click=move |_| open(Mode::Compare)>"Compare the models on it"</button>
                 </div>

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use web_sys::PointerEvent;
 
 use crate::app::widgets::paint::{context, key_cursor_color, paint_digit};
+use crate::app::widgets::reading::reading;
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::use_lab;
 use crate::app::timed::timed;
@@ -31,6 +32,9 @@ pub fn InpaintMode() -> impl IntoView {
     // The keyboard's cursor on the 28×28 cells and whether it paints as it moves; shown only
     // while the editor has the keyboard's focus.
     let cursor = RwSignal::new(None::<((usize, usize), bool)>);
+    // The four images on screen, and which digit each looks like (their names).
+    let shown = RwSignal::new(std::array::from_fn::<Option<Vec<f32>>, 4, _>(|_| None));
+    let looks: [Signal<Option<String>>; 4] = std::array::from_fn(|k| reading(lab, Signal::derive(move || shown.with(|s| s[k].clone()))));
 
     // The mask editor shows the digit with the hidden cells tinted.
     Effect::new(move |_| {
@@ -80,6 +84,7 @@ pub fn InpaintMode() -> impl IntoView {
                             paint_digit(&canvas, pixels);
                         }
                     }
+                    shown.try_set([Some(image.clone()), Some(masked.clone()), Some(result.one_pass.clone()), Some(result.iterative.clone())]);
                     errors.try_set(Some([
                         masked_error(&image, &masked, &mask),
                         masked_error(&image, &result.one_pass, &mask),
@@ -223,8 +228,10 @@ pub fn InpaintMode() -> impl IntoView {
                     {(0..4).map(|k| view! {
                         <figure>
                             <canvas class="digit" data-testid=ids[k] node_ref=refs[k] width="28" height="28"
-                                role="img" aria-label=labels[k]></canvas>
-                            <figcaption>{captions[k]}</figcaption>
+                                role="img" aria-label=move || format!("{}{}", labels[k], looks[k].get().map(|words| format!("; it {words}")).unwrap_or_default())></canvas>
+                            <figcaption>{captions[k]}
+                                {move || looks[k].get().map(|words| view! { <span class="looks" data-testid=format!("{}-looks", ids[k])><br/>{words}</span> })}
+                            </figcaption>
                         </figure>
                     }).collect_view()}
                 </div>

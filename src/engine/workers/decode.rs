@@ -67,6 +67,25 @@ async fn answer(request: ToDecoder) -> FromDecoder {
                 Err(error) => FromDecoder::Failed { id, error },
             }
         }
+        ToDecoder::LoadClassifier { id, listed } => {
+            let engine = WORKER_ENGINE.with(Rc::clone);
+            let installed = async {
+                let bytes = crate::engine::web::fetch_listed(&listed, |_| {}).await?;
+                engine.install_classifier(bytes).await.map_err(|e| e.to_string())
+            };
+            match installed.await {
+                Ok(()) => FromDecoder::Loaded { id },
+                Err(error) => FromDecoder::Failed { id, error },
+            }
+        }
+        ToDecoder::Classify { id, images } => {
+            let engine = WORKER_ENGINE.with(Rc::clone);
+            let read = async { engine.classify(&f32s(&images)?).await.map_err(|e| e.to_string()) };
+            match read.await {
+                Ok(probabilities) => FromDecoder::Classified { id, probabilities: f32_bytes(&probabilities) },
+                Err(error) => FromDecoder::Failed { id, error },
+            }
+        }
         ToDecoder::Decode { id, variant: name, latents } => {
             let engine = WORKER_ENGINE.with(Rc::clone);
             let decoded = async {

@@ -19,6 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::decode_protocol::{FromDecoder, ToDecoder, f32_bytes, f32s};
 use crate::engine::web::field;
 use crate::study::Variant;
+use crate::study::metrics::ManifestFile;
 
 /// Smallest batch worth sending to the workers: below it the messages cost more than they save
 /// (decode-1 takes ~1 ms on the page's thread).
@@ -81,6 +82,8 @@ pub struct DecodePool {
     next_id: Cell<u32>,
     /// Per variant, the promise that every worker has installed its weights.
     installed: RefCell<HashMap<Variant, Promise>>,
+    /// The promise that the first worker has installed the digit classifier.
+    classifier: RefCell<Option<Promise>>,
     broken: Rc<Cell<bool>>,
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
@@ -117,7 +120,9 @@ impl DecodePool {
                     let Some((resolve, reject)) = pending.borrow_mut().remove(&reply.id()) else { return };
                     let _ = match reply {
                         FromDecoder::Failed { error, .. } => reject.call1(&JsValue::NULL, &JsValue::from_str(&error)),
-                        FromDecoder::Decoded { pixels, .. } => resolve.call1(&JsValue::NULL, &js_sys::Uint8Array::from(pixels.as_slice())),
+                        FromDecoder::Decoded { pixels: bytes, .. } | FromDecoder::Classified { probabilities: bytes, .. } => {
+                            resolve.call1(&JsValue::NULL, &js_sys::Uint8Array::from(bytes.as_slice()))
+                        }
                         FromDecoder::Loaded { .. } => resolve.call0(&JsValue::NULL),
                     };
                 })
@@ -145,6 +150,7 @@ impl DecodePool {
             pending,
             next_id: Cell::new(0),
             installed: RefCell::default(),
+            classifier: RefCell::default(),
             broken,
             _handlers: handlers,
         })
@@ -165,7 +171,7 @@ impl DecodePool {
     pub fn install(&self, variant: Variant, bytes: &[u8]) {
         let bytes = ByteBuf::from(bytes);
         let installs: Array = (0..self.workers.len())
-            .map(|w| self.request(w, |id| ToDecoder::Load { id, variant: variant.key(), bytes: bytes.clone() }, false))
+            .map(|w| self.request(w, |id| ToDecoder::Load { id, variant: variant.key(), bytes: bytes.clone() }, None))
             .collect();
         let all = Promise::all(&installs);
         // Marked handled here: a failure shows when a decode awaits it, not as an uncaught error.
@@ -175,9 +181,27 @@ impl DecodePool {
         self.installed.borrow_mut().insert(variant, all);
     }
 
+    /// Has the first worker (one image at a time needs no more) fetch, check and install the
+    /// digit classifier the manifest lists: done when it answers. Its 1.7 MB file and building
+    /// its kernel cost the page's thread ~100 ms; this way, nothing.
+    pub async fn load_classifier(&self, listed: &ManifestFile) -> Result<(), String> {
+        let installed = self.request(0, |id| ToDecoder::LoadClassifier { id, listed: listed.clone() }, None);
+        *self.classifier.borrow_mut() = Some(installed.clone());
+        Self::wait(installed).await.map(|_| ())
+    }
+
+    /// The digit classifier's `n × 10` probabilities for `n × 784` pixels, from the first worker.
+    pub async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, String> {
+        let installed = self.classifier.borrow().clone().ok_or("the workers have no classifier")?;
+        Self::wait(installed).await?;
+        let reply = self.request(0, |id| ToDecoder::Classify { id, images: f32_bytes(images) }, Some("images"));
+        let bytes = Self::wait(reply).await?.dyn_into::<js_sys::Uint8Array>().map_err(|_| "the worker sent no probabilities")?.to_vec();
+        f32s(&bytes)
+    }
+
     /// Sends worker `worker` the request `make(id)`; the promise of its answer. `transfer`: the
-    /// latents' buffer moves to the worker rather than being copied.
-    fn request(&self, worker: usize, make: impl FnOnce(u32) -> ToDecoder, transfer: bool) -> Promise {
+    /// field whose buffer moves to the worker rather than being copied.
+    fn request(&self, worker: usize, make: impl FnOnce(u32) -> ToDecoder, transfer: Option<&str>) -> Promise {
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
         let pending = self.pending.clone();
@@ -185,7 +209,10 @@ impl DecodePool {
             pending.borrow_mut().insert(id, (resolve, reject));
         });
         let sent = to_js(&make(id)).and_then(|message| {
-            let moved = if transfer { Array::of1(&field(&field(&message, "latents"), "buffer")) } else { Array::new() };
+            let moved = match transfer {
+                Some(name) => Array::of1(&field(&field(&message, name), "buffer")),
+                None => Array::new(),
+            };
             self.workers[worker].post_message_with_transfer(&message, &moved)
         });
         if let Err(e) = sent {
@@ -219,7 +246,7 @@ impl DecodePool {
         let slices = z
             .chunks(per_worker * latent)
             .enumerate()
-            .map(|(w, slice)| self.request(w, |id| ToDecoder::Decode { id, variant: variant.key(), latents: f32_bytes(slice) }, true))
+            .map(|(w, slice)| self.request(w, |id| ToDecoder::Decode { id, variant: variant.key(), latents: f32_bytes(slice) }, Some("latents")))
             .collect::<Array>();
         let results: Array = Self::wait(Promise::all(&slices)).await?.into();
         let mut pixels = Vec::with_capacity(n * crate::data::PIXELS);

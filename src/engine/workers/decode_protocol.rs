@@ -5,10 +5,14 @@
 //! whose buffer is transferred, not copied). Plain data, tested natively.
 //!
 //! The page sends [`ToDecoder::Start`] once (the script boots the build with it), then `Load`
-//! and `Decode` requests, each answered by a [`FromDecoder`] with the request's `id`.
+//! and `Decode` requests, and `LoadClassifier` and `Classify` (the digit classifier runs in the
+//! first worker, off the page's thread), each answered by a [`FromDecoder`] with the request's
+//! `id`.
 
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
+
+use crate::study::metrics::ManifestFile;
 
 /// Page → decode worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +43,21 @@ pub enum ToDecoder {
         /// The latents, as [`f32_bytes`].
         latents: ByteBuf,
     },
+    /// Fetch the digit classifier's weights file as the manifest lists it (checked against its
+    /// size and SHA-256) and install it: the page's thread never holds its 1.7 MB.
+    LoadClassifier {
+        /// The request.
+        id: u32,
+        /// The manifest's entry for it.
+        listed: ManifestFile,
+    },
+    /// Read `n × 784` pixels with the digit classifier.
+    Classify {
+        /// The request.
+        id: u32,
+        /// The images, as [`f32_bytes`].
+        images: ByteBuf,
+    },
 }
 
 /// Decode worker → page: the answer to the request `id`.
@@ -57,6 +76,13 @@ pub enum FromDecoder {
         /// `n × 784` intensities in 0..1.
         pixels: ByteBuf,
     },
+    /// The classifier's `n × 10` probabilities, as [`f32_bytes`].
+    Classified {
+        /// The request answered.
+        id: u32,
+        /// Row `k`: how likely image `k` is each digit, 0 to 9.
+        probabilities: ByteBuf,
+    },
     /// The request failed.
     Failed {
         /// The request answered.
@@ -70,7 +96,10 @@ impl FromDecoder {
     /// The request it answers.
     pub fn id(&self) -> u32 {
         match self {
-            FromDecoder::Loaded { id } | FromDecoder::Decoded { id, .. } | FromDecoder::Failed { id, .. } => *id,
+            FromDecoder::Loaded { id }
+            | FromDecoder::Decoded { id, .. }
+            | FromDecoder::Classified { id, .. }
+            | FromDecoder::Failed { id, .. } => *id,
         }
     }
 }
@@ -100,6 +129,12 @@ mod tests {
         assert_eq!(serde_json::from_value::<ToDecoder>(json).unwrap(), decode);
         let start: ToDecoder = serde_json::from_str(r#"{"kind":"start","js":"a.js","wasm":"a.wasm"}"#).unwrap();
         assert_eq!(start, ToDecoder::Start { js: "a.js".into(), wasm: "a.wasm".into() });
+        let classify = ToDecoder::Classify { id: 9, images: f32_bytes(&[0.0; 784]) };
+        let json = serde_json::to_value(&classify).unwrap();
+        assert_eq!(json["kind"].as_str(), Some("classify"));
+        assert_eq!(serde_json::from_value::<ToDecoder>(json).unwrap(), classify);
+        let classified: FromDecoder = serde_json::from_str(r#"{"kind":"classified","id":4,"probabilities":[0,0,128,63]}"#).unwrap();
+        assert_eq!(classified.id(), 4);
         let failed: FromDecoder = serde_json::from_str(r#"{"kind":"failed","id":3,"error":"no weights"}"#).unwrap();
         assert_eq!(failed.id(), 3);
         assert!(serde_json::from_str::<ToDecoder>(r#"{"kind":"explode","id":1}"#).is_err());
