@@ -4,5 +4,5 @@
 #   usage: scripts/bench-web.sh [webgpu|cpu]...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-page.sh --browser
+bash scripts/build-page.sh --browser --bench
 node benches/web.mjs "$@"

@@ -5,13 +5,16 @@
 #   --browser  install Chromium too, for the tests
 #   --first    the main CPU build only (the loader then runs it everywhere; the Train mode says
 #              its build is missing): scripts/serve.sh shows the page with it first
+#   --bench    every build with the `bench` feature: window.vaeLab, the hook the browser tests
+#              and the benchmarks drive (a visitor's page, built without it, does not carry it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-browser= first=
+browser= first= bench=
 for arg in "$@"; do
     case "$arg" in
         --browser) browser=--browser ;;
         --first) first=--first ;;
+        --bench) bench=--bench ;;
         *) echo "build-page.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -25,21 +28,20 @@ mkdir -p target
 setsid bash scripts/setup-web.sh --tools >target/setup-tools.log 2>&1 &
 tools=$!
 trap 'kill -- "-$tools" 2>/dev/null || true' EXIT
-node scripts/page-builds.mjs build $first
+node scripts/page-builds.mjs build $first $bench
 if ! wait "$tools"; then
     cat target/setup-tools.log
     echo "build-page.sh: installing Trunk or wasm-bindgen-cli failed (above)" >&2
     exit 1
 fi
 trap - EXIT
-if [ -n "$first" ]; then
+if [ -n "$first$bench" ]; then
     # Trunk takes the links of the page it builds from its HTML file, which must sit beside
     # index.html (the links' paths are relative to it).
-    node scripts/page-builds.mjs html index.first.html
-    trap 'rm -f index.first.html' EXIT
-    trunk build index.first.html --release --html-output index.html
-    echo "release build of the page's main CPU build: ${SECONDS} s"
+    node scripts/page-builds.mjs html index.variant.html $first $bench
+    trap 'rm -f index.variant.html' EXIT
+    trunk build index.variant.html --release --html-output index.html
 else
     trunk build --release
-    echo "release build of the page: ${SECONDS} s"
 fi
+echo "release build of the page${first:+ (main CPU build only)}${bench:+ (with the bench hook)}: ${SECONDS} s"

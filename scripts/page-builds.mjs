@@ -1,6 +1,7 @@
 // The page's cargo builds, read from index.html's Trunk links (the one place they are written).
-//   node scripts/page-builds.mjs build [--first]  runs them (`--first`: the main CPU build only)
-//   node scripts/page-builds.mjs html OUT         writes index.html with the main build only to OUT
+//   node scripts/page-builds.mjs build [--first] [--bench]  runs them (`--first`: the main CPU
+//       build only; `--bench`: each with the `bench` feature, the tests' and benchmarks' hook)
+//   node scripts/page-builds.mjs html OUT [--first] [--bench]  writes index.html so changed to OUT
 // `build` runs each exactly as Trunk does (same target, profile, bin and features), so the `trunk
 // build` after it finds them done: the scripts start it while Trunk itself is still compiling.
 import { spawnSync } from 'node:child_process';
@@ -26,26 +27,37 @@ const links = [...html.matchAll(/<link\s+data-trunk\s+rel="rust"[^>]*>/g)].map((
 });
 if (links.length === 0) throw new Error('index.html has no rust build');
 
-const [command, arg] = process.argv.slice(2);
+const [command, ...rest] = process.argv.slice(2);
+const first = rest.includes('--first');
+const bench = rest.includes('--bench');
+const out = rest.find((a) => !a.startsWith('--'));
+// A link's features with `bench` added where asked.
+const featuresOf = (l) => (bench ? [l.features, 'bench'].filter(Boolean).join(',') : l.features);
 if (command === 'build') {
-  const chosen = links.filter((l) => arg !== '--first' || l.main);
+  const chosen = links.filter((l) => !first || l.main);
   for (const l of chosen) {
     const args = ['build', '--target=wasm32-unknown-unknown', '--locked', '--bin', l.bin];
     if (l.profile) args.push('--profile', l.profile);
     else args.push('--release');
     if (l.noDefault) args.push('--no-default-features');
-    if (l.features) args.push('--features', l.features);
+    if (featuresOf(l)) args.push('--features', featuresOf(l));
     const started = Date.now();
     const run = spawnSync('cargo', args, { stdio: 'inherit' });
     if (run.status !== 0) process.exit(run.status ?? 1);
     console.log(`page build ${l.bin}: ${Math.round((Date.now() - started) / 1000)} s`);
   }
-} else if (command === 'html' && arg) {
+} else if (command === 'html' && out) {
   // The loader runs what is there (scripts/finish-dist.mjs lists the builds for it).
-  let first = html;
-  for (const l of links.filter((l) => !l.main)) first = first.replace(l.tag, `<!-- ${l.bin}: left out of this build -->`);
-  fs.writeFileSync(arg, first);
+  let page = html;
+  for (const l of links) {
+    if (first && !l.main) page = page.replace(l.tag, `<!-- ${l.bin}: left out of this build -->`);
+    else if (bench) {
+      const tag = l.features ? l.tag.replace(`data-cargo-features="${l.features}"`, `data-cargo-features="${featuresOf(l)}"`) : l.tag.replace('rel="rust"', `rel="rust" data-cargo-features="bench"`);
+      page = page.replace(l.tag, tag);
+    }
+  }
+  fs.writeFileSync(out, page);
 } else {
-  console.error('usage: node scripts/page-builds.mjs build [--first] | html OUT');
+  console.error('usage: node scripts/page-builds.mjs build [--first] [--bench] | html OUT [--first] [--bench]');
   process.exit(2);
 }

@@ -6,6 +6,7 @@
 //! the engine, never to burn.
 
 #[cfg(target_arch = "wasm32")]
+#[cfg(feature = "bench")]
 mod bench_hook;
 #[cfg(target_arch = "wasm32")]
 mod context;

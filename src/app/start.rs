@@ -147,6 +147,7 @@ fn App() -> impl IntoView {
     let training = crate::app::modes::train::run::Training::new();
     provide_context(training);
     crate::app::modes::report::provide_findings(lab);
+    #[cfg(feature = "bench")]
     crate::app::bench_hook::install(lab);
     share::keep_link_in_step(lab, link.frame);
     let link_notice = share::dropped_notice(&link.dropped);

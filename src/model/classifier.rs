@@ -15,6 +15,9 @@ use crate::kernels::cpu_fused::CpuClassifier;
 /// The ten classes.
 pub const CLASSES: usize = 10;
 
+/// The shipped classifier's weights file, in the models directory.
+pub const WEIGHTS_FILE: &str = "classifier.bpk";
+
 /// Configuration of a [`DigitClassifier`]: the VAE encoder's two stride-2 convolutions, then a
 /// hidden dense layer and ten logits.
 #[derive(Config, Debug)]

@@ -18,8 +18,8 @@ use crate::data::{Digits, Mnist, PIXELS, SIDE};
 use crate::model::classifier::{CLASSES, DigitClassifier, DigitClassifierConfig};
 use crate::model::weights::WeightsError;
 
-/// File names of the shipped classifier, in the models directory.
-pub const WEIGHTS_FILE: &str = "classifier.bpk";
+pub use crate::model::classifier::WEIGHTS_FILE;
+
 /// Its record (accuracy, protocol).
 pub const RECORD_FILE: &str = "classifier.json";
 

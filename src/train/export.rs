@@ -90,7 +90,7 @@ pub fn write_manifest(dir: &Path) -> Result<(), String> {
         file if dir.join(file).is_file() => Some(describe(dir, file)?),
         _ => None,
     };
-    let classifier = match super::classifier::WEIGHTS_FILE {
+    let classifier = match crate::model::classifier::WEIGHTS_FILE {
         file if dir.join(file).is_file() => Some(describe(dir, file)?),
         _ => None,
     };
