@@ -267,11 +267,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether the digit classifier is installed.
-    pub fn has_classifier(&self) -> bool {
-        self.classifier.borrow().is_some()
-    }
-
     /// How likely each image of `n × 784` is each digit, to the classifier: `n × 10`
     /// probabilities (row `k` for image `k`, digits 0 to 9).
     pub async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, EngineError> {
