@@ -423,9 +423,14 @@ impl Engine {
         let model = self.model(variant)?;
         #[cfg(target_arch = "wasm32")]
         {
+            use super::workers::decode_pool::{MAX_BATCH_WHILE_STARTING, MIN_POOLED_BATCH};
             let n = z.len() / variant.latent_dim();
-            let big = n >= super::workers::decode_pool::MIN_POOLED_BATCH && z.len() % variant.latent_dim() == 0;
-            if let Some(pool) = self.pool.as_ref().filter(|_| big).and_then(|p| p.start()).filter(|p| p.usable()) {
+            let big = n >= MIN_POOLED_BATCH && z.len() % variant.latent_dim() == 0;
+            // The first big decode starts the workers; one of a few dozen digits does not wait
+            // for them.
+            let starting = self.pool.as_ref().is_some_and(|p| !p.has_started());
+            let wait = !starting || n > MAX_BATCH_WHILE_STARTING;
+            if let Some(pool) = self.pool.as_ref().filter(|_| big).and_then(|p| p.start()).filter(|p| wait && p.usable()) {
                 match pool.decode(variant, z).await {
                     Ok(pixels) => return Ok(pixels),
                     // Not lost: decoded below, on this thread.

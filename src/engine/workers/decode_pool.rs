@@ -25,6 +25,10 @@ use crate::study::metrics::ManifestFile;
 /// (decode-1 takes ~1 ms on the page's thread).
 pub const MIN_POOLED_BATCH: usize = 16;
 
+/// Largest batch decoded on the page's thread while the workers start (they take ~0.5 s to boot
+/// and load the model): Generate's 64 tiles take ~25 ms here, the manifold's 900 wait for them.
+pub const MAX_BATCH_WHILE_STARTING: usize = 100;
+
 type Pending = Rc<RefCell<HashMap<u32, (Function, Function)>>>;
 
 /// A [`DecodePool`] started when first needed, not with the page: its workers fetch and compile
@@ -54,6 +58,11 @@ impl LazyPool {
                 pool
             })
             .as_ref()
+    }
+
+    /// Whether [`LazyPool::start`] has been called (whether or not a pool could start).
+    pub fn has_started(&self) -> bool {
+        self.pool.get().is_some()
     }
 
     /// The pool, if it has started.
