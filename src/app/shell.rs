@@ -72,8 +72,9 @@ pub fn Shell() -> impl IntoView {
                 <NextTask><CurrentMode/></NextTask>
             </div>
         </main>
-        <NextTask><crate::app::tour::TourPanel/></NextTask>
-        <NextTask><footer>
+        <NextTask>
+        <crate::app::tour::TourPanel/>
+        <footer>
             <p>
                 "A variational autoencoder squeezes each 28×28 digit into a few numbers (its latent code) and "
                 "learns to draw digits back from them. This page reproduces the Keras "
@@ -84,7 +85,8 @@ pub fn Shell() -> impl IntoView {
                 "MNIST digits by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0). "
                 "Models trained on the 60,000 training digits; the digits shown are from the 10,000 held-out test digits."
             </p>
-        </footer></NextTask>
+        </footer>
+        </NextTask>
     }.into_any()
 }
 

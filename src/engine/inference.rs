@@ -234,8 +234,8 @@ impl Engine {
 
     /// Installs the digit classifier (the Report's judge) from the bytes of its weights file:
     /// [`Engine::classify`] then says which digit an image looks like.
-    pub async fn install_classifier(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
-        self.install_classifier_here(bytes)
+    pub fn install_classifier(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
+        self.install_classifier_here(bytes).map(|_| ())
     }
 
     /// Fetches the digit classifier the manifest lists and installs it. On the page's CPU path
@@ -253,18 +253,20 @@ impl Engine {
             }
         }
         let bytes = super::web::fetch_listed(listed, |_| {}).await?;
-        self.install_classifier_here(bytes).map_err(|e| e.to_string())
+        self.install_classifier(bytes).map_err(|e| e.to_string())
     }
 
-    fn install_classifier_here(&self, bytes: Vec<u8>) -> Result<(), WeightsError> {
+    /// Installs the classifier on this thread; the classifier installed.
+    fn install_classifier_here(&self, bytes: Vec<u8>) -> Result<Classifier, WeightsError> {
         let model = load_classifier(bytes, &self.device)?;
         let fused = match self.backend {
             // Read synchronously: only CPU tensors may be.
             BackendKind::Cpu => model.cpu_kernel().map(Rc::new),
             BackendKind::WebGpu(_) => None,
         };
-        *self.classifier.borrow_mut() = Some(ClassifierAt::Here(Classifier { model, fused }));
-        Ok(())
+        let classifier = Classifier { model, fused };
+        *self.classifier.borrow_mut() = Some(ClassifierAt::Here(classifier.clone()));
+        Ok(classifier)
     }
 
     /// How likely each image of `n × 784` is each digit, to the classifier: `n × 10`
@@ -289,8 +291,7 @@ impl Engine {
                 }
                 let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
                 let bytes = super::web::fetch_listed(&listed, |_| {}).await.map_err(failed)?;
-                self.install_classifier_here(bytes).map_err(|e| failed(e.to_string()))?;
-                return Box::pin(self.classify(images)).await;
+                self.install_classifier_here(bytes).map_err(|e| failed(e.to_string()))?
             }
             // Only the page's decode workers hold it elsewhere.
             #[cfg(not(target_arch = "wasm32"))]

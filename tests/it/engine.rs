@@ -68,7 +68,7 @@ fn the_shipped_classifier_reads_the_shipped_test_digits_with_either_path() {
     let engine = vae_lab::engine::Engine::cpu();
     assert!(matches!(pollster::block_on(engine.classify(&[0.0; 784])), Err(EngineError::NotLoaded(_))));
     let bytes = std::fs::read(common::root().join("www/models/classifier.bpk")).expect("committed classifier");
-    pollster::block_on(engine.install_classifier(bytes)).expect("classifier loads");
+    engine.install_classifier(bytes).expect("classifier loads");
     let (digits, _) = common::shipped_sample();
     let n = digits.len().min(200);
     let images = digits.intensities(&(0..n).collect::<Vec<_>>());

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::app::widgets::sources::{GeneratedSourceButton, source_image};
 use crate::app::widgets::paint::paint_digit;
+use crate::app::view::reading::named;
 use crate::app::widgets::reading::reading;
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::{ModelStatus, use_lab};
@@ -93,7 +94,7 @@ pub fn CompareMode() -> impl IntoView {
                 </div>
                 <figure>
                     <canvas class="digit big" data-testid="compare-input" node_ref=input_ref width="28" height="28"
-                        role="img" aria-label=move || format!("The input every model reconstructs{}", input_looks.get().map(|words| format!("; it {words}")).unwrap_or_default())></canvas>
+                        role="img" aria-label=move || named("The input every model reconstructs", input_looks.get())></canvas>
                     <figcaption>"Input"</figcaption>
                 </figure>
                 <p class="hint">{move || message.get()}</p>
@@ -102,10 +103,9 @@ pub fn CompareMode() -> impl IntoView {
                 {move || variants().into_iter().enumerate().map(|(k, variant)| view! {
                     <figure>
                         <canvas class="digit" data-testid=format!("compare-{}", variant.name()) node_ref=refs[k] width="28" height="28"
-                            role="img" aria-label=move || format!(
-                                "The input reconstructed by the {} model{}",
-                                variant.label(),
-                                looks.get(k).and_then(|l| l.get()).map(|words| format!("; it {words}")).unwrap_or_default()
+                            role="img" aria-label=move || named(
+                                format_args!("The input reconstructed by the {} model", variant.label()),
+                                looks.get(k).and_then(|l| l.get())
                             )></canvas>
                         <figcaption>
                             {variant.label()}<br/>

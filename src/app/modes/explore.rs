@@ -12,6 +12,7 @@ use web_sys::{HtmlCanvasElement, PointerEvent};
 use crate::app::widgets::frame_runner::{FrameRunner, Latest};
 use crate::app::widgets::latent_map::{LatentMap, nearest, current_points};
 use crate::app::widgets::paint::{clear, paint_digit, paint_grid};
+use crate::app::view::reading::named;
 use crate::app::widgets::reading::reading;
 use crate::app::context::{Lab, use_lab};
 use crate::app::timed::timed;
@@ -175,10 +176,9 @@ fn Probe() -> impl IntoView {
     view! {
         <div class="panel probe">
             <canvas class="digit big" data-testid="latent-probe" node_ref=probe_ref width="28" height="28"
-                role="img" aria-label=move || format!(
-                    "The digit decoded from the latent point z = {}{}",
-                    lab.view.latent().with(|z| latent_label(z)),
-                    looks.get().map(|words| format!("; it {words}")).unwrap_or_default()
+                role="img" aria-label=move || named(
+                    format!("The digit decoded from the latent point z = {}", lab.view.latent().with(|z| latent_label(z))),
+                    looks.get()
                 )></canvas>
             <p class="latent" aria-live="polite">{move || format!("z = {}", lab.view.latent().with(|z| latent_label(z)))}</p>
             <p class="looks" data-testid="explore-looks" aria-live="polite">{move || looks.get().map(|words| format!("It {words}."))}</p>

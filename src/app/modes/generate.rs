@@ -3,6 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use crate::app::view::reading::named;
 use crate::app::widgets::reading::reading;
 use crate::app::widgets::paint::{context, paint_digit, paint_grid};
 use crate::app::widgets::sources::prior_samples;
@@ -137,11 +138,7 @@ pub fn GenerateMode() -> impl IntoView {
             </div>
             <div class="panel picked">
                 <canvas class="digit big" data-testid="generate-picked" node_ref=picked_ref width="28" height="28"
-                    role="img" aria-label=move || format!(
-                        "The picked digit: tile {} of the grid, enlarged{}",
-                        picked.get().tile + 1,
-                        looks.get().map(|words| format!("; it {words}")).unwrap_or_default()
-                    )></canvas>
+                    role="img" aria-label=move || named(format_args!("The picked digit: tile {} of the grid, enlarged", picked.get().tile + 1), looks.get())></canvas>
                 <div class="picked-text">
                     <h2>"The picked digit"</h2>
                     <p class="hint" aria-live="polite">{move || {

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use web_sys::PointerEvent;
 
 use crate::app::widgets::paint::{context, key_cursor_color, paint_digit};
+use crate::app::view::reading::named;
 use crate::app::widgets::reading::reading;
 use crate::app::widgets::frame_runner::Latest;
 use crate::app::context::use_lab;
@@ -228,7 +229,7 @@ pub fn InpaintMode() -> impl IntoView {
                     {(0..4).map(|k| view! {
                         <figure>
                             <canvas class="digit" data-testid=ids[k] node_ref=refs[k] width="28" height="28"
-                                role="img" aria-label=move || format!("{}{}", labels[k], looks[k].get().map(|words| format!("; it {words}")).unwrap_or_default())></canvas>
+                                role="img" aria-label=move || named(labels[k], looks[k].get())></canvas>
                             <figcaption>{captions[k]}
                                 {move || looks[k].get().map(|words| view! { <span class="looks" data-testid=format!("{}-looks", ids[k])><br/>{words}</span> })}
                             </figcaption>

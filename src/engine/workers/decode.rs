@@ -71,7 +71,7 @@ async fn answer(request: ToDecoder) -> FromDecoder {
             let engine = WORKER_ENGINE.with(Rc::clone);
             let installed = async {
                 let bytes = crate::engine::web::fetch_listed(&listed, |_| {}).await?;
-                engine.install_classifier(bytes).await.map_err(|e| e.to_string())
+                engine.install_classifier(bytes).map_err(|e| e.to_string())
             };
             match installed.await {
                 Ok(()) => FromDecoder::Loaded { id },
