@@ -136,7 +136,7 @@ async fn check_fast_path(lab: Lab, options: JsValue) -> Result<JsValue, String> 
 }
 
 /// Installs `window.vaeLab.bench`, `checkDecodeWorkers` and `checkFastPath`.
-pub fn install(lab: Lab) {
+pub(crate) fn install(lab: Lab) {
     let Some(hook) = hook() else { return };
     let first = hook.clone();
     Effect::new(move || {

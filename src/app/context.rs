@@ -18,7 +18,7 @@ use crate::app::view::state::ViewStateStoreFields;
 
 /// Loading state of one variant's weights.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ModelStatus {
+pub(crate) enum ModelStatus {
     /// Downloading.
     Loading {
         /// Bytes so far.
@@ -34,16 +34,16 @@ pub enum ModelStatus {
 
 /// The shipped test digits and their MNIST test-set indices.
 #[derive(Debug, Clone)]
-pub struct Gallery {
+pub(crate) struct Gallery {
     /// The digits.
-    pub digits: Digits,
+    pub(crate) digits: Digits,
     /// MNIST test index of each.
-    pub test_indices: Vec<usize>,
+    pub(crate) test_indices: Vec<usize>,
 }
 
 impl Gallery {
     /// Intensities of the digit with MNIST test index `index`.
-    pub fn by_test_index(&self, index: usize) -> Option<Vec<f32>> {
+    pub(crate) fn by_test_index(&self, index: usize) -> Option<Vec<f32>> {
         let pos = self.test_indices.iter().position(|&i| i == index)?;
         Some(self.digits.intensities(&[pos]))
     }
@@ -51,42 +51,42 @@ impl Gallery {
 
 /// Everything the modes share. `Copy`: signals are handles.
 #[derive(Clone, Copy)]
-pub struct Lab {
+pub(crate) struct Lab {
     /// The visitor's view, one signal per field.
-    pub view: View,
+    pub(crate) view: View,
     /// The engine, once started (owned here, not by a global, so it lives and dies with the app).
-    pub engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    pub(crate) engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
     /// What keeping the link in step with the view remembers (`view::share`).
-    pub link: crate::app::view::history::LinkState,
+    pub(crate) link: crate::app::view::history::LinkState,
     /// When the first model finished its first reconstruction (ms since the page started): the
     /// page's warm-up, which the benchmark reads.
-    pub first_ready_ms: RwSignal<Option<f64>>,
+    pub(crate) first_ready_ms: RwSignal<Option<f64>>,
     /// Backend badge text; `None` while starting.
-    pub backend: RwSignal<Option<String>>,
+    pub(crate) backend: RwSignal<Option<String>>,
     /// The model trained in this browser (Train mode), once there is one.
-    pub yours: RwSignal<Option<Variant>>,
+    pub(crate) yours: RwSignal<Option<Variant>>,
     /// A message shown once (e.g. why WebGPU is not used).
-    pub notice: RwSignal<Option<String>>,
+    pub(crate) notice: RwSignal<Option<String>>,
     /// Duration of the last inference, ms.
-    pub last_ms: RwSignal<Option<f64>>,
+    pub(crate) last_ms: RwSignal<Option<f64>>,
     /// The models manifest.
-    pub manifest: RwSignal<Option<Result<Manifest, String>>>,
+    pub(crate) manifest: RwSignal<Option<Result<Manifest, String>>>,
     /// Each variant's metrics, when fetched.
-    pub metrics: RwSignal<HashMap<Variant, Metrics>>,
+    pub(crate) metrics: RwSignal<HashMap<Variant, Metrics>>,
     /// Each variant's weights status.
-    pub status: RwSignal<HashMap<Variant, ModelStatus>>,
+    pub(crate) status: RwSignal<HashMap<Variant, ModelStatus>>,
     /// The shipped test digits.
-    pub gallery: RwSignal<Option<Result<Gallery, String>>>,
+    pub(crate) gallery: RwSignal<Option<Result<Gallery, String>>>,
     /// The last digit picked from the Generate grid, and its pixels.
-    pub generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
+    pub(crate) generated: RwSignal<Option<(PriorSample, Vec<f32>)>>,
     /// Each variant's latent points file: `None` while it loads.
-    pub points: RwSignal<HashMap<Variant, Option<Result<LatentPoints, String>>>>,
+    pub(crate) points: RwSignal<HashMap<Variant, Option<Result<LatentPoints, String>>>>,
     /// Files that could not be used (damaged, missing), each once, in words for the visitor.
-    pub file_problems: RwSignal<Vec<String>>,
+    pub(crate) file_problems: RwSignal<Vec<String>>,
     /// The tour's step the visitor left it at (to resume there).
-    pub tour_left: RwSignal<Option<usize>>,
+    pub(crate) tour_left: RwSignal<Option<usize>>,
     /// Whether the digit classifier is installed (`widgets::reading` then names digits).
-    pub classifier_ready: RwSignal<bool>,
+    pub(crate) classifier_ready: RwSignal<bool>,
 }
 
 impl Lab {
@@ -150,7 +150,7 @@ impl Lab {
     }
 
     /// Reports a file that could not be used (once per message).
-    pub fn file_problem(&self, message: String) {
+    pub(crate) fn file_problem(&self, message: String) {
         self.file_problems.update(|p| {
             if !p.contains(&message) {
                 p.push(message);
@@ -159,7 +159,7 @@ impl Lab {
     }
 
     /// Records how long an inference took.
-    pub fn record_time(&self, started: f64) {
+    pub(crate) fn record_time(&self, started: f64) {
         self.last_ms.set(Some(now_ms() - started));
     }
 
@@ -275,6 +275,6 @@ impl Lab {
 }
 
 /// The context, from any component.
-pub fn use_lab() -> Lab {
+pub(crate) fn use_lab() -> Lab {
     expect_context::<Lab>()
 }

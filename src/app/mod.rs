@@ -20,7 +20,8 @@ mod start;
 mod timed;
 #[cfg(target_arch = "wasm32")]
 mod tour;
-pub mod view;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) mod view;
 #[cfg(target_arch = "wasm32")]
 mod widgets;
 

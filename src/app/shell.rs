@@ -12,7 +12,7 @@ use crate::app::view::store::ViewActions;
 
 /// The page's layout.
 #[component]
-pub fn Shell() -> impl IntoView {
+pub(crate) fn Shell() -> impl IntoView {
     let lab = use_lab();
     if lab.link.frame.get_value().embed {
         return view! { <Embedded/> }.into_any();

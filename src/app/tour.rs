@@ -88,7 +88,7 @@ fn for_the_tour(ev: &web_sys::KeyboardEvent) -> bool {
 
 /// The tour's panel while it is taken.
 #[component]
-pub fn TourPanel() -> impl IntoView {
+pub(crate) fn TourPanel() -> impl IntoView {
     let lab = use_lab();
     let tour = lab.view.tour();
     let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -161,7 +161,7 @@ pub fn TourPanel() -> impl IntoView {
 
 /// The button that starts the tour, or resumes it where it was left.
 #[component]
-pub fn TourButton() -> impl IntoView {
+pub(crate) fn TourButton() -> impl IntoView {
     let lab = use_lab();
     move || {
         if lab.view.tour().get().is_some() {

@@ -8,7 +8,7 @@ use super::{PIXELS, SIDE};
 /// diameter `pen` pixels, round caps and joins, edges anti-aliased by pixel coverage. Done here,
 /// not by the browser's canvas, so a drawing gives the same model input in every browser and on
 /// every GPU (canvases anti-alias differently), and so the same pixels from a shared link.
-pub fn rasterize_strokes(strokes: &[Vec<(f32, f32)>], side: usize, pen: f32) -> Vec<f32> {
+pub(crate) fn rasterize_strokes(strokes: &[Vec<(f32, f32)>], side: usize, pen: f32) -> Vec<f32> {
     let mut ink = vec![0.0f32; side * side];
     let r = pen / 2.0;
     let s = side as f32;
@@ -47,7 +47,7 @@ const FIT: usize = 20;
 
 /// Turns a `width × height` ink map (0 = paper, 1 = ink, row-major) into a 28×28 input, or
 /// `None` when there is no ink at all.
-pub fn to_mnist(ink: &[f32], width: usize, height: usize) -> Option<Vec<f32>> {
+pub(crate) fn to_mnist(ink: &[f32], width: usize, height: usize) -> Option<Vec<f32>> {
     if width == 0 || height == 0 || ink.len() != width * height {
         return None;
     }

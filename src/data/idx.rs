@@ -59,14 +59,14 @@ pub enum IdxError {
 }
 
 /// Magic of an unsigned-byte IDX file with three dimensions (images).
-pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub(crate) const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic of an unsigned-byte IDX file with one dimension (labels).
-pub const LABELS_MAGIC: u32 = 0x0000_0801;
+pub(crate) const LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// The most data an IDX file may announce: 128 MiB, well above MNIST's 47 MB of training images,
 /// so a damaged or hostile file (a gzip bomb, a header claiming 10⁹ images) is refused with a
 /// message instead of filling the memory.
-pub const MAX_IDX_BYTES: u64 = 128 << 20;
+pub(crate) const MAX_IDX_BYTES: u64 = 128 << 20;
 
 /// Parses an unsigned-byte IDX array (gzip or raw) with the given magic; returns its dimensions
 /// and payload. A gzip stream is inflated only as far as its header says, and no further than
@@ -129,18 +129,18 @@ fn parse_from(mut reader: impl Read, magic: u32, what: &'static str) -> Result<(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Images {
     /// Number of images.
-    pub count: usize,
+    pub(crate) count: usize,
     /// Rows per image.
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Columns per image.
-    pub cols: usize,
+    pub(crate) cols: usize,
     /// `count × rows × cols` bytes.
-    pub pixels: Vec<u8>,
+    pub(crate) pixels: Vec<u8>,
 }
 
 impl Images {
     /// The pixels of image `index`, or `None` past the end.
-    pub fn image(&self, index: usize) -> Option<&[u8]> {
+    pub(crate) fn image(&self, index: usize) -> Option<&[u8]> {
         let size = self.rows * self.cols;
         self.pixels.get(index * size..(index + 1) * size)
     }

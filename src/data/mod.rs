@@ -1,15 +1,18 @@
 //! Data: MNIST IDX files, and turning bytes into model inputs. Pure functions, no burn.
 
-pub mod canvas;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) mod canvas;
 pub mod idx;
-pub mod quality;
+// The trainer's image-quality scores (the Report's figures, measured ahead).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod quality;
 
 pub use idx::{IdxError, Images, parse_images, parse_labels};
 
 /// Side of an MNIST digit.
-pub const SIDE: usize = 28;
+pub(crate) const SIDE: usize = 28;
 /// Pixels in an MNIST digit.
-pub const PIXELS: usize = SIDE * SIDE;
+pub(crate) const PIXELS: usize = SIDE * SIDE;
 
 /// A labelled set of digits.
 #[derive(Debug, Clone)]

@@ -4,10 +4,10 @@
 use super::{PIXELS, SIDE};
 
 /// PSNR is capped here for a perfect reconstruction (the mean over images stays finite).
-pub const PSNR_CAP_DB: f64 = 100.0;
+pub(crate) const PSNR_CAP_DB: f64 = 100.0;
 
 /// Peak signal-to-noise ratio in dB for a peak of 1: `10·log10(1 / MSE)`.
-pub fn psnr(original: &[f32], reconstruction: &[f32]) -> f64 {
+pub(crate) fn psnr(original: &[f32], reconstruction: &[f32]) -> f64 {
     let mse = original.iter().zip(reconstruction).map(|(&a, &b)| f64::from(a - b).powi(2)).sum::<f64>() / original.len().max(1) as f64;
     if mse <= 0.0 { PSNR_CAP_DB } else { (10.0 * (1.0 / mse).log10()).min(PSNR_CAP_DB) }
 }
@@ -21,7 +21,7 @@ const SIGMA: f64 = 1.5;
 /// (σ = 1.5) lies inside the image, K1 = 0.01, K2 = 0.03, population (not sample) moments.
 /// That is scikit-image's `structural_similarity(a, b, data_range=1, gaussian_weights=True,
 /// sigma=1.5, use_sample_covariance=False)`, which the tests check against.
-pub fn ssim(a: &[f32], b: &[f32]) -> f64 {
+pub(crate) fn ssim(a: &[f32], b: &[f32]) -> f64 {
     assert!(a.len() == PIXELS && b.len() == PIXELS, "ssim takes two 28×28 images");
     let (c1, c2) = (0.01f64.powi(2), 0.03f64.powi(2));
     let weights = gaussian_window();

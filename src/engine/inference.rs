@@ -29,7 +29,7 @@ pub enum BackendKind {
 
 impl BackendKind {
     /// What the badge shows.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             BackendKind::WebGpu(adapter) if adapter.is_empty() => "WebGPU".into(),
             BackendKind::WebGpu(adapter) => format!("WebGPU · {adapter}"),
@@ -61,9 +61,9 @@ pub enum EngineError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
     /// `n × latent` means.
-    pub mean: Vec<f32>,
+    pub(crate) mean: Vec<f32>,
     /// `n × latent` log-variances.
-    pub log_var: Vec<f32>,
+    pub(crate) log_var: Vec<f32>,
 }
 
 /// Result of inpainting one image.
@@ -99,7 +99,7 @@ enum ClassifierAt {
 }
 
 /// A model read from its weights file and not yet installed ([`Engine::read_weights`]).
-pub struct ReadWeights {
+pub(crate) struct ReadWeights {
     variant: Variant,
     model: Vae,
     /// The file again, for the decode workers.
@@ -166,7 +166,7 @@ impl Engine {
     /// Starts the decode workers now, if this engine has them and they have not started (the
     /// page calls it once its own start-up is over).
     #[cfg(target_arch = "wasm32")]
-    pub fn start_decode_pool(&self) {
+    pub(crate) fn start_decode_pool(&self) {
         if let Some(pool) = &self.pool {
             pool.start();
         }
@@ -187,7 +187,7 @@ impl Engine {
     /// The first half of [`Engine::install`]: `variant`'s model built from the bytes of its
     /// weights file, checked, not yet installed. The page gives the browser its thread back
     /// before the second half, [`Engine::install_read`].
-    pub fn read_weights(&self, variant: Variant, bytes: Vec<u8>) -> Result<ReadWeights, WeightsError> {
+    pub(crate) fn read_weights(&self, variant: Variant, bytes: Vec<u8>) -> Result<ReadWeights, WeightsError> {
         // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
         let for_pool = self.pool.is_some().then(|| bytes.clone());
@@ -202,7 +202,7 @@ impl Engine {
 
     /// The second half of [`Engine::install`]: the model's fast paths, then the model itself,
     /// here and in the decode workers.
-    pub fn install_read(&self, read: ReadWeights) {
+    pub(crate) fn install_read(&self, read: ReadWeights) {
         #[cfg(target_arch = "wasm32")]
         let ReadWeights { variant, model, for_pool } = read;
         #[cfg(not(target_arch = "wasm32"))]
@@ -405,7 +405,8 @@ impl Engine {
 
     /// Makes every later readback fail the way it does once the browser has lost the GPU device
     /// (the page's tests check the fallback to the CPU with it).
-    pub fn simulate_device_loss(&self) {
+    #[cfg(feature = "bench")]
+    pub(crate) fn simulate_device_loss(&self) {
         self.lost.set(true);
     }
 
@@ -460,7 +461,8 @@ impl Engine {
     }
 
     /// How many Web Workers share big decodes (0: all on this thread).
-    pub fn decode_workers(&self) -> usize {
+    #[cfg(feature = "bench")]
+    pub(crate) fn decode_workers(&self) -> usize {
         #[cfg(target_arch = "wasm32")]
         if let Some(pool) = self.pool.as_ref().and_then(|p| p.started()).filter(|p| p.usable()) {
             return pool.workers();

@@ -42,7 +42,7 @@ pub struct Inside {
     /// Posterior log-variances log σ².
     pub log_var: Vec<f32>,
     /// The ε followed.
-    pub epsilon: Vec<f32>,
+    pub(crate) epsilon: Vec<f32>,
     /// z = μ + σ ⊙ ε.
     pub z: Vec<f32>,
     /// The output's logits (before the sigmoid).
@@ -55,7 +55,8 @@ pub struct Inside {
 
 impl Inside {
     /// The posterior's standard deviations σ = exp(½ log σ²).
-    pub fn sigma(&self) -> Vec<f32> {
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn sigma(&self) -> Vec<f32> {
         self.log_var.iter().map(|lv| (0.5 * lv).exp()).collect()
     }
 

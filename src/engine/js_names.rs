@@ -1,32 +1,33 @@
 //! The names the page's Rust and its JavaScript (`www/js-names.js`, which the loader and the
 //! workers import) share: globals on `window` or a worker's `self`, and two storage keys.
 //! One place on each side; a test checks that the two sides agree.
+#![allow(dead_code, reason = "each build reads some of these names; the agreement test reads them all")]
 
 /// `window.vaeLab`: the benchmarks' hook (`app::bench_hook`).
-pub const HOOK: &str = "vaeLab";
+pub(crate) const HOOK: &str = "vaeLab";
 /// `window.vaeLabCpuBuild`: the CPU build the loader chose (`{js, wasm, relaxedSimd}`), which
 /// the decode workers run whichever build the page runs.
-pub const CPU_BUILD: &str = "vaeLabCpuBuild";
+pub(crate) const CPU_BUILD: &str = "vaeLabCpuBuild";
 /// `window.vaeLabSoftwareAdapter`: set by the loader when the only WebGPU adapter is a software
 /// one, so the CPU build says why it runs.
-pub const SOFTWARE_ADAPTER: &str = "vaeLabSoftwareAdapter";
+pub(crate) const SOFTWARE_ADAPTER: &str = "vaeLabSoftwareAdapter";
 /// `self.vaeLabTrainWorker`: set by `www/train-worker.js`, so the WebGPU build it boots knows it
 /// is the trainer, not the page.
-pub const TRAIN_WORKER: &str = "vaeLabTrainWorker";
+pub(crate) const TRAIN_WORKER: &str = "vaeLabTrainWorker";
 /// `self.vaeLabTrainer`: the training worker's entry (`receive(message)`).
-pub const TRAINER: &str = "vaeLabTrainer";
+pub(crate) const TRAINER: &str = "vaeLabTrainer";
 /// `self.vaeLabWorker`: a decode worker's entry (`receive(request)`: `workers::decode_protocol`).
-pub const DECODER: &str = "vaeLabWorker";
+pub(crate) const DECODER: &str = "vaeLabWorker";
 /// Session storage: why WebGPU failed in this tab (the loader then fetches the CPU build).
-pub const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
+pub(crate) const WEBGPU_FAILED: &str = "vaeLab.webgpuFailed";
 /// Local storage: the theme the visitor chose (`light` or `dark`; unset: the system's), which the
 /// loader applies before the page is drawn.
-pub const THEME: &str = "vaeLab.theme";
+pub(crate) const THEME: &str = "vaeLab.theme";
 /// `window.vaeLabWasmMemory()`: the page's wasm memory, for the browser tests' memory checks.
-pub const WASM_MEMORY: &str = "vaeLabWasmMemory";
+pub(crate) const WASM_MEMORY: &str = "vaeLabWasmMemory";
 
 /// Every name, as `www/js-names.js` exports it.
-pub const ALL: [(&str, &str); 9] = [
+pub(crate) const ALL: [(&str, &str); 9] = [
     ("HOOK", HOOK),
     ("CPU_BUILD", CPU_BUILD),
     ("SOFTWARE_ADAPTER", SOFTWARE_ADAPTER),

@@ -6,14 +6,14 @@
 //! and training workers and their messages; `model_store` keeps "your model" in IndexedDB.
 
 #[cfg(target_arch = "wasm32")]
-pub mod device;
-pub mod inference;
+pub(crate) mod device;
+pub(crate) mod inference;
 pub mod inside;
-pub mod js_names;
+pub(crate) mod js_names;
 #[cfg(target_arch = "wasm32")]
-pub mod model_store;
+pub(crate) mod model_store;
 #[cfg(target_arch = "wasm32")]
-pub mod web;
+pub(crate) mod web;
 pub mod workers;
 
 pub use inference::{BackendKind, Encoded, Engine, EngineError, Inpainting};

@@ -16,13 +16,13 @@ const KEY: &str = "yours";
 
 /// A model trained in this browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedModel {
+pub(crate) struct SavedModel {
     /// Its variant's key (`Variant::key`: `yours-b2`, …).
-    pub variant: String,
+    pub(crate) variant: String,
     /// The `.bpk` burn record.
-    pub weights: ByteBuf,
+    pub(crate) weights: ByteBuf,
     /// Its metrics file.
-    pub metrics: Metrics,
+    pub(crate) metrics: Metrics,
 }
 
 fn error(what: &str, e: JsValue) -> String {
@@ -73,7 +73,7 @@ fn store(db: &web_sys::IdbDatabase, mode: web_sys::IdbTransactionMode) -> Result
 }
 
 /// Keeps `model`, replacing the one kept before.
-pub async fn save(model: &SavedModel) -> Result<(), String> {
+pub(crate) async fn save(model: &SavedModel) -> Result<(), String> {
     let value = serde::Serialize::serialize(model, &serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
         .map_err(|e| e.to_string())?;
     let db = open().await?;
@@ -84,7 +84,7 @@ pub async fn save(model: &SavedModel) -> Result<(), String> {
 }
 
 /// The model kept, if any.
-pub async fn load() -> Result<Option<SavedModel>, String> {
+pub(crate) async fn load() -> Result<Option<SavedModel>, String> {
     let db = open().await?;
     let request = store(&db, web_sys::IdbTransactionMode::Readonly)?
         .get(&KEY.into())
@@ -97,7 +97,7 @@ pub async fn load() -> Result<Option<SavedModel>, String> {
 }
 
 /// Forgets the model kept.
-pub async fn clear() -> Result<(), String> {
+pub(crate) async fn clear() -> Result<(), String> {
     let db = open().await?;
     let request = store(&db, web_sys::IdbTransactionMode::Readwrite)?
         .delete(&KEY.into())

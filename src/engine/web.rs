@@ -27,7 +27,7 @@ pub(crate) fn session_get(key: &str) -> Option<String> {
 /// reloads the page, which then runs the CPU build. The page's link holds the view, so the
 /// reload shows the same view; the link itself says nothing of it, so it still opens WebGPU
 /// elsewhere.
-pub fn fall_back_to_cpu(failure: WebGpuFailure, detail: &str) {
+pub(crate) fn fall_back_to_cpu(failure: WebGpuFailure, detail: &str) {
     web_sys::console::warn_1(&format!("WebGPU failed ({detail}); reloading on the CPU").into());
     if let Some(storage) = session() {
         let _ = storage.set_item(WEBGPU_FAILED, failure.key());
@@ -39,7 +39,7 @@ pub fn fall_back_to_cpu(failure: WebGpuFailure, detail: &str) {
 
 /// Why the page left WebGPU for the CPU, kept for the tab; the detail goes to the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebGpuFailure {
+pub(crate) enum WebGpuFailure {
     /// The browser has no WebGPU.
     Unavailable,
     /// WebGPU did not start (no adapter, no device).
@@ -64,7 +64,8 @@ impl WebGpuFailure {
     }
 
     /// What the visitor is told: one plain sentence.
-    pub fn notice(self) -> &'static str {
+    #[cfg(not(feature = "webgpu"))]
+    pub(crate) fn notice(self) -> &'static str {
         match self {
             WebGpuFailure::Unavailable => "This browser has no WebGPU, so the models run on the CPU.",
             WebGpuFailure::DidNotStart => "WebGPU could not start in this browser, so the models run on the CPU.",
@@ -83,11 +84,11 @@ fn js_error(context: &str, value: JsValue) -> String {
 /// The most a file the manifest does not list may be (the manifest, the test and training
 /// digits): 16 MiB, ten times the largest such file shipped, so a damaged deploy cannot fill the
 /// page's memory.
-pub const MAX_UNLISTED_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_UNLISTED_BYTES: u64 = 16 << 20;
 
 /// Fetches `url` (relative to the page, or to the worker's script in a worker), reporting bytes
 /// received to `progress`; refuses it, without reading further, once it is larger than `limit`.
-pub async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
+pub(crate) async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
     let too_large = || format!("{url} is larger than the {limit} bytes expected");
     let request = match web_sys::window() {
         Some(window) => window.fetch_with_str(url),
@@ -182,12 +183,12 @@ async fn browser_sha256(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Property `name` of a JS object (`undefined` when absent or not an object).
-pub fn field(value: &JsValue, name: &str) -> JsValue {
+pub(crate) fn field(value: &JsValue, name: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Milliseconds since the page (or the worker) started, for timing.
-pub fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     let performance = match web_sys::window() {
         Some(window) => window.performance(),
         None => js_sys::global().dyn_into::<web_sys::WorkerGlobalScope>().ok().and_then(|w| w.performance()),
@@ -197,7 +198,7 @@ pub fn now_ms() -> f64 {
 
 /// Lets the browser handle input and paint (a worker: its messages) before the next slice of
 /// work, waiting at least `ms`.
-pub async fn sleep_ms(ms: i32) {
+pub(crate) async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = match web_sys::window() {
             Some(window) => window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms),
@@ -211,6 +212,6 @@ pub async fn sleep_ms(ms: i32) {
 }
 
 /// Lets the browser handle input and paint before the next slice of work.
-pub async fn yield_to_browser() {
+pub(crate) async fn yield_to_browser() {
     sleep_ms(0).await;
 }

@@ -28,7 +28,7 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
-pub use gemm::ConvGradients;
+pub(crate) use gemm::ConvGradients;
 
 /// Where a training forward pass's convolutions get their weight gradients (the choice is per
 /// call, so a test can run burn's beside ours).
@@ -369,13 +369,13 @@ mod gemm {
     /// as flex's own kernels are (burn's `x86-v4`); in wasm they become SIMD128.
     mod plain {
         #[inline(always)]
-        pub fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
+        pub(crate) fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
             dst.iter_mut().zip(src).for_each(|(d, s)| *d += a * s);
         }
 
         /// 16 partial sums, so that the loop vectorises (a single f32 sum must stay in order).
         #[inline(always)]
-        pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
             let n = a.len().min(b.len());
             let (a, b) = (&a[..n], &b[..n]);
             let mut lanes = [0.0f32; 16];
@@ -392,12 +392,12 @@ mod gemm {
     #[cfg(target_arch = "x86_64")]
     mod wide {
         #[target_feature(enable = "avx512f")]
-        pub unsafe fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
+        pub(crate) unsafe fn multiply_add(dst: &mut [f32], a: f32, src: &[f32]) {
             super::plain::multiply_add(dst, a, src)
         }
 
         #[target_feature(enable = "avx512f")]
-        pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
+        pub(crate) unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
             super::plain::dot(a, b)
         }
     }
@@ -514,7 +514,7 @@ fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usi
 
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
-pub fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
+pub(crate) fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
     #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let [_, _, height, width] = x.dims();
@@ -533,7 +533,7 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4>
 
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
-pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
+pub(crate) fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
     #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let options =

@@ -33,21 +33,21 @@ pub(crate) enum ConvKind {
 /// One 3×3 convolution, with its output crop and activation.
 #[derive(Debug, Clone)]
 pub(crate) struct Conv {
-    pub kind: ConvKind,
-    pub c_in: usize,
-    pub c_out: usize,
-    pub in_side: usize,
+    pub(crate) kind: ConvKind,
+    pub(crate) c_in: usize,
+    pub(crate) c_out: usize,
+    pub(crate) in_side: usize,
     /// Output side (after the crop, for a transposed convolution).
-    pub out_side: usize,
-    pub stride: usize,
+    pub(crate) out_side: usize,
+    pub(crate) stride: usize,
     /// Padding before the first row and column.
-    pub padding: usize,
+    pub(crate) padding: usize,
     /// `[ky][kx][c_in][c_out]` as built; the kernels' constructors reorder them into blocks of
     /// output channels (see `block_weights`).
-    pub weights: Vec<f32>,
-    pub bias: Vec<f32>,
+    pub(crate) weights: Vec<f32>,
+    pub(crate) bias: Vec<f32>,
     /// ReLU after (every layer but the decoder's last, whose logits go through a sigmoid).
-    pub relu: bool,
+    pub(crate) relu: bool,
 }
 
 /// A [`Conv`] ready to run: weights blocked by output channel, and where each output row and
@@ -243,13 +243,8 @@ impl CpuDecoder {
         ok.then_some(CpuDecoder { latent, dense_weights, dense_bias, start_side, start_channels, layers })
     }
 
-    /// Size of a latent vector.
-    pub fn latent_dim(&self) -> usize {
-        self.latent
-    }
-
     /// Side of the output image.
-    pub fn side(&self) -> usize {
+    pub(crate) fn side(&self) -> usize {
         self.layers.last().map_or(0, |l| l.conv.out_side)
     }
 
@@ -278,7 +273,7 @@ impl CpuDecoder {
     /// Every stage of one decode, channel-first (`[c][y][x]`): the dense layer's output (after
     /// ReLU, as maps), each transposed convolution's output, the last one's logits (before the
     /// sigmoid). `None` unless `latent` is one latent vector.
-    pub fn decode_stages(&self, latent: &[f32]) -> Option<Vec<Vec<f32>>> {
+    pub(crate) fn decode_stages(&self, latent: &[f32]) -> Option<Vec<Vec<f32>>> {
         if latent.len() != self.latent {
             return None;
         }
@@ -363,13 +358,13 @@ impl CpuEncoder {
     }
 
     /// Size of a latent vector.
-    pub fn latent_dim(&self) -> usize {
+    pub(crate) fn latent_dim(&self) -> usize {
         self.mean_bias.len()
     }
 
     /// Posterior means and log-variances (`n × latent` each) of `n × side²` intensities (a
     /// trailing partial image is ignored).
-    pub fn encode(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    pub(crate) fn encode(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
         let pixels = self.side * self.side;
         let latent = self.latent_dim();
         let n = images.len() / pixels;
@@ -389,7 +384,7 @@ impl CpuEncoder {
     /// Every stage of one encode: each convolution's output channel-first (`[c][y][x]`, after
     /// ReLU), the hidden dense layer's (after ReLU), the means and the log-variances. `None`
     /// unless `image` is one image.
-    pub fn encode_stages(&self, image: &[f32]) -> Option<EncoderStages> {
+    pub(crate) fn encode_stages(&self, image: &[f32]) -> Option<EncoderStages> {
         if image.len() != self.side * self.side {
             return None;
         }
@@ -504,13 +499,13 @@ pub struct CpuClassifier(CpuEncoder);
 
 impl CpuClassifier {
     /// The kernel of an encoder-shaped network whose first head gives `classes` logits.
-    pub(crate) fn new(network: CpuEncoder, classes: usize) -> Option<CpuClassifier> {
+    pub fn new(network: CpuEncoder, classes: usize) -> Option<CpuClassifier> {
         (network.latent_dim() == classes).then_some(CpuClassifier(network))
     }
 
     /// Each class's probability (the softmax of the logits) for each of `n × side²` images:
     /// `n × classes` values.
-    pub fn probabilities(&self, images: &[f32]) -> Vec<f32> {
+    pub(crate) fn probabilities(&self, images: &[f32]) -> Vec<f32> {
         let (mut logits, _) = self.0.encode(images);
         for row in logits.chunks_exact_mut(self.0.latent_dim()) {
             softmax(row);
@@ -520,7 +515,7 @@ impl CpuClassifier {
 }
 
 /// Turns `logits` into probabilities, in place.
-pub fn softmax(logits: &mut [f32]) {
+pub(crate) fn softmax(logits: &mut [f32]) {
     let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for v in logits.iter_mut() {
@@ -532,15 +527,15 @@ pub fn softmax(logits: &mut [f32]) {
 
 /// What [`CpuEncoder::encode_stages`] returns.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EncoderStages {
+pub(crate) struct EncoderStages {
     /// Each convolution's output, channel-first, after ReLU.
-    pub maps: Vec<Vec<f32>>,
+    pub(crate) maps: Vec<Vec<f32>>,
     /// The hidden dense layer's output, after ReLU.
-    pub hidden: Vec<f32>,
+    pub(crate) hidden: Vec<f32>,
     /// Posterior means.
-    pub mean: Vec<f32>,
+    pub(crate) mean: Vec<f32>,
     /// Posterior log-variances.
-    pub log_var: Vec<f32>,
+    pub(crate) log_var: Vec<f32>,
 }
 
 /// Where a block of output pixels reads: its row taps, its class's column taps, and the first

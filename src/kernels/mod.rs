@@ -6,8 +6,8 @@
 pub mod conv_gradients;
 pub mod cpu_fused;
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
-pub mod phase_planes;
-pub mod sub_pixel;
+pub(crate) mod phase_planes;
+pub(crate) mod sub_pixel;
 
 /// Random test weights and inputs from a generator of the test's own: the device's generator is
 /// shared by the tests running in parallel, so what a test drew from it depended on the order
@@ -20,7 +20,7 @@ pub(crate) mod seeded {
     use rand::{Rng, SeedableRng};
     use rand_distr::{Distribution, Normal};
 
-    pub struct Seeded(StdRng);
+    pub(crate) struct Seeded(StdRng);
 
     impl Seeded {
         pub fn new(seed: u64) -> Seeded {
@@ -28,24 +28,24 @@ pub(crate) mod seeded {
         }
 
         /// A tensor of `shape` with values from `sample`.
-        pub fn tensor<const D: usize>(&mut self, shape: [usize; D], device: &Device, mut sample: impl FnMut(&mut StdRng) -> f32) -> Tensor<D> {
+        pub(crate) fn tensor<const D: usize>(&mut self, shape: [usize; D], device: &Device, mut sample: impl FnMut(&mut StdRng) -> f32) -> Tensor<D> {
             let values: Vec<f32> = (0..shape.iter().product()).map(|_| sample(&mut self.0)).collect();
             Tensor::from_data(TensorData::new(values, shape), device)
         }
 
         /// Uniform in `low..high`.
-        pub fn uniform<const D: usize>(&mut self, shape: [usize; D], low: f32, high: f32, device: &Device) -> Tensor<D> {
+        pub(crate) fn uniform<const D: usize>(&mut self, shape: [usize; D], low: f32, high: f32, device: &Device) -> Tensor<D> {
             self.tensor(shape, device, |rng| rng.random_range(low..high))
         }
 
         /// Normal with mean 0 and `std`.
-        pub fn normal<const D: usize>(&mut self, shape: [usize; D], std: f32, device: &Device) -> Tensor<D> {
+        pub(crate) fn normal<const D: usize>(&mut self, shape: [usize; D], std: f32, device: &Device) -> Tensor<D> {
             let normal = Normal::new(0.0, std).expect("a positive standard deviation");
             self.tensor(shape, device, |rng| normal.sample(rng))
         }
 
         /// Glorot-uniform weights shaped like `like` (`[a, b, kernel…]`), times `scale`.
-        pub fn weights<const D: usize>(&mut self, like: &Param<Tensor<D>>, scale: f32) -> Param<Tensor<D>> {
+        pub(crate) fn weights<const D: usize>(&mut self, like: &Param<Tensor<D>>, scale: f32) -> Param<Tensor<D>> {
             let dims = like.dims();
             let area: usize = dims[2..].iter().product();
             let limit = scale * (6.0 / ((dims[0] + dims[1]) * area) as f32).sqrt();
@@ -53,7 +53,7 @@ pub(crate) mod seeded {
         }
 
         /// A bias shaped like `like`, uniform in ±`limit`.
-        pub fn bias(&mut self, like: &Param<Tensor<1>>, limit: f32) -> Param<Tensor<1>> {
+        pub(crate) fn bias(&mut self, like: &Param<Tensor<1>>, limit: f32) -> Param<Tensor<1>> {
             Param::from_tensor(self.uniform(like.dims(), -limit, limit, &like.device()))
         }
     }

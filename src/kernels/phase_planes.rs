@@ -23,19 +23,19 @@
 /// One stride-2, 3 × 3 transposed convolution (square, no dilation or groups) cropped to
 /// `side_out` and optionally followed by a ReLU, for a batch of `images`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhaseConv {
-    pub images: usize,
-    pub c_in: usize,
-    pub c_out: usize,
-    pub side_in: usize,
+pub(crate) struct PhaseConv {
+    pub(crate) images: usize,
+    pub(crate) c_in: usize,
+    pub(crate) c_out: usize,
+    pub(crate) side_in: usize,
     /// Output side after the crop (at most the full `2·(side_in − 1) + 3 − 2·padding`).
-    pub side_out: usize,
-    pub padding: usize,
-    pub relu: bool,
+    pub(crate) side_out: usize,
+    pub(crate) padding: usize,
+    pub(crate) relu: bool,
     /// The layer is the direct stride-2 convolution whose adjoint this is: `c_in` of these its
     /// output channels, `side_in` its output side, `c_out` / `side_out` its input's (see
     /// [`PhaseConv::forward`]).
-    pub direct: bool,
+    pub(crate) direct: bool,
 }
 
 const KERNEL: usize = 3;
@@ -92,12 +92,12 @@ struct Tap {
 
 impl PhaseConv {
     /// Side of the full (uncropped) output.
-    pub fn full_side(&self) -> usize {
+    pub(crate) fn full_side(&self) -> usize {
         (2 * (self.side_in - 1) + KERNEL).saturating_sub(2 * self.padding)
     }
 
     /// Whether the shapes fit this formulation.
-    pub fn supported(&self) -> bool {
+    pub(crate) fn supported(&self) -> bool {
         self.images > 0
             && self.c_in > 0
             && self.c_out > 0
@@ -330,24 +330,24 @@ impl PhaseConv {
 
     /// The layer's input shape: `[images, c_in, side_in, side_in]` for a transposed convolution,
     /// `[images, c_out, side_out, side_out]` for the direct one this is the adjoint of.
-    pub fn input_shape(&self) -> [usize; 4] {
+    pub(crate) fn input_shape(&self) -> [usize; 4] {
         if self.direct { [self.images, self.c_out, self.side_out, self.side_out] } else { [self.images, self.c_in, self.side_in, self.side_in] }
     }
 
     /// The layer's bias length (its output channels).
-    pub fn bias_len(&self) -> usize {
+    pub(crate) fn bias_len(&self) -> usize {
         if self.direct { self.c_in } else { self.c_out }
     }
 
     /// The layer's output shape (the other one).
-    pub fn output_shape(&self) -> [usize; 4] {
+    pub(crate) fn output_shape(&self) -> [usize; 4] {
         if self.direct { [self.images, self.c_in, self.side_in, self.side_in] } else { [self.images, self.c_out, self.side_out, self.side_out] }
     }
 
     /// The layer's output `[output_shape]` from its input `x`, the weight (`[c_in, c_out, 3, 3]`
     /// either way: a transposed convolution's `[in, out]`, a direct one's `[out, in]`) and the
     /// bias; with what [`PhaseConv::backward`] needs of the input (its planes).
-    pub fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    pub(crate) fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
         if self.direct {
             let (phases, _) = self.phase_planes(x, self.c_out, None);
             let out = self.extract(&self.adjoint_products(&phases, weight), Some(bias), self.relu);
@@ -361,7 +361,7 @@ impl PhaseConv {
 
     /// `[input, weight, bias]` gradients from the forward's `saved` planes, the weight, its
     /// `output` (the ReLU's mask) and the output gradient `grad`, each only where `wanted`.
-    pub fn backward(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], [want_x, want_w, want_b]: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+    pub(crate) fn backward(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], [want_x, want_w, want_b]: [bool; 3]) -> [Option<Vec<f32>>; 3] {
         let mask = self.relu.then_some(output);
         if self.direct {
             // The output gradient is at the adjoint's input side: plain planes; the input's phases were saved.

@@ -119,7 +119,7 @@ impl PhaseConv {
 
 /// The [`Decoder`](crate::model::Decoder) with its transposed convolutions as sub-pixel convolutions.
 #[derive(Debug, Clone)]
-pub struct SubPixelDecoder {
+pub(crate) struct SubPixelDecoder {
     dense: Linear,
     start_channels: usize,
     start_side: usize,
@@ -137,7 +137,7 @@ impl SubPixelDecoder {
     ///
     /// - z: `[batch, latent]`
     /// - output: `[batch, 1, 28, 28]`
-    pub fn decode(&self, z: Tensor<2>) -> Tensor<4> {
+    pub(crate) fn decode(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
         let h = relu(self.dense.forward(z));
         let mut x = h.reshape([batch, self.start_channels, self.start_side, self.start_side]);

@@ -13,21 +13,23 @@ use super::layers::{dense, stride2_conv};
 use crate::kernels::cpu_fused::CpuClassifier;
 
 /// The ten classes.
-pub const CLASSES: usize = 10;
+pub(crate) const CLASSES: usize = 10;
 
-/// The shipped classifier's weights file, in the models directory.
+/// The shipped classifier's weights file, in the models directory (the page finds it in the
+/// manifest).
+#[cfg(not(target_arch = "wasm32"))]
 pub const WEIGHTS_FILE: &str = "classifier.bpk";
 
 /// Configuration of a [`DigitClassifier`]: the VAE encoder's two stride-2 convolutions, then a
 /// hidden dense layer and ten logits.
 #[derive(Config, Debug)]
-pub struct DigitClassifierConfig {
+pub(crate) struct DigitClassifierConfig {
     /// Filters of the stride-2 convolutions (28 → 14 → 7).
     #[config(default = "vec![32, 64]")]
-    pub conv_filters: Vec<usize>,
+    pub(crate) conv_filters: Vec<usize>,
     /// Units of the hidden dense layer.
     #[config(default = 128)]
-    pub hidden: usize,
+    pub(crate) hidden: usize,
 }
 
 impl DigitClassifierConfig {
@@ -68,7 +70,7 @@ impl DigitClassifier {
     ///
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: `[batch, 10]`
-    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+    pub(crate) fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = images;
         for conv in &self.convs {
             x = relu(conv.forward(x));
@@ -83,7 +85,8 @@ impl DigitClassifier {
     ///
     /// - images: `[batch, 1, 28, 28]`
     /// - output: `[batch]`
-    pub fn predict(&self, images: Tensor<4>) -> Tensor<1, Int> {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn predict(&self, images: Tensor<4>) -> Tensor<1, Int> {
         self.forward(images).argmax(1).flatten(0, 1)
     }
 }
@@ -91,7 +94,7 @@ impl DigitClassifier {
 impl DigitClassifier {
     /// The classifier as a fused CPU kernel (`None` where a layer's shape is not covered; read
     /// synchronously, so only from CPU tensors).
-    pub fn cpu_kernel(&self) -> Option<CpuClassifier> {
+    pub(crate) fn cpu_kernel(&self) -> Option<CpuClassifier> {
         let network = fused_encoder(&self.convs, &self.hidden, (&self.output, &self.output), 28)?;
         CpuClassifier::new(network, CLASSES)
     }

@@ -20,14 +20,14 @@ fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, device: &
 
 /// Configuration of a [`Decoder`].
 #[derive(Config, Debug)]
-pub struct DecoderConfig {
+pub(crate) struct DecoderConfig {
     /// Size of the latent vector.
-    pub latent_dim: usize,
+    pub(crate) latent_dim: usize,
     /// Filters of the encoder's convolutions, input side first; the decoder mirrors them.
-    pub conv_filters: Vec<usize>,
+    pub(crate) conv_filters: Vec<usize>,
     /// Side of the square output image.
     #[config(default = 28)]
-    pub image_side: usize,
+    pub(crate) image_side: usize,
 }
 
 /// How a Keras `same` transposed convolution from `input` to `output` pixels maps onto burn's
@@ -37,7 +37,7 @@ pub struct DecoderConfig {
 /// to `input`: that convolution pads `before = total / 2` on top/left, so the transposed one keeps
 /// rows `before .. before + output` of its full `(input - 1) * stride + kernel` result. burn pads
 /// both sides alike, so when the rows to drop are not symmetric we keep one more and crop.
-pub fn same_transpose_padding(
+pub(crate) fn same_transpose_padding(
     input: usize,
     output: usize,
     kernel: usize,
@@ -112,12 +112,12 @@ impl Decoder {
     ///
     /// - z: `[batch, latent]`
     /// - output: `[batch, 1, 28, 28]` logits
-    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+    pub(crate) fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         self.forward_with(z, WeightGradients::default())
     }
 
     /// [`Decoder::forward`] with the transposed convolutions' weight gradients from `grads`.
-    pub fn forward_with(&self, z: Tensor<2>, grads: WeightGradients) -> Tensor<4> {
+    pub(crate) fn forward_with(&self, z: Tensor<2>, grads: WeightGradients) -> Tensor<4> {
         let [batch, _] = z.dims();
         let h = relu(self.dense.forward(z));
         let mut x: Tensor<4> =
@@ -133,7 +133,7 @@ impl Decoder {
     /// maps), each transposed convolution's output (after ReLU), and the last one's logits
     /// (before the sigmoid). On the CPU the fused kernels compute the same
     /// (`CpuDecoder::decode_stages`).
-    pub fn stages(&self, z: Tensor<2>) -> Vec<Tensor<4>> {
+    pub(crate) fn stages(&self, z: Tensor<2>) -> Vec<Tensor<4>> {
         let [batch, _] = z.dims();
         let grads = WeightGradients::default();
         let h = relu(self.dense.forward(z));
@@ -265,7 +265,7 @@ impl Decoder {
     /// The same decoder as sub-pixel convolutions ([`SubPixelDecoder`]), on the decoder's device
     /// and without reading its weights (device ops only), or `None` if a layer's shape is one it
     /// does not cover.
-    pub fn sub_pixel(&self) -> Option<SubPixelDecoder> {
+    pub(crate) fn sub_pixel(&self) -> Option<SubPixelDecoder> {
         let layers = self.layers().map(|layer| {
             let (deconv, geometry) = layer?;
             let bias = deconv.bias.as_ref().map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([geometry.c_out], &deconv.weight.device()));

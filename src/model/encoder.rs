@@ -13,17 +13,17 @@ use crate::kernels::cpu_fused::{Conv, ConvKind, CpuEncoder};
 
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
-pub struct EncoderConfig {
+pub(crate) struct EncoderConfig {
     /// Size of the latent vector.
-    pub latent_dim: usize,
+    pub(crate) latent_dim: usize,
     /// Filters of the stride-2 convolutions, input side first.
-    pub conv_filters: Vec<usize>,
+    pub(crate) conv_filters: Vec<usize>,
     /// Units of the dense layer before the latent heads.
     #[config(default = 16)]
-    pub hidden: usize,
+    pub(crate) hidden: usize,
     /// Side of the square input image.
     #[config(default = 28)]
-    pub image_side: usize,
+    pub(crate) image_side: usize,
 }
 
 impl EncoderConfig {
@@ -54,7 +54,7 @@ impl EncoderConfig {
 /// The fused CPU kernel of stride-2 convolutions (ReLU), a dense layer (ReLU) and two linear
 /// heads, read from burn's layers: the VAE's encoder (μ, log σ²), and the digit classifier
 /// (its logits, twice). `None` where a layer has a shape the kernel does not cover.
-pub(crate) fn fused_encoder(convs: &[Conv2d], dense: &Linear, (first, second): (&Linear, &Linear), image_side: usize) -> Option<CpuEncoder> {
+pub fn fused_encoder(convs: &[Conv2d], dense: &Linear, (first, second): (&Linear, &Linear), image_side: usize) -> Option<CpuEncoder> {
     let mut fused = Vec::with_capacity(convs.len());
     let mut side = image_side;
     for conv in convs {
@@ -137,12 +137,12 @@ impl Encoder {
     ///
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: (`z_mean` `[batch, latent]`, `z_log_var` `[batch, latent]`)
-    pub fn forward(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
+    pub(crate) fn forward(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
         self.forward_with(images, WeightGradients::default())
     }
 
     /// [`Encoder::forward`] with the convolutions' weight gradients from `grads`.
-    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> (Tensor<2>, Tensor<2>) {
+    pub(crate) fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> (Tensor<2>, Tensor<2>) {
         let mut x = images;
         for conv in &self.convs {
             x = conv_gradients::conv2d_activated(conv, x, true, grads);
@@ -157,7 +157,7 @@ impl Encoder {
     /// Every stage of a forward pass with burn's layers: each convolution's output (after ReLU),
     /// the hidden dense layer's (after ReLU), the means and the log-variances. The Inside mode
     /// shows them; on the CPU the fused kernels compute the same (`CpuEncoder::encode_stages`).
-    pub fn stages(&self, images: Tensor<4>) -> (Vec<Tensor<4>>, Tensor<2>, Tensor<2>, Tensor<2>) {
+    pub(crate) fn stages(&self, images: Tensor<4>) -> (Vec<Tensor<4>>, Tensor<2>, Tensor<2>, Tensor<2>) {
         let mut maps = Vec::with_capacity(self.convs.len());
         let mut x = images;
         for conv in &self.convs {

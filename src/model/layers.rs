@@ -13,7 +13,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 
 /// Glorot-uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)).
-pub fn glorot_uniform<const D: usize>(
+pub(crate) fn glorot_uniform<const D: usize>(
     shape: [usize; D],
     fan_in: usize,
     fan_out: usize,
@@ -24,7 +24,7 @@ pub fn glorot_uniform<const D: usize>(
 }
 
 /// A zero bias.
-pub fn zeros(len: usize, device: &Device) -> Param<Tensor<1>> {
+pub(crate) fn zeros(len: usize, device: &Device) -> Param<Tensor<1>> {
     Param::from_tensor(Tensor::zeros([len], device))
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn stride2_conv(in_channels: usize, filters: usize, device: &Device) 
 }
 
 /// Side lengths after each stride-2 `same` convolution: 28 → 14 → 7 (→ 4).
-pub fn feature_sides(image_side: usize, layers: usize) -> Vec<usize> {
+pub(crate) fn feature_sides(image_side: usize, layers: usize) -> Vec<usize> {
     let mut sides = vec![image_side];
     for _ in 0..layers {
         let last = sides[sides.len() - 1];

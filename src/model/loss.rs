@@ -78,7 +78,7 @@ pub fn per_pixel_error(logits: &[f32], targets: &[f32], kind: ReconLoss) -> Vec<
 }
 
 /// [`kl_per_dim`] for one image on plain numbers: KL(N(μ, σ²) ‖ N(0, 1)) of each latent dimension.
-pub fn kl_terms(mean: &[f32], log_var: &[f32]) -> Vec<f32> {
+pub(crate) fn kl_terms(mean: &[f32], log_var: &[f32]) -> Vec<f32> {
     mean.iter().zip(log_var).map(|(&m, &lv)| -0.5 * (1.0 + lv - m * m - lv.exp())).collect()
 }
 

@@ -2,14 +2,14 @@
 //! the digit classifier the report judges with. No I/O, no knowledge of where weights come from;
 //! compiles for native and wasm32. The fast layers it runs on are in `kernels`.
 
-pub mod classifier;
-pub mod decoder;
-pub mod encoder;
+pub(crate) mod classifier;
+pub(crate) mod decoder;
+pub(crate) mod encoder;
 #[cfg(test)]
 mod gradient_check;
-pub mod layers;
+pub(crate) mod layers;
 pub mod loss;
-pub mod vae;
+pub(crate) mod vae;
 pub mod weights;
 
 pub use decoder::Decoder;

@@ -15,16 +15,16 @@ use crate::study::{Architecture, ReconLoss, Variant};
 #[derive(Config, Debug)]
 pub struct VaeConfig {
     /// Size of the latent vector z.
-    pub latent_dim: usize,
+    pub(crate) latent_dim: usize,
     /// Filters of the stride-2 convolutions, input side first; the decoder mirrors them.
     #[config(default = "vec![32, 64]")]
-    pub conv_filters: Vec<usize>,
+    pub(crate) conv_filters: Vec<usize>,
     /// Units of the dense layer between the convolutions and the latent heads.
     #[config(default = 16)]
-    pub hidden: usize,
+    pub(crate) hidden: usize,
     /// Side of the square input and output images.
     #[config(default = 28)]
-    pub image_side: usize,
+    pub(crate) image_side: usize,
     /// Reconstruction term of the loss.
     #[config(default = "ReconLoss::Bce")]
     pub recon_loss: ReconLoss,
@@ -98,11 +98,11 @@ pub struct Vae {
 #[derive(Debug, Clone)]
 pub struct VaeOutput {
     /// Decoder logits, `[batch, 1, 28, 28]`.
-    pub logits: Tensor<4>,
+    pub(crate) logits: Tensor<4>,
     /// Posterior means, `[batch, latent]`.
-    pub z_mean: Tensor<2>,
+    pub(crate) z_mean: Tensor<2>,
     /// Posterior log-variances, `[batch, latent]`.
-    pub z_log_var: Tensor<2>,
+    pub(crate) z_log_var: Tensor<2>,
 }
 
 impl Vae {

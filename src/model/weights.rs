@@ -42,7 +42,8 @@ pub enum WeightsError {
 
 /// Whether `head`, a file's first bytes, starts as a weights file does (burnpack's magic number):
 /// an opened file is checked by its first four bytes before the rest is read.
-pub fn starts_as_weights(head: &[u8]) -> bool {
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) fn starts_as_weights(head: &[u8]) -> bool {
     head.len() >= 4 && u32::from_le_bytes([head[0], head[1], head[2], head[3]]) == burn_pack::MAGIC_NUMBER
 }
 
@@ -93,7 +94,7 @@ pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsEr
 
 /// Applies the weights in `bytes` to `model` (freshly initialised, of the expected
 /// architecture); `name` is what errors call it.
-pub fn load_module<M: Module>(name: &str, model: M, bytes: Vec<u8>) -> Result<M, WeightsError> {
+pub(crate) fn load_module<M: Module>(name: &str, model: M, bytes: Vec<u8>) -> Result<M, WeightsError> {
     let name = name.to_string();
     check_finite(&name, &bytes)?;
     // burn's reader indexes into the buffer it is given; a malformed file must not take the

@@ -6,9 +6,9 @@
 use super::{Architecture, ReconLoss};
 
 /// Units of the encoder's hidden dense layer (the study's 16).
-pub const HIDDEN: usize = 16;
+pub(crate) const HIDDEN: usize = 16;
 /// Side of an MNIST image.
-pub const IMAGE_SIDE: usize = 28;
+pub(crate) const IMAGE_SIDE: usize = 28;
 /// Side of every convolution kernel.
 const KERNEL: usize = 3;
 
@@ -41,7 +41,8 @@ impl Shape {
     }
 
     /// As written on the diagram: `14×14×32` or `16`.
-    pub fn label(&self) -> String {
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+    pub(crate) fn label(&self) -> String {
         match *self {
             Shape::Maps { side, channels } => format!("{side}×{side}×{channels}"),
             Shape::Vector(units) => group_thousands(units),
@@ -51,7 +52,7 @@ impl Shape {
 
 /// Which part of the model a stage is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     /// What goes in.
     Input,
     /// The encoder: image → posterior.
@@ -64,7 +65,7 @@ pub enum Part {
 
 /// What a stage computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The 28×28 input.
     Input,
     /// A 3×3 stride-2 convolution with ReLU.
@@ -87,13 +88,13 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
     /// What it computes.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Where it sits.
-    pub part: Part,
+    pub(crate) part: Part,
     /// Short name on the diagram: "Conv 32", "Dense 16", "μ".
     pub name: String,
     /// One plain sentence: what it does.
-    pub about: String,
+    pub(crate) about: String,
     /// The shape of its values.
     pub shape: Shape,
     /// Weights and biases it learns (0 for the input and the sampling step).
@@ -215,7 +216,7 @@ pub fn recon_label(loss: ReconLoss) -> &'static str {
 }
 
 /// `134165` → `134,165`.
-pub fn group_thousands(n: usize) -> String {
+pub(crate) fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

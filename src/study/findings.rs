@@ -8,12 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::metrics::{ManifestFile, Metrics};
 use super::report::PageReport;
 
-/// Where the page finds the file.
-pub const FINDINGS_URL: &str = "models/findings.json";
-
 /// Var over the test digits of a dimension's posterior mean above this: an *active unit*
 /// (Burda, Grosse & Salakhutdinov 2016).
-pub const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
 
 /// Everything `eval` measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +47,7 @@ pub struct ClassifierSummary {
     /// Share of the test digits it reads right.
     pub test_accuracy: f64,
     /// Trainable parameters.
-    pub params: usize,
+    pub(crate) params: usize,
     /// Its weights file.
     pub weights: ManifestFile,
 }
@@ -66,7 +64,7 @@ pub struct VariantFindings {
     /// The training loss (z sampled, seeded): reconstruction + KL per image.
     pub test_loss: f64,
     /// Its reconstruction part (in the variant's own loss).
-    pub test_recon: f64,
+    pub(crate) test_recon: f64,
     /// Its KL part.
     pub test_kl: f64,
     /// Image quality of the reconstruction through the posterior mean (what the page shows).
@@ -181,45 +179,45 @@ pub struct GeneratedLabels {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyDigit {
     /// MNIST test index.
-    pub test_index: usize,
+    pub(crate) test_index: usize,
     /// Its label.
-    pub label: u8,
+    pub(crate) label: u8,
     /// What the study saw in its one-pass inpainting (its §2.1), in words.
-    pub study_saw: String,
+    pub(crate) study_saw: String,
     /// Per variant: the class read in the zero-filled, one-pass and iterative results.
-    pub reads: Vec<StudyDigitRead>,
+    pub(crate) reads: Vec<StudyDigitRead>,
 }
 
 /// What the classifier reads in one variant's inpaintings of a study digit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StudyDigitRead {
+pub(crate) struct StudyDigitRead {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// The masked digit as it is.
-    pub zero_filled: u8,
+    pub(crate) zero_filled: u8,
     /// After the study's one pass.
-    pub one_pass: u8,
+    pub(crate) one_pass: u8,
     /// After iterative projection.
-    pub iterative: u8,
+    pub(crate) iterative: u8,
 }
 
 /// A finished or partial training run of a variant from another seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedRun {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// Seed of initialisation, shuffling and sampling.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Epochs done (of `epochs`).
-    pub epochs_done: usize,
+    pub(crate) epochs_done: usize,
     /// Epochs asked for.
-    pub epochs: usize,
+    pub(crate) epochs: usize,
     /// Mean training loss of the last epoch.
-    pub final_train_loss: f64,
+    pub(crate) final_train_loss: f64,
     /// Test loss after the last epoch.
-    pub final_test_loss: f64,
+    pub(crate) final_test_loss: f64,
     /// KL of each latent dimension on the test set.
-    pub kl_per_dim: Vec<f64>,
+    pub(crate) kl_per_dim: Vec<f64>,
 }
 
 impl SeedRun {
@@ -241,9 +239,9 @@ impl SeedRun {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossCheck {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// Our loss per image (BCE from logits + KL), test digits, z sampled.
-    pub ours: f64,
+    pub(crate) ours: f64,
     /// Keras' formula on the same outputs: probabilities clipped to [1e-7, 1 − 1e-7], f32.
-    pub keras: f64,
+    pub(crate) keras: f64,
 }

@@ -8,19 +8,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Protocol {
     /// What it was trained and evaluated on.
-    pub data: String,
+    pub(crate) data: String,
     /// Training images per epoch.
-    pub train_images: usize,
+    pub(crate) train_images: usize,
     /// Held-out images evaluated after each epoch.
-    pub test_images: usize,
+    pub(crate) test_images: usize,
     /// Epochs asked for.
-    pub epochs: usize,
+    pub(crate) epochs: usize,
     /// Images per optimisation step.
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// Adam learning rate.
-    pub lr: f64,
+    pub(crate) lr: f64,
     /// Seed of initialisation, shuffling and sampling.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// One epoch of training, then an evaluation on the held-out set.
@@ -52,21 +52,21 @@ pub struct Metrics {
     /// Size of z.
     pub latent_dim: usize,
     /// `"bce"` or `"mse"`.
-    pub recon_loss: String,
+    pub(crate) recon_loss: String,
     /// Trainable parameters.
     pub params: usize,
     /// How it was trained.
-    pub protocol: Protocol,
+    pub(crate) protocol: Protocol,
     /// Epochs completed so far (equals `protocol.epochs` when done).
     pub epochs_done: usize,
     /// One record per completed epoch.
     pub history: Vec<EpochRecord>,
     /// Sum of the epochs' training seconds.
-    pub train_seconds: f64,
+    pub(crate) train_seconds: f64,
     /// Mean training throughput over the run, images per second.
     pub images_per_second: f64,
     /// Backend and machine that trained it.
-    pub backend: String,
+    pub(crate) backend: String,
     /// `train_loss` of the last epoch.
     pub final_train_loss: f64,
     /// `test_loss` after the last epoch.
@@ -76,15 +76,15 @@ pub struct Metrics {
     /// The study's reported final loss for this variant, for comparison (none for the latent
     /// sizes the study did not train).
     #[serde(default)]
-    pub study_final_loss: Option<f64>,
+    pub(crate) study_final_loss: Option<f64>,
     /// Weights file name, relative to this file.
-    pub weights: String,
+    pub(crate) weights: String,
     /// Numeric precision of the weights file (`"f32"` or `"f16"`).
-    pub weights_dtype: String,
+    pub(crate) weights_dtype: String,
     /// Test loss of the same weights rounded to half precision (same seed, so the difference to
     /// `final_test_loss` is the rounding alone). The file is f16 when they differ by < 0.1 %.
     #[serde(default)]
-    pub f16_test_loss: Option<f64>,
+    pub(crate) f16_test_loss: Option<f64>,
 }
 
 impl Metrics {
@@ -134,7 +134,7 @@ pub struct ManifestEntry {
     /// Variant name.
     pub variant: String,
     /// Epochs its weights have had.
-    pub epochs_done: usize,
+    pub(crate) epochs_done: usize,
     /// The weights.
     pub weights: ManifestFile,
     /// The metrics.
@@ -148,7 +148,7 @@ pub struct ManifestEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Projection {
     /// How it was made, in words (method, library, parameters).
-    pub method: String,
+    pub(crate) method: String,
     /// Share of digits whose 5 nearest neighbours in the map mostly carry their label.
     pub knn_label_agreement: f64,
     /// The same share measured on the latent means themselves (what the map should keep).
@@ -162,7 +162,7 @@ pub struct Projection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatentPoints {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// Size of z.
     pub latent_dim: usize,
     /// MNIST test-set index of each digit (the order of `www/data/test-sample.json`).
@@ -188,7 +188,8 @@ impl LatentPoints {
     }
 
     /// The 2-D coordinates to plot: the means themselves for latent 2, else the projection.
-    pub fn plane(&self) -> Option<&[f32]> {
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+    pub(crate) fn plane(&self) -> Option<&[f32]> {
         match (self.latent_dim, &self.projection) {
             (2, _) => Some(&self.means),
             (_, Some(p)) => Some(&p.xy),
@@ -197,7 +198,8 @@ impl LatentPoints {
     }
 
     /// The mean of digit `k`.
-    pub fn mean(&self, k: usize) -> Option<&[f32]> {
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+    pub(crate) fn mean(&self, k: usize) -> Option<&[f32]> {
         self.means.get(k * self.latent_dim..(k + 1) * self.latent_dim)
     }
 }
@@ -232,11 +234,11 @@ pub struct Manifest {
     pub variants: Vec<ManifestEntry>,
     /// The report's findings (`vae-lab eval`), when written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub findings: Option<ManifestFile>,
+    pub(crate) findings: Option<ManifestFile>,
     /// The digit classifier (`vae-lab train-classifier`), when written: the Report's judge, and
     /// the page's reading of what a digit looks like.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classifier: Option<ManifestFile>,
+    pub(crate) classifier: Option<ManifestFile>,
 }
 
 #[cfg(test)]

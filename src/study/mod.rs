@@ -5,9 +5,10 @@
 pub mod anatomy;
 pub mod findings;
 pub mod metrics;
-pub mod parse;
-pub mod report;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) mod parse;
+pub(crate) mod report;
 pub mod train_settings;
-pub mod variant;
+pub(crate) mod variant;
 
 pub use variant::{Architecture, ReconLoss, StudyResult, Variant};

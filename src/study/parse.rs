@@ -13,7 +13,7 @@ fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], file: &str) -> Result<T, S
 /// `latent10.points.json`), nothing that leaves the models folder. Percent-encoding is decoded
 /// first (a browser decodes `%2e%2e%2f` into `../` on the way), then only ASCII letters, digits,
 /// `-`, `_` and inner dots are allowed: no separator, no scheme, no query, no dot-only segment.
-pub fn plain_name(file: &str) -> bool {
+pub(crate) fn plain_name(file: &str) -> bool {
     let decoded = percent_decoded(file);
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
     decoded == file
@@ -104,7 +104,7 @@ pub fn findings(bytes: &[u8], file: &str, known: &[&str]) -> Result<PageReport, 
 }
 
 /// `<variant>.json`: of `variant`, with one finite record per finished epoch.
-pub fn metrics(bytes: &[u8], file: &str, variant: &str, latent_dim: usize) -> Result<Metrics, String> {
+pub(crate) fn metrics(bytes: &[u8], file: &str, variant: &str, latent_dim: usize) -> Result<Metrics, String> {
     let metrics: Metrics = json(bytes, file)?;
     if metrics.variant != variant {
         return Err(format!("{file} is the metrics of `{}`, not `{variant}`", metrics.variant));
@@ -128,7 +128,7 @@ pub fn metrics(bytes: &[u8], file: &str, variant: &str, latent_dim: usize) -> Re
 
 /// `<variant>.points.json`: `n` digits with labels 0–9, `n × latent_dim` finite means and,
 /// when there is one, an `n × 2` finite map.
-pub fn points(bytes: &[u8], file: &str, variant: &str, latent_dim: usize) -> Result<LatentPoints, String> {
+pub(crate) fn points(bytes: &[u8], file: &str, variant: &str, latent_dim: usize) -> Result<LatentPoints, String> {
     let points: LatentPoints = json(bytes, file)?;
     let n = points.labels.len();
     let fail = |what: &str| Err(format!("{file} is damaged ({what})"));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PageReport {
     /// The line under the section's title.
-    pub intro: String,
+    pub(crate) intro: String,
     /// The figures, in the Report's order.
     pub figures: Vec<PageFigure>,
 }
@@ -20,47 +20,48 @@ pub struct PageFigure {
     /// File name of its download and test id.
     pub name: String,
     /// Its title.
-    pub title: String,
+    pub(crate) title: String,
     /// The sentence under it.
     pub reading: String,
     /// The drawing: SVG / HTML text, every text from the findings escaped.
-    pub html: String,
+    pub(crate) html: String,
     /// How to read it.
-    pub note: String,
+    pub(crate) note: String,
     /// Drawings that depend on the picked model (the confusion matrix): the page shows the
     /// picked one's, else the first.
     #[serde(default)]
-    pub per_variant: Vec<VariantDrawing>,
+    pub(crate) per_variant: Vec<VariantDrawing>,
     /// For the latent sweep, decoded by the page itself: the variant and the dimensions to move.
     #[serde(default)]
-    pub sweep: Option<Sweep>,
+    pub(crate) sweep: Option<Sweep>,
 }
 
 /// One model's version of a figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantDrawing {
+pub(crate) struct VariantDrawing {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// The figure's title for it.
-    pub title: String,
+    pub(crate) title: String,
     /// Its sentence.
-    pub reading: String,
+    pub(crate) reading: String,
     /// Its drawing.
-    pub html: String,
+    pub(crate) html: String,
 }
 
 /// A sweep along latent dimensions, for the page to decode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sweep {
+pub(crate) struct Sweep {
     /// Variant name.
-    pub variant: String,
+    pub(crate) variant: String,
     /// The dimensions, one row each.
-    pub dims: Vec<usize>,
+    pub(crate) dims: Vec<usize>,
 }
 
 /// What the page reads of `findings.json`: only the drawn figures.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PageFindings {
+pub(crate) struct PageFindings {
     /// See [`Findings::page`](super::findings::Findings::page).
-    pub page: PageReport,
+    pub(crate) page: PageReport,
 }

@@ -30,7 +30,7 @@ impl TrainSettings {
     }
 
     /// Checks what a form or a message could get wrong.
-    pub fn checked(self) -> Result<TrainSettings, String> {
+    pub(crate) fn checked(self) -> Result<TrainSettings, String> {
         self.architecture.checked()?;
         if !(1..=1024).contains(&self.batch) {
             return Err(format!("a batch of {} images is not offered (1 to 1024)", self.batch));
@@ -52,15 +52,15 @@ impl TrainSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepLoss {
     /// Steps done in all, this one included.
-    pub step: usize,
+    pub(crate) step: usize,
     /// The epoch it belongs to (1-based).
-    pub epoch: usize,
+    pub(crate) epoch: usize,
     /// Recon + KL (the study's loss, whatever β).
     pub loss: f64,
     /// Summed reconstruction error per image, batch mean.
-    pub recon: f64,
+    pub(crate) recon: f64,
     /// KL per image, batch mean.
-    pub kl: f64,
+    pub(crate) kl: f64,
     /// Images in the batch.
-    pub images: usize,
+    pub(crate) images: usize,
 }

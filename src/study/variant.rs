@@ -12,7 +12,7 @@ pub enum ReconLoss {
 
 impl ReconLoss {
     /// The name written in metrics files (`"bce"` / `"mse"`).
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ReconLoss::Bce => "bce",
             ReconLoss::Mse => "mse",
@@ -51,16 +51,16 @@ pub enum Variant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Architecture {
     /// A third, 128-filter convolution (the study's `deeper`).
-    pub deeper: bool,
+    pub(crate) deeper: bool,
     /// Size of the latent vector.
-    pub latent_dim: u8,
+    pub(crate) latent_dim: u8,
     /// Summed squared error instead of binary cross-entropy.
-    pub mse: bool,
+    pub(crate) mse: bool,
 }
 
 impl Architecture {
     /// Largest latent size the Train mode offers.
-    pub const MAX_LATENT: u8 = 16;
+    pub(crate) const MAX_LATENT: u8 = 16;
 
     /// The architecture of a shipped variant (what fine-tuning it keeps).
     pub fn of(variant: Variant) -> Architecture {
@@ -77,12 +77,12 @@ impl Architecture {
     }
 
     /// Size of the latent vector (at least 1).
-    pub fn latent_dim(&self) -> usize {
+    pub(crate) fn latent_dim(&self) -> usize {
         usize::from(self.latent_dim.max(1))
     }
 
     /// Filters of the stride-2 convolutions, input side first; the decoder mirrors them.
-    pub fn conv_filters(&self) -> Vec<usize> {
+    pub(crate) fn conv_filters(&self) -> Vec<usize> {
         if self.deeper { vec![32, 64, 128] } else { vec![32, 64] }
     }
 
@@ -92,7 +92,8 @@ impl Architecture {
     }
 
     /// In words: "baseline, latent 2, BCE".
-    pub fn describe(&self) -> String {
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{}, latent {}, {}",
             if self.deeper { "deeper" } else { "baseline" },
@@ -108,7 +109,7 @@ pub struct StudyResult {
     /// Final training loss.
     pub final_loss: f64,
     /// Training time in seconds.
-    pub seconds: f64,
+    pub(crate) seconds: f64,
 }
 
 impl Variant {
@@ -149,7 +150,7 @@ impl Variant {
     }
 
     /// A plain-words label for people.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Variant::Baseline => "Baseline (latent 2)",
             Variant::Deeper => "Deeper (3 convs)",
@@ -172,7 +173,8 @@ impl Variant {
     /// The variant in links and worker messages: its name, or for a model trained in the page
     /// `yours-` and its architecture (`yours-b2`, `yours-d10-mse`), so that a link opens the
     /// right latent size even before (or without) the model.
-    pub fn key(&self) -> String {
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+    pub(crate) fn key(&self) -> String {
         match self {
             Variant::Yours(a) => format!("yours-{}{}{}", if a.deeper { 'd' } else { 'b' }, a.latent_dim, if a.mse { "-mse" } else { "" }),
             shipped => shipped.name().to_string(),

@@ -9,64 +9,64 @@ use crate::study::metrics::EpochRecord;
 
 /// Progress saved beside the model and optimizer records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Variant trained.
-    pub variant: String,
+    pub(crate) variant: String,
     /// Seed of the run (resuming with another seed would not continue the same run).
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Batch size of the run.
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// Training images per epoch.
-    pub train_images: usize,
+    pub(crate) train_images: usize,
     /// Epochs finished.
-    pub epochs_done: usize,
+    pub(crate) epochs_done: usize,
     /// Their records.
-    pub history: Vec<EpochRecord>,
+    pub(crate) history: Vec<EpochRecord>,
     /// SHA-256 of the model and optimizer files of this checkpoint, so a damaged file is refused
     /// instead of resuming from flipped weights. `None` only in files of older trainers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<CheckpointHashes>,
+    pub(crate) sha256: Option<CheckpointHashes>,
 }
 
 /// Lower-case hex SHA-256 of a checkpoint's two record files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckpointHashes {
+pub(crate) struct CheckpointHashes {
     /// `model-e<N>.bpk`.
-    pub model: String,
+    pub(crate) model: String,
     /// `optimizer-e<N>.bpk`.
-    pub optimizer: String,
+    pub(crate) optimizer: String,
 }
 
 /// The files of a checkpoint directory.
 #[derive(Debug, Clone)]
-pub struct CheckpointDir {
+pub(crate) struct CheckpointDir {
     dir: PathBuf,
 }
 
 impl CheckpointDir {
     /// The checkpoint directory `dir` (created on first save).
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
 
     /// Model record after `epoch` epochs. Named by epoch so that a kill between writing the model
     /// and the progress file leaves the previous checkpoint whole.
-    pub fn model(&self, epoch: usize) -> PathBuf {
+    pub(crate) fn model(&self, epoch: usize) -> PathBuf {
         self.dir.join(format!("model-e{epoch}.bpk"))
     }
 
     /// Optimizer record after `epoch` epochs.
-    pub fn optimizer(&self, epoch: usize) -> PathBuf {
+    pub(crate) fn optimizer(&self, epoch: usize) -> PathBuf {
         self.dir.join(format!("optimizer-e{epoch}.bpk"))
     }
 
     /// Progress path; written last, so its presence marks a complete checkpoint.
-    pub fn progress(&self) -> PathBuf {
+    pub(crate) fn progress(&self) -> PathBuf {
         self.dir.join("progress.json")
     }
 
     /// Reads the progress of the last complete checkpoint, if any.
-    pub fn load_progress(&self) -> Result<Option<Progress>, String> {
+    pub(crate) fn load_progress(&self) -> Result<Option<Progress>, String> {
         let path = self.progress();
         if !path.exists() {
             return Ok(None);
@@ -79,7 +79,7 @@ impl CheckpointDir {
     }
 
     /// Checks the files of the checkpoint described by `progress` against its checksums.
-    pub fn verify(&self, progress: &Progress) -> Result<(), String> {
+    pub(crate) fn verify(&self, progress: &Progress) -> Result<(), String> {
         let epoch = progress.epochs_done;
         let Some(hashes) = &progress.sha256 else {
             return Err(format!(
@@ -103,7 +103,7 @@ impl CheckpointDir {
     }
 
     /// The directory itself.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 }

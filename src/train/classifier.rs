@@ -21,7 +21,7 @@ use crate::model::weights::WeightsError;
 pub use crate::model::classifier::WEIGHTS_FILE;
 
 /// Its record (accuracy, protocol).
-pub const RECORD_FILE: &str = "classifier.json";
+pub(crate) const RECORD_FILE: &str = "classifier.json";
 
 /// What the classifier's training measured; written as `classifier.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,17 +31,17 @@ pub struct ClassifierRecord {
     /// Trainable parameters.
     pub params: usize,
     /// Epochs over the 60,000 training digits.
-    pub epochs: usize,
+    pub(crate) epochs: usize,
     /// Images per step.
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// Adam learning rate.
-    pub lr: f64,
+    pub(crate) lr: f64,
     /// Seed of initialisation and shuffling.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Training seconds.
     pub seconds: f64,
     /// `confusion[true][predicted]` counts on the test set.
-    pub confusion: Vec<Vec<usize>>,
+    pub(crate) confusion: Vec<Vec<usize>>,
 }
 
 /// Trains the classifier on the training digits, evaluates it on the test digits and writes

@@ -12,11 +12,11 @@ pub struct Evaluation {
     /// Reconstruction + KL.
     pub loss: f64,
     /// Summed reconstruction error per image.
-    pub recon: f64,
+    pub(crate) recon: f64,
     /// KL per image, summed over dims.
-    pub kl: f64,
+    pub(crate) kl: f64,
     /// Mean KL of each latent dimension.
-    pub kl_per_dim: Vec<f64>,
+    pub(crate) kl_per_dim: Vec<f64>,
 }
 
 /// Turns digits into a `[n, 1, 28, 28]` batch of intensities on `device`.
@@ -68,7 +68,7 @@ pub async fn evaluate_async(model: &Vae, digits: &Digits, kind: ReconLoss, seed:
 }
 
 /// A tensor's values as `f32`, awaited (on any device); empty if they cannot be read.
-pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+pub(crate) async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     match tensor.into_data_async().await {
         Ok(data) => data.convert::<f32>().try_to_vec::<f32>().unwrap_or_default(),
         Err(_) => Vec::new(),

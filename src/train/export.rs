@@ -14,7 +14,7 @@ use crate::model::Vae;
 use crate::study::Variant;
 
 /// Largest relative change of the test loss for which weights ship in half precision.
-pub const HALF_TOLERANCE: f64 = 1e-3;
+pub(crate) const HALF_TOLERANCE: f64 = 1e-3;
 
 /// Rounds every parameter to f16 (the file then holds f16; loading widens it back to f32).
 struct ToHalf;

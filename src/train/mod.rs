@@ -5,7 +5,7 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod card;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod checkpoint;
+pub(crate) mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod classifier;
 #[cfg(not(target_arch = "wasm32"))]

@@ -25,13 +25,13 @@ const KNN: usize = 5;
 #[derive(Debug, Clone, Copy)]
 pub struct TsneOptions {
     /// Effective number of neighbours.
-    pub perplexity: f32,
+    pub(crate) perplexity: f32,
     /// Barnes-Hut accuracy (0 = exact).
-    pub theta: f32,
+    pub(crate) theta: f32,
     /// Gradient iterations.
-    pub epochs: usize,
+    pub(crate) epochs: usize,
     /// Seed of the initial layout.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 impl Default for TsneOptions {
@@ -52,7 +52,7 @@ pub fn latent_means(model: &Vae, digits: &Digits, device: &Device) -> Vec<f32> {
 }
 
 /// A seeded Barnes-Hut t-SNE layout of `n × dim` values: `n × 2`.
-pub fn tsne(values: &[f32], dim: usize, options: TsneOptions) -> Vec<f32> {
+pub(crate) fn tsne(values: &[f32], dim: usize, options: TsneOptions) -> Vec<f32> {
     let rows: Vec<&[f32]> = values.chunks(dim).collect();
     // A seeded start (bhtsne would draw its own). Reruns still differ slightly: bhtsne sums its
     // gradients in parallel.

@@ -30,7 +30,7 @@ pub enum Backend {
 
 impl Backend {
     /// The autodiff device for this backend, or why it is not available.
-    pub fn device(self) -> Result<Device, String> {
+    pub(crate) fn device(self) -> Result<Device, String> {
         match self {
             Backend::Flex => Ok(Device::flex().autodiff()),
             #[cfg(feature = "wgpu")]
@@ -43,7 +43,7 @@ impl Backend {
     }
 
     /// A description for the metrics file.
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         match self {
             Backend::Flex => format!("burn 0.22.1 flex (CPU, {cores} cores, {})", std::env::consts::ARCH),
@@ -79,7 +79,7 @@ pub struct TrainOptions {
 
 impl TrainOptions {
     /// Refuses options that cannot make a model, before anything is written.
-    pub fn check(&self, data: &Mnist) -> Result<(), String> {
+    pub(crate) fn check(&self, data: &Mnist) -> Result<(), String> {
         if self.batch == 0 {
             return Err("--batch must be at least 1".into());
         }

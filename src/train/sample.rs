@@ -28,7 +28,7 @@ pub struct SampleIndex {
     /// are the study's inpainting examples.
     pub stratified: usize,
     /// Seed of the draw.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// `train-sample.json`: where each shipped training digit comes from.
@@ -38,7 +38,7 @@ pub struct TrainingSampleIndex {
     /// seeded random draw, stratified by label in proportion to the training set's label counts.
     pub train_indices: Vec<usize>,
     /// Seed of the draw.
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// About `count` random indices of `digits` (seeded), each label in proportion to its share,

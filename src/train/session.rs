@@ -85,19 +85,9 @@ impl Session {
         })
     }
 
-    /// The settings it runs with.
-    pub fn settings(&self) -> &TrainSettings {
-        &self.settings
-    }
-
     /// Steps in one epoch.
-    pub fn steps_per_epoch(&self) -> usize {
+    pub(crate) fn steps_per_epoch(&self) -> usize {
         self.train.len().div_ceil(self.settings.batch)
-    }
-
-    /// Steps done.
-    pub fn steps(&self) -> usize {
-        self.steps
     }
 
     /// The model as it is now.
@@ -106,7 +96,8 @@ impl Session {
     }
 
     /// The optimizer's state (for a checkpoint).
-    pub fn optimizer(&self) -> &ModuleOptimizer {
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn optimizer(&self) -> &ModuleOptimizer {
         &self.optimizer
     }
 
@@ -120,8 +111,9 @@ impl Session {
         self.last_test.as_ref()
     }
 
-    /// Mean loss (recon + KL) per image of the epoch under way so far.
-    pub fn epoch_mean(&self) -> f64 {
+    /// Mean loss (recon + KL) per image of the epoch under way so far (the trainer's progress bar).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn epoch_mean(&self) -> f64 {
         let (loss, _, _, seen) = self.sums;
         loss / seen.max(1) as f64
     }
@@ -139,7 +131,7 @@ impl Session {
     }
 
     /// Whether every epoch is done.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.history.len() >= self.settings.epochs
     }
 
@@ -180,7 +172,7 @@ impl Session {
 
     /// Adds training time measured by the caller (for the record's seconds and images/s; the
     /// browser's clock: `std::time` does not run in wasm).
-    pub fn add_seconds(&mut self, seconds: f64) {
+    pub(crate) fn add_seconds(&mut self, seconds: f64) {
         self.seconds += seconds;
     }
 
@@ -225,58 +217,8 @@ impl Session {
         evaluate_async(&self.model, digits, self.settings.architecture.recon_loss(), self.settings.seed, &self.device).await
     }
 
-    /// The posterior means of `images` (`n × 784` intensities) under the model as it is now.
-    fn encode(&self, images: &[f32]) -> (Vae, Tensor<2>) {
-        let n = images.len() / PIXELS;
-        let model = self.model.valid();
-        let device = self.device.clone().inner();
-        let input = Tensor::<4>::from_data(TensorData::new(images[..n * PIXELS].to_vec(), [n, 1, SIDE, SIDE]), &device);
-        let (mean, _) = model.encoder.forward(input);
-        (model, mean)
-    }
-
-    /// Reconstructions (decoded posterior means, in 0..1) and posterior means of `images`
-    /// (`n × 784` intensities).
-    pub async fn reconstruct(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let (model, mean) = self.encode(images);
-        let pixels = sigmoid(model.decoder.forward(mean.clone()));
-        (read_f32(pixels).await, read_f32(mean).await)
-    }
-
-    /// Posterior means of `images` (`n × 784` intensities), `n × latent`.
-    pub async fn means(&self, images: &[f32]) -> Vec<f32> {
-        read_f32(self.encode(images).1).await
-    }
-
-    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32), read
-    /// back asynchronously into a CPU copy (a record reads its tensors synchronously).
-    pub async fn weights(&self) -> Result<Vec<u8>, String> {
-        let mut tensors = ParamTensors::default();
-        let model = self.model.valid();
-        model.visit(&mut tensors);
-        let mut values = Vec::with_capacity(tensors.0.len());
-        for tensor in tensors.0 {
-            values.push(read_f32(tensor).await);
-        }
-        let cpu = VaeConfig::from(self.settings.architecture).init(&Device::flex());
-        let mut fill = FillParams { values: values.into_iter(), missing: false };
-        let cpu = cpu.map(&mut fill);
-        if fill.missing {
-            return Err("the trained weights could not be read back".into());
-        }
-        cpu.into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
-    }
-
-    /// The run's record as "your model" in the schema of the shipped metrics files; `data` says
-    /// what it was trained on, `backend` where.
-    pub fn metrics(&self, data: &str, held_out: usize, backend: &str) -> Metrics {
-        // The key, not the name: it says the architecture (`yours-b2`), so a downloaded record
-        // loads back as the model it describes.
-        self.record(Variant::Yours(self.settings.architecture).key(), "yours.bpk".into(), data, held_out, backend)
-    }
-
     /// The run's record under the name `variant`, with its weights in `weights`.
-    pub fn record(&self, variant: String, weights: String, data: &str, held_out: usize, backend: &str) -> Metrics {
+    pub(crate) fn record(&self, variant: String, weights: String, data: &str, held_out: usize, backend: &str) -> Metrics {
         let config = VaeConfig::from(self.settings.architecture);
         let protocol = Protocol {
             data: data.into(),
@@ -296,7 +238,67 @@ impl Session {
     }
 }
 
+/// What the page's training worker reads of a session as it runs.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's training worker's; natively only tests use it"))]
+impl Session {
+    /// Steps done.
+    pub(crate) fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// The posterior means of `images` (`n × 784` intensities) under the model as it is now.
+    fn encode(&self, images: &[f32]) -> (Vae, Tensor<2>) {
+        let n = images.len() / PIXELS;
+        let model = self.model.valid();
+        let device = self.device.clone().inner();
+        let input = Tensor::<4>::from_data(TensorData::new(images[..n * PIXELS].to_vec(), [n, 1, SIDE, SIDE]), &device);
+        let (mean, _) = model.encoder.forward(input);
+        (model, mean)
+    }
+
+    /// Reconstructions (decoded posterior means, in 0..1) and posterior means of `images`
+    /// (`n × 784` intensities).
+    pub(crate) async fn reconstruct(&self, images: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let (model, mean) = self.encode(images);
+        let pixels = sigmoid(model.decoder.forward(mean.clone()));
+        (read_f32(pixels).await, read_f32(mean).await)
+    }
+
+    /// Posterior means of `images` (`n × 784` intensities), `n × latent`.
+    pub(crate) async fn means(&self, images: &[f32]) -> Vec<f32> {
+        read_f32(self.encode(images).1).await
+    }
+
+    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32), read
+    /// back asynchronously into a CPU copy (a record reads its tensors synchronously).
+    pub(crate) async fn weights(&self) -> Result<Vec<u8>, String> {
+        let mut tensors = ParamTensors::default();
+        let model = self.model.valid();
+        model.visit(&mut tensors);
+        let mut values = Vec::with_capacity(tensors.0.len());
+        for tensor in tensors.0 {
+            values.push(read_f32(tensor).await);
+        }
+        let cpu = VaeConfig::from(self.settings.architecture).init(&Device::flex());
+        let mut fill = FillParams { values: values.into_iter(), missing: false };
+        let cpu = cpu.map(&mut fill);
+        if fill.missing {
+            return Err("the trained weights could not be read back".into());
+        }
+        cpu.into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
+    }
+
+    /// The run's record as "your model" in the schema of the shipped metrics files; `data` says
+    /// what it was trained on, `backend` where.
+    pub(crate) fn metrics(&self, data: &str, held_out: usize, backend: &str) -> Metrics {
+        // The key, not the name: it says the architecture (`yours-b2`), so a downloaded record
+        // loads back as the model it describes.
+        self.record(Variant::Yours(self.settings.architecture).key(), "yours.bpk".into(), data, held_out, backend)
+    }
+}
+
 /// Every float parameter of a module, flattened, in the module's order.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's training worker's; natively only tests use it"))]
 #[derive(Default)]
 struct ParamTensors(Vec<Tensor<1>>);
 
@@ -307,6 +309,7 @@ impl ModuleVisitor for ParamTensors {
 }
 
 /// Replaces a module's float parameters, in its order, by `values` ([`ParamTensors`]' order).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's training worker's; natively only tests use it"))]
 struct FillParams<I> {
     values: I,
     /// Whether a parameter found no values of its size (a different module).

@@ -26,7 +26,7 @@ fn compared(yours: Option<Variant>) -> Vec<Variant> {
 }
 
 #[component]
-pub fn CompareMode() -> impl IntoView {
+pub(crate) fn CompareMode() -> impl IntoView {
     let lab = use_lab();
     let input_ref = NodeRef::<html::Canvas>::new();
     let refs: [NodeRef<html::Canvas>; SLOTS] = std::array::from_fn(|_| NodeRef::new());

@@ -22,7 +22,7 @@ fn pen_points(strokes: &[Stroke]) -> usize {
 }
 
 #[component]
-pub fn DrawMode() -> impl IntoView {
+pub(crate) fn DrawMode() -> impl IntoView {
     let lab = use_lab();
     let training = crate::app::modes::train::run::use_training();
     let input_ref = NodeRef::<html::Canvas>::new();

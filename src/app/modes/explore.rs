@@ -23,13 +23,13 @@ use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 
 /// Tiles per side of the manifold, as in the study.
-pub const MANIFOLD: usize = 30;
+pub(crate) const MANIFOLD: usize = 30;
 /// Latents decoded per slice of work between yields to the browser.
 const SLICE: usize = 90;
 
 /// The study's grid: column j has z₀ = linspace(−1, 1)[j], row i has z₁ = linspace(1, −1)[i]
 /// (top row z₁ = +1).
-pub fn manifold_latents(n: usize, span: f32) -> Vec<f32> {
+pub(crate) fn manifold_latents(n: usize, span: f32) -> Vec<f32> {
     let at = |k: usize| -span + 2.0 * span * k as f32 / (n - 1) as f32;
     let mut z = Vec::with_capacity(n * n * 2);
     for i in 0..n {
@@ -49,7 +49,7 @@ fn rel(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f32, f32) {
 }
 
 #[component]
-pub fn ExploreMode() -> impl IntoView {
+pub(crate) fn ExploreMode() -> impl IntoView {
     let lab = use_lab();
     let variant = lab.view.variant();
     view! {

@@ -17,10 +17,10 @@ use crate::app::view::state::ViewStateStoreFields;
 use crate::app::view::store::ViewActions;
 
 /// Samples per row and column of the grid.
-pub const GRID: usize = crate::app::view::state::GENERATE_GRID;
+pub(crate) const GRID: usize = crate::app::view::state::GENERATE_GRID;
 
 #[component]
-pub fn GenerateMode() -> impl IntoView {
+pub(crate) fn GenerateMode() -> impl IntoView {
     let lab = use_lab();
     let grid_ref = NodeRef::<html::Canvas>::new();
     let message = RwSignal::new(None::<String>);

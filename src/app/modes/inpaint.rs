@@ -22,7 +22,7 @@ use crate::app::view::state::ViewStateStoreFields;
 const STUDY: [usize; 3] = [1098, 4865, 7584];
 
 #[component]
-pub fn InpaintMode() -> impl IntoView {
+pub(crate) fn InpaintMode() -> impl IntoView {
     let lab = use_lab();
     let editor_ref = NodeRef::<html::Canvas>::new();
     let refs: [NodeRef<html::Canvas>; 4] = std::array::from_fn(|_| NodeRef::new());

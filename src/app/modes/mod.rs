@@ -7,4 +7,4 @@ pub(crate) mod generate;
 pub(crate) mod inpaint;
 pub(crate) mod inside;
 pub(crate) mod report;
-pub(crate) mod train;
+pub mod train;

@@ -10,7 +10,7 @@ use crate::study::Variant;
 
 /// What the link keeps between its writes. `Copy`: stored values are handles.
 #[derive(Clone, Copy)]
-pub struct LinkState {
+pub(crate) struct LinkState {
     /// The opening link's frame (the backend it forced, whether it is embedded), kept in every
     /// link written after it.
     pub(crate) frame: StoredValue<Frame>,
@@ -25,7 +25,7 @@ pub struct LinkState {
 
 impl LinkState {
     /// Nothing written yet.
-    pub fn new() -> LinkState {
+    pub(crate) fn new() -> LinkState {
         LinkState {
             frame: StoredValue::new(Frame::default()),
             pending: StoredValue::new(None),

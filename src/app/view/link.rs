@@ -23,20 +23,20 @@ use crate::data::PIXELS;
 use crate::study::Variant;
 
 /// Images in the MNIST test set (test-digit indices are below it).
-pub const TEST_DIGITS: usize = 10_000;
+pub(crate) const TEST_DIGITS: usize = 10_000;
 /// Rounds of iterative inpainting a link may ask for (the slider's range).
-pub const STEPS: RangeInclusive<usize> = 1..=50;
+pub(crate) const STEPS: RangeInclusive<usize> = 1..=50;
 /// Prior temperatures a link may ask for (the slider's range).
-pub const TEMPERATURE: RangeInclusive<f32> = 0.1..=2.0;
+pub(crate) const TEMPERATURE: RangeInclusive<f32> = 0.1..=2.0;
 /// Largest |coordinate| of a latent point (the sliders reach ±3).
-pub const LATENT_LIMIT: f32 = 4.0;
+pub(crate) const LATENT_LIMIT: f32 = 4.0;
 /// Most strokes and pen points a drawing in a link may have.
 const MAX_STROKES: usize = 1_000;
 const MAX_POINTS: usize = 50_000;
 
 /// A backend the link insists on (`?backend=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ForcedBackend {
+pub(crate) enum ForcedBackend {
     /// `cpu`.
     Cpu,
     /// `webgpu`.
@@ -54,26 +54,26 @@ impl ForcedBackend {
 
 /// What a link says about the page rather than the view; every link written after it keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Frame {
+pub(crate) struct Frame {
     /// The backend the link forces, if any.
-    pub backend: Option<ForcedBackend>,
+    pub(crate) backend: Option<ForcedBackend>,
     /// `embed=MODE`: the mode alone, without the header and tabs (a course page's `<iframe>`).
-    pub embed: bool,
+    pub(crate) embed: bool,
 }
 
 /// What a link opens.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Link {
+pub(crate) struct Link {
     /// The view, every value valid.
-    pub state: ViewState,
+    pub(crate) state: ViewState,
     /// The backend it forces, whether it is embedded.
-    pub frame: Frame,
+    pub(crate) frame: Frame,
     /// One note per part of the link that could not be used (empty for a good link).
-    pub dropped: Vec<String>,
+    pub(crate) dropped: Vec<String>,
 }
 
 /// The query string (without `?`) that opens `state`; empty for the default view.
-pub fn encode(state: &ViewState, frame: Frame) -> String {
+pub(crate) fn encode(state: &ViewState, frame: Frame) -> String {
     // What the link is written on top of: the tour step's view, else the default view.
     let default = state.tour.and_then(step_view).unwrap_or_default();
     let mut out = form_urlencoded::Serializer::new(String::new());
@@ -151,7 +151,7 @@ const PARTS: [(&str, &str); 16] = [
 
 /// The view a query string (with or without `?`) opens. Never fails: each unusable part is left
 /// at its default and named in [`Link::dropped`].
-pub fn decode(query: &str) -> Link {
+pub(crate) fn decode(query: &str) -> Link {
     let query = query.strip_prefix('?').unwrap_or(query);
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

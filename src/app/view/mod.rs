@@ -5,12 +5,12 @@
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod history;
-pub mod link;
-pub mod pen;
-pub mod reading;
+pub(crate) mod link;
+pub(crate) mod pen;
+pub(crate) mod reading;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod share;
-pub mod state;
+pub(crate) mod state;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod store;
-pub mod tour;
+pub(crate) mod tour;

@@ -5,16 +5,16 @@ use crate::app::view::state::quantize;
 
 /// The keyboard's pen: where it is and whether it is down (drawing as it moves).
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub struct Pen {
+pub(crate) struct Pen {
     /// Where it is, as a fraction of the pad's side.
-    pub at: (f32, f32),
+    pub(crate) at: (f32, f32),
     /// Drawing as it moves.
-    pub down: bool,
+    pub(crate) down: bool,
 }
 
 impl Pen {
     /// Lifted, in the middle of the pad (on the grid links encode: [`quantize`]).
-    pub const START: Pen = Pen { at: (128.0 / 255.0, 128.0 / 255.0), down: false };
+    pub(crate) const START: Pen = Pen { at: (128.0 / 255.0, 128.0 / 255.0), down: false };
 }
 
 /// One arrow key's step: about a pixel of the model's 28×28 input (Shift: four), a whole number
@@ -24,7 +24,7 @@ const KEY_STEP: f32 = 9.0 / 255.0;
 /// What a key does to the pen and the strokes; `false` when the key is not the pad's: arrows
 /// move the pen (drawing while it is down), Space or Enter put it down (a new stroke) or lift
 /// it, Escape lifts it, Backspace or Delete take the last stroke back.
-pub fn pen_key(pen: &mut Pen, strokes: &mut Vec<Vec<(f32, f32)>>, key: &str, shift: bool) -> bool {
+pub(crate) fn pen_key(pen: &mut Pen, strokes: &mut Vec<Vec<(f32, f32)>>, key: &str, shift: bool) -> bool {
     let step = if shift { 4.0 * KEY_STEP } else { KEY_STEP };
     let (dx, dy) = match key {
         "ArrowLeft" => (-step, 0.0),

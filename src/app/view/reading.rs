@@ -4,7 +4,7 @@
 /// The words for the classifier's ten probabilities of one image: "looks like a 7" where one
 /// digit has most of it, "looks most like a 7, a little like a 9" where it is split, "looks like
 /// no digit clearly (most like a 7 or a 9)" where none stands out. `None` unless ten values.
-pub fn looks_like(probabilities: &[f32]) -> Option<String> {
+pub(crate) fn looks_like(probabilities: &[f32]) -> Option<String> {
     if probabilities.len() != 10 {
         return None;
     }
@@ -23,7 +23,7 @@ pub fn looks_like(probabilities: &[f32]) -> Option<String> {
 
 /// A digit's name with its reading after it, when there is one: "The picked digit …; it looks
 /// like a 7".
-pub fn named(name: impl std::fmt::Display, looks: Option<String>) -> String {
+pub(crate) fn named(name: impl std::fmt::Display, looks: Option<String>) -> String {
     match looks {
         Some(words) => format!("{name}; it {words}"),
         None => name.to_string(),

@@ -26,12 +26,12 @@ fn location() -> Option<web_sys::Location> {
 }
 
 /// The view the page's URL names.
-pub fn current_link() -> Link {
+pub(crate) fn current_link() -> Link {
     link::decode(&location().and_then(|l| l.search().ok()).unwrap_or_default())
 }
 
 /// What to tell the visitor once when a link could not be used whole.
-pub fn dropped_notice(dropped: &[String]) -> Option<String> {
+pub(crate) fn dropped_notice(dropped: &[String]) -> Option<String> {
     (!dropped.is_empty()).then(|| {
         format!("This link was damaged or is from another version, so part of it was left out: {}. The rest of the view is as shared.", dropped.join("; "))
     })
@@ -68,12 +68,12 @@ fn cancel_pending(lab: Lab) {
 
 /// The whole page's address for `state` (an embedded page's "Open in VAE Lab"): the same view,
 /// the same forced backend, not embedded.
-pub fn whole_page_url(lab: Lab, state: &ViewState) -> String {
+pub(crate) fn whole_page_url(lab: Lab, state: &ViewState) -> String {
     url_with(&link::encode(state, Frame { embed: false, ..lab.link.frame.get_value() }))
 }
 
 /// Writes the current view into the URL at once (before a reload, or a copy).
-pub fn write_link_now(lab: Lab) {
+pub(crate) fn write_link_now(lab: Lab) {
     cancel_pending(lab);
     let query = link::encode(&lab.view.get_untracked(), lab.link.frame.get_value());
     if query != current_query() {
@@ -83,7 +83,7 @@ pub fn write_link_now(lab: Lab) {
 
 /// Keeps the URL in step with the view from now on, and the view with the URL on back and
 /// forward. `frame`: what the opening link said about the page (a forced backend, embedding).
-pub fn keep_link_in_step(lab: Lab, frame: Frame) {
+pub(crate) fn keep_link_in_step(lab: Lab, frame: Frame) {
     lab.link.frame.set_value(frame);
     Effect::new(move |_| {
         let state = lab.view.get();
@@ -134,7 +134,7 @@ pub fn keep_link_in_step(lab: Lab, frame: Frame) {
 
 /// A link may name any of the 10,000 test digits; the page ships 1,003. Others are replaced by
 /// the default ones, once the gallery is in, with a note.
-pub fn check_test_digits(lab: Lab, gallery: &Gallery) {
+pub(crate) fn check_test_digits(lab: Lab, gallery: &Gallery) {
     let shipped = |i: usize| gallery.test_indices.contains(&i);
     let default = ViewState::default();
     let mut notes = Vec::new();
@@ -157,7 +157,7 @@ pub fn check_test_digits(lab: Lab, gallery: &Gallery) {
 /// Copies the link of the view to the clipboard; where the browser refuses, shows the link in a
 /// selected field to copy by hand.
 #[component]
-pub fn CopyLink() -> impl IntoView {
+pub(crate) fn CopyLink() -> impl IntoView {
     let lab = use_lab();
     // Some(None): copied; Some(Some(url)): the clipboard refused, copy by hand.
     let outcome = RwSignal::new(None::<Option<String>>);

@@ -9,7 +9,7 @@ use crate::study::Variant;
 /// The page's modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Draw a digit, see it reconstructed live.
     #[default]
     Draw,
@@ -34,7 +34,7 @@ impl Mode {
     pub const ALL: [Mode; 8] = [Mode::Draw, Mode::Inside, Mode::Inpaint, Mode::Generate, Mode::Explore, Mode::Compare, Mode::Report, Mode::Train];
 
     /// Stable identifier (tab test ids, links).
-    pub fn id(&self) -> &'static str {
+    pub(crate) fn id(&self) -> &'static str {
         match self {
             Mode::Draw => "draw",
             Mode::Inside => "inside",
@@ -48,12 +48,12 @@ impl Mode {
     }
 
     /// The mode with identifier `id`.
-    pub fn from_id(id: &str) -> Option<Mode> {
+    pub(crate) fn from_id(id: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.id() == id)
     }
 
     /// Tab label.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             Mode::Draw => "Draw",
             Mode::Inside => "Inside",
@@ -68,30 +68,30 @@ impl Mode {
 }
 
 /// Digits in the Generate grid (8 × 8).
-pub const GENERATE_GRID: usize = 8;
+pub(crate) const GENERATE_GRID: usize = 8;
 /// Tiles of the Generate grid.
-pub const GENERATE_TILES: usize = GENERATE_GRID * GENERATE_GRID;
+pub(crate) const GENERATE_TILES: usize = GENERATE_GRID * GENERATE_GRID;
 
 /// One pen stroke, as points in 0..1 canvas coordinates.
-pub type Stroke = Vec<(f32, f32)>;
+pub(crate) type Stroke = Vec<(f32, f32)>;
 
 /// One digit of the Generate grid: what decodes it again anywhere, on any backend.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PriorSample {
+pub(crate) struct PriorSample {
     /// The model that decoded it.
-    pub variant: Variant,
+    pub(crate) variant: Variant,
     /// Seed of the grid.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Temperature of the grid.
-    pub temperature: f32,
+    pub(crate) temperature: f32,
     /// Tile, row-major.
-    pub tile: usize,
+    pub(crate) tile: usize,
 }
 
 /// Where the inpainting (and Compare) starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "of")]
-pub enum InpaintSource {
+pub(crate) enum InpaintSource {
     /// A shipped test digit, by its index in the MNIST test set.
     Test(usize),
     /// The drawing of the Draw mode.
@@ -104,35 +104,35 @@ pub enum InpaintSource {
 /// own reactive value, read where it is shown, patched field by field when a link is opened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(reactive_stores::Store, reactive_stores::Patch))]
-pub struct ViewState {
+pub(crate) struct ViewState {
     /// Current mode.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// Current variant.
-    pub variant: Variant,
+    pub(crate) variant: Variant,
     /// The explored latent point (length = the variant's latent size).
-    pub latent: Vec<f32>,
+    pub(crate) latent: Vec<f32>,
     /// Seed of the Generate grid.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Temperature (standard deviation) of the prior samples.
-    pub temperature: f32,
+    pub(crate) temperature: f32,
     /// Inpainting mask, 784 cells, true = unknown.
-    pub mask: Vec<bool>,
+    pub(crate) mask: Vec<bool>,
     /// Inpainting source.
-    pub source: InpaintSource,
+    pub(crate) source: InpaintSource,
     /// Rounds of iterative projection.
-    pub steps: usize,
+    pub(crate) steps: usize,
     /// The drawing, its points on the [`quantize`] grid (so a link carries them exactly).
-    pub strokes: Vec<Stroke>,
+    pub(crate) strokes: Vec<Stroke>,
     /// The tile picked in the Generate grid of (`variant`, `seed`, `temperature`).
-    pub picked: Option<usize>,
+    pub(crate) picked: Option<usize>,
     /// Explore's interpolation: from and to these MNIST test digits.
-    pub ends: (usize, usize),
+    pub(crate) ends: (usize, usize),
     /// Seed of the ε the Inside mode draws (z = μ + σ ⊙ ε).
-    pub eps_seed: u64,
+    pub(crate) eps_seed: u64,
     /// The Inside mode's enlarged map: (stage, channel) of `study::anatomy::stages`.
-    pub look: Option<(usize, usize)>,
+    pub(crate) look: Option<(usize, usize)>,
     /// The guided tour's step (1-based), while the visitor takes it.
-    pub tour: Option<usize>,
+    pub(crate) tour: Option<usize>,
 }
 
 impl Default for ViewState {
@@ -157,11 +157,6 @@ impl Default for ViewState {
 }
 
 impl ViewState {
-    /// The current variant.
-    pub fn variant(&self) -> Variant {
-        self.variant
-    }
-
     /// Switches variant, resizing the latent point to its latent size (a picked Generate tile
     /// belongs to the old variant's grid).
     pub fn set_variant(&mut self, variant: Variant) {
@@ -177,28 +172,28 @@ impl ViewState {
 
 /// Steps a pen coordinate in 0..1 onto the 1/255 grid links encode in one byte: the drawing on
 /// screen is then exactly the drawing a link opens.
-pub fn quantize(v: f32) -> f32 {
+pub(crate) fn quantize(v: f32) -> f32 {
     f32::from(pen_byte(v)) / 255.0
 }
 
 /// The byte of a pen coordinate in 0..1 (what [`quantize`] keeps).
-pub fn pen_byte(v: f32) -> u8 {
+pub(crate) fn pen_byte(v: f32) -> u8 {
     (v.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
 /// A latent vector as people read it: `(+0.12, -1.50)`.
-pub fn latent_label(z: &[f32]) -> String {
+pub(crate) fn latent_label(z: &[f32]) -> String {
     let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
     format!("({})", parts.join(", "))
 }
 
 /// The study's inpainting mask: rows and columns 10..20 unknown.
-pub fn study_mask() -> Vec<bool> {
+pub(crate) fn study_mask() -> Vec<bool> {
     rect_mask(10, 10, 20, 20)
 }
 
 /// A mask with the rectangle rows `y0..y1`, columns `x0..x1` unknown.
-pub fn rect_mask(x0: usize, y0: usize, x1: usize, y1: usize) -> Vec<bool> {
+pub(crate) fn rect_mask(x0: usize, y0: usize, x1: usize, y1: usize) -> Vec<bool> {
     (0..PIXELS).map(|i| (x0..x1).contains(&(i % 28)) && (y0..y1).contains(&(i / 28))).collect()
 }
 

@@ -10,10 +10,10 @@ use crate::app::view::state::ViewState;
 use crate::study::Variant;
 
 /// The visitor's view. `Copy`: a store is a handle.
-pub type View = Store<ViewState>;
+pub(crate) type View = Store<ViewState>;
 
 /// What the page does with the whole view.
-pub trait ViewActions {
+pub(crate) trait ViewActions {
     /// Shows `state` (a link opened, back / forward), notifying only the fields that change.
     fn apply(&self, state: ViewState);
 

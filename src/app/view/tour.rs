@@ -7,26 +7,26 @@ use crate::study::Variant;
 
 /// One step of the tour.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Its heading.
-    pub title: &'static str,
+    pub(crate) title: &'static str,
     /// Two to four plain sentences.
-    pub text: &'static str,
+    pub(crate) text: &'static str,
     /// The mode it shows.
-    pub mode: Mode,
+    pub(crate) mode: Mode,
     /// The model it shows.
-    pub variant: Variant,
+    pub(crate) variant: Variant,
     /// The test digit it shows, where the mode takes one.
-    pub digit: Option<usize>,
+    pub(crate) digit: Option<usize>,
     /// The model whose study result sits beside ours, if any.
-    pub compare: Option<Variant>,
+    pub(crate) compare: Option<Variant>,
     /// The part of the page to bring into sight (an element's `data-testid`), if not the top.
-    pub focus: Option<&'static str>,
+    pub(crate) focus: Option<&'static str>,
 }
 
 /// The tour, in the study's order: architecture, latent 1 and 10, the loss, inpainting,
 /// generation, choosing a latent size.
-pub const STEPS: [Step; 11] = [
+pub(crate) const STEPS: [Step; 11] = [
     Step {
         title: "The model",
         text: "This is the study's model. The encoder (two convolutions and a dense layer) squeezes each 28×28 digit into just 2 numbers; \
@@ -148,7 +148,7 @@ pub const STEPS: [Step; 11] = [
 ];
 
 /// The view of step `n` (1-based), or `None` past the tour.
-pub fn step_view(n: usize) -> Option<ViewState> {
+pub(crate) fn step_view(n: usize) -> Option<ViewState> {
     let step = STEPS.get(n.checked_sub(1)?)?;
     let mut state = ViewState::default();
     state.set_variant(step.variant);
@@ -162,7 +162,7 @@ pub fn step_view(n: usize) -> Option<ViewState> {
 
 /// The view when the visitor moves to step `n` from `current`: the step's view, keeping what is
 /// the visitor's own (the drawing).
-pub fn go_to(current: &ViewState, n: usize) -> Option<ViewState> {
+pub(crate) fn go_to(current: &ViewState, n: usize) -> Option<ViewState> {
     let mut state = step_view(n)?;
     state.strokes = current.strokes.clone();
     Some(state)

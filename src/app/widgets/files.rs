@@ -8,7 +8,7 @@ fn js(e: wasm_bindgen::JsValue) -> String {
 }
 
 /// Offers `bytes` as a download named `name`.
-pub fn save_file(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
+pub(crate) fn save_file(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let link: web_sys::HtmlAnchorElement = document.create_element("a").map_err(js)?.dyn_into().map_err(|_| "no anchor")?;
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
@@ -30,16 +30,16 @@ pub fn save_file(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
 }
 
 /// The files of a file input or a drop, with their names.
-pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+pub(crate) fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     let Some(list) = list else { return Vec::new() };
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 /// The most an opened file may be: 16 MiB, ten times the largest model file.
-pub const MAX_OPENED_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+pub(crate) const MAX_OPENED_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// A file's bytes; one larger than [`MAX_OPENED_BYTES`] is refused by its size, unread.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
     if file.size() > MAX_OPENED_BYTES {
         const MIB: f64 = 1024.0 * 1024.0;
         return Err(format!(
@@ -53,7 +53,7 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
 }
 
 /// A file's first `n` bytes (its header), read alone.
-pub async fn read_head(file: &web_sys::File, n: i32) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_head(file: &web_sys::File, n: i32) -> Result<Vec<u8>, String> {
     let head = file.slice_with_i32_and_i32(0, n).map_err(|e| format!("{} could not be read ({})", file.name(), js(e)))?;
     read_blob(file, &head).await
 }

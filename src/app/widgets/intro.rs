@@ -71,7 +71,7 @@ fn words(mode: Mode) -> (&'static str, &'static str, Option<&'static str>) {
 
 /// The intro of `mode`.
 #[component]
-pub fn ModeIntro(mode: Mode) -> impl IntoView {
+pub(crate) fn ModeIntro(mode: Mode) -> impl IntoView {
     let (short, more, math) = words(mode);
     view! {
         <div class="mode-intro" data-testid=format!("intro-{}", mode.id())>

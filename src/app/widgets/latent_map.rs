@@ -11,24 +11,24 @@ use crate::study::metrics::LatentPoints;
 use crate::app::view::state::ViewStateStoreFields;
 
 /// Half-widths of the plotted rectangle: the largest |coordinate| on each axis, so the cloud fills it.
-pub fn extent(plane: &[f32]) -> (f32, f32) {
+pub(crate) fn extent(plane: &[f32]) -> (f32, f32) {
     let axis = |k: usize| plane.chunks_exact(2).fold(0.5f32, |a, v| a.max(v[k].abs())) * 1.08;
     (axis(0), axis(1))
 }
 
 /// A posterior N(μ, diag σ²) on the plane: drawn as its 1σ and 2σ ellipses around μ, with draws.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cloud {
+pub(crate) struct Cloud {
     /// μ.
-    pub mean: (f32, f32),
+    pub(crate) mean: (f32, f32),
     /// σ per axis.
-    pub sigma: (f32, f32),
+    pub(crate) sigma: (f32, f32),
     /// Draws z ~ N(μ, σ²).
-    pub draws: Vec<(f32, f32)>,
+    pub(crate) draws: Vec<(f32, f32)>,
 }
 
 /// The index of the point of `plane` nearest to (`x`, `y`).
-pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
+pub(crate) fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
     plane
         .chunks_exact(2)
         .enumerate()
@@ -39,7 +39,7 @@ pub fn nearest(plane: &[f32], x: f32, y: f32) -> Option<usize> {
 
 /// The current variant's points, loading them if needed: the load state (`None` while loading)
 /// and the points themselves once loaded.
-pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, Signal<Option<LatentPoints>>) {
+pub(crate) fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, Signal<Option<LatentPoints>>) {
     let loaded = Memo::new(move |_| {
         let variant = lab.view.variant().get();
         // The file can only be fetched once the manifest is in.
@@ -54,7 +54,7 @@ pub fn current_points(lab: Lab) -> (Memo<Option<Result<LatentPoints, String>>>, 
 /// The map. `marker` is a point in plane coordinates; `on_pick` gets the plane coordinates under
 /// the pointer while it hovers (mouse) or drags (touch, pen).
 #[component]
-pub fn LatentMap(
+pub(crate) fn LatentMap(
     /// The digits to plot.
     #[prop(into)]
     points: Signal<Option<LatentPoints>>,

@@ -35,7 +35,7 @@ fn draw_pen(canvas: &HtmlCanvasElement, pen: Pen) {
 
 /// The pad, redrawn whenever the strokes change.
 #[component]
-pub fn DrawingPad(#[prop(into)] testid: String, #[prop(into)] label: String) -> impl IntoView {
+pub(crate) fn DrawingPad(#[prop(into)] testid: String, #[prop(into)] label: String) -> impl IntoView {
     let lab = use_lab();
     let canvas_ref = NodeRef::<html::Canvas>::new();
     let drawing = StoredValue::new(false);

@@ -4,12 +4,12 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 /// The 2-D context of a canvas.
-pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+pub(crate) fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
 }
 
 /// Puts a `w × h` grayscale image (0..1) at (`x`, `y`) of the canvas, one canvas pixel each.
-pub fn put_gray(canvas: &HtmlCanvasElement, pixels: &[f32], w: u32, h: u32, x: f64, y: f64) {
+pub(crate) fn put_gray(canvas: &HtmlCanvasElement, pixels: &[f32], w: u32, h: u32, x: f64, y: f64) {
     put_colored(canvas, pixels, w, h, (x, y), |v| {
         let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
         [g, g, g]
@@ -17,7 +17,7 @@ pub fn put_gray(canvas: &HtmlCanvasElement, pixels: &[f32], w: u32, h: u32, x: f
 }
 
 /// Puts a `w × h` image at `at` of the canvas, each value coloured by `color`.
-pub fn put_colored(canvas: &HtmlCanvasElement, values: &[f32], w: u32, h: u32, at: (f64, f64), color: impl Fn(f32) -> [u8; 3]) {
+pub(crate) fn put_colored(canvas: &HtmlCanvasElement, values: &[f32], w: u32, h: u32, at: (f64, f64), color: impl Fn(f32) -> [u8; 3]) {
     let Some(ctx) = context(canvas) else { return };
     let mut rgba = Vec::with_capacity(values.len() * 4);
     for &v in values {
@@ -30,7 +30,7 @@ pub fn put_colored(canvas: &HtmlCanvasElement, values: &[f32], w: u32, h: u32, a
 }
 
 /// A heat colour for `t` in 0..1: black, deep red, orange, pale yellow (brighter = more).
-pub fn heat(t: f32) -> [u8; 3] {
+pub(crate) fn heat(t: f32) -> [u8; 3] {
     const STOPS: [[f32; 3]; 4] = [[0.0, 0.0, 0.0], [150.0, 20.0, 40.0], [240.0, 120.0, 20.0], [255.0, 245.0, 170.0]];
     let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
     let i = (t.floor() as usize).min(STOPS.len() - 2);
@@ -39,12 +39,12 @@ pub fn heat(t: f32) -> [u8; 3] {
 }
 
 /// Paints one 28×28 digit filling a 28×28 canvas (CSS scales it up, pixelated).
-pub fn paint_digit(canvas: &HtmlCanvasElement, pixels: &[f32]) {
+pub(crate) fn paint_digit(canvas: &HtmlCanvasElement, pixels: &[f32]) {
     put_gray(canvas, pixels, 28, 28, 0.0, 0.0);
 }
 
 /// Paints `n` digits (`n × 784`) as a grid of `cols` columns.
-pub fn paint_grid(canvas: &HtmlCanvasElement, pixels: &[f32], cols: usize, first: usize) {
+pub(crate) fn paint_grid(canvas: &HtmlCanvasElement, pixels: &[f32], cols: usize, first: usize) {
     for (i, digit) in pixels.chunks(784).enumerate() {
         let k = first + i;
         let (x, y) = ((k % cols) * 28, (k / cols) * 28);
@@ -53,7 +53,7 @@ pub fn paint_grid(canvas: &HtmlCanvasElement, pixels: &[f32], cols: usize, first
 }
 
 /// Fills a canvas with black.
-pub fn clear(canvas: &HtmlCanvasElement) {
+pub(crate) fn clear(canvas: &HtmlCanvasElement) {
     if let Some(ctx) = context(canvas) {
         ctx.set_fill_style_str("#000");
         ctx.fill_rect(0.0, 0.0, canvas.width() as f64, canvas.height() as f64);
@@ -61,7 +61,7 @@ pub fn clear(canvas: &HtmlCanvasElement) {
 }
 
 /// A label colour (tab10-like) for scatter plots.
-pub fn label_color(label: u8) -> &'static str {
+pub(crate) fn label_color(label: u8) -> &'static str {
     const COLORS: [&str; 10] = [
         "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
     ];
@@ -70,6 +70,6 @@ pub fn label_color(label: u8) -> &'static str {
 
 /// The keyboard's cursor on a canvas (the pad's pen, the mask's brush): amber while it draws,
 /// light blue while it only moves.
-pub fn key_cursor_color(drawing: bool) -> &'static str {
+pub(crate) fn key_cursor_color(drawing: bool) -> &'static str {
     if drawing { "#ffb300" } else { "#4fc3f7" }
 }

@@ -11,7 +11,7 @@ use crate::app::widgets::frame_runner::Latest;
 /// The reading of `pixels` (one 28×28 image, or none) as they change: `None` while there is no
 /// image or no classifier (still loading, or not shipped). Only the newest image's reading is
 /// kept when several are asked for at once.
-pub fn reading(lab: Lab, pixels: Signal<Option<Vec<f32>>>) -> Signal<Option<String>> {
+pub(crate) fn reading(lab: Lab, pixels: Signal<Option<Vec<f32>>>) -> Signal<Option<String>> {
     let words = RwSignal::new(None);
     let latest = Latest::new();
     Effect::new(move |_| {

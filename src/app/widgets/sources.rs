@@ -16,12 +16,12 @@ use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 
 /// Side of the drawing canvas in canvas pixels.
-pub const SIDE: u32 = 280;
+pub(crate) const SIDE: u32 = 280;
 /// Pen width: MNIST strokes are ~2.5 px of a 20 px digit, so ~1/10 of a digit drawn large.
 const PEN: f64 = 22.0;
 
 /// Draws the strokes, white on black.
-pub fn render_strokes(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
+pub(crate) fn render_strokes(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
     clear(canvas);
     let Some(ctx) = context(canvas) else { return };
     let side = canvas.width() as f64;
@@ -49,14 +49,14 @@ pub fn render_strokes(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
 
 /// The model input of a set of strokes (rasterized in Rust, the same in every browser), or
 /// `None` when there is no ink.
-pub fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
+pub(crate) fn strokes_to_input(strokes: &[Stroke]) -> Option<Vec<f32>> {
     let side = SIDE as usize;
     to_mnist(&rasterize_strokes(strokes, side, PEN as f32), side, side)
 }
 
 /// The image the view's source names (a shipped test digit, the drawing or a generated digit);
 /// `None` until the gallery (or the generated digit) is loaded, or when the drawing is empty.
-pub fn source_image(lab: Lab) -> Option<Vec<f32>> {
+pub(crate) fn source_image(lab: Lab) -> Option<Vec<f32>> {
     match lab.view.source().get() {
         InpaintSource::Drawing => lab.view.strokes().with(|strokes| strokes_to_input(strokes)),
         InpaintSource::Test(index) => lab.gallery.with(|g| match g {
@@ -84,7 +84,7 @@ pub fn prior_samples(variant: Variant, seed: u64, temperature: f32) -> Vec<f32> 
 /// Selects the digit last picked in Generate (shown only once one was picked, or when the view
 /// names one).
 #[component]
-pub fn GeneratedSourceButton() -> impl IntoView {
+pub(crate) fn GeneratedSourceButton() -> impl IntoView {
     let lab = use_lab();
     let sample = move || match lab.view.source().get() {
         InpaintSource::Generated(sample) => Some(sample),

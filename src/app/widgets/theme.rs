@@ -40,7 +40,7 @@ fn apply(dark: bool) {
 
 /// A toggle button: pressed means the dark theme.
 #[component]
-pub fn ThemeToggle() -> impl IntoView {
+pub(crate) fn ThemeToggle() -> impl IntoView {
     let dark = RwSignal::new(chosen().unwrap_or_else(system_prefers_dark));
     view! {
         <button class="theme" data-testid="theme-toggle" aria-pressed=move || dark.get().to_string()

@@ -26,14 +26,14 @@ thread_local! {
 
 /// The WebGPU build never runs in a decode worker (they load the CPU build).
 #[cfg(feature = "webgpu")]
-pub fn serve_if_worker() -> bool {
+pub(crate) fn serve_if_worker() -> bool {
     false
 }
 
 /// In a worker (no `window`): installs `self.vaeLabWorker = { receive(request) }`, which
 /// `www/decode-worker.js` calls. Returns false on the page.
 #[cfg(not(feature = "webgpu"))]
-pub fn serve_if_worker() -> bool {
+pub(crate) fn serve_if_worker() -> bool {
     if web_sys::window().is_some() {
         return false;
     }

@@ -23,11 +23,11 @@ use crate::study::metrics::ManifestFile;
 
 /// Smallest batch worth sending to the workers: below it the messages cost more than they save
 /// (decode-1 takes ~1 ms on the page's thread).
-pub const MIN_POOLED_BATCH: usize = 16;
+pub(crate) const MIN_POOLED_BATCH: usize = 16;
 
 /// Largest batch decoded on the page's thread while the workers start (they take ~0.5 s to boot
 /// and load the model): Generate's 64 tiles take ~25 ms here, the manifold's 900 wait for them.
-pub const MAX_BATCH_WHILE_STARTING: usize = 100;
+pub(crate) const MAX_BATCH_WHILE_STARTING: usize = 100;
 
 type Pending = Rc<RefCell<HashMap<u32, (Function, Function)>>>;
 
@@ -35,7 +35,7 @@ type Pending = Rc<RefCell<HashMap<u32, (Function, Function)>>>;
 /// the page's wasm and load every model again, which on a phone's few cores would compete with
 /// the page's own start (Lighthouse's blocking time counts it).
 #[derive(Default)]
-pub struct LazyPool {
+pub(crate) struct LazyPool {
     /// Unset until started; `None` once started where no pool could be.
     pool: OnceCell<Option<DecodePool>>,
     /// Weights installed before the pool started, sent to it when it starts.
@@ -45,7 +45,7 @@ pub struct LazyPool {
 impl LazyPool {
     /// Starts the workers unless they have been (each then gets every model installed so far);
     /// the pool, if there is one.
-    pub fn start(&self) -> Option<&DecodePool> {
+    pub(crate) fn start(&self) -> Option<&DecodePool> {
         self.pool
             .get_or_init(|| {
                 let pool = DecodePool::start();
@@ -61,12 +61,12 @@ impl LazyPool {
     }
 
     /// Whether [`LazyPool::start`] has been called (whether or not a pool could start).
-    pub fn has_started(&self) -> bool {
+    pub(crate) fn has_started(&self) -> bool {
         self.pool.get().is_some()
     }
 
     /// The pool, if it has started.
-    pub fn started(&self) -> Option<&DecodePool> {
+    pub(crate) fn started(&self) -> Option<&DecodePool> {
         self.pool.get().and_then(Option::as_ref)
     }
 
@@ -85,7 +85,7 @@ impl LazyPool {
 }
 
 /// Web Workers, each with the page's CPU build and the variants it has been sent.
-pub struct DecodePool {
+pub(crate) struct DecodePool {
     workers: Vec<web_sys::Worker>,
     pending: Pending,
     next_id: Cell<u32>,
@@ -104,7 +104,7 @@ fn to_js(message: &ToDecoder) -> Result<JsValue, JsValue> {
 impl DecodePool {
     /// Starts one worker per core (2 to 4), or none where that is pointless or impossible: one
     /// core, or no CPU build named by the page's loader (`window.vaeLabCpuBuild`).
-    pub fn start() -> Option<DecodePool> {
+    pub(crate) fn start() -> Option<DecodePool> {
         let window = web_sys::window()?;
         let cores = window.navigator().hardware_concurrency() as usize;
         if cores < 2 {
@@ -166,12 +166,13 @@ impl DecodePool {
     }
 
     /// Whether the pool still works.
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         !self.broken.get()
     }
 
     /// How many workers.
-    pub fn workers(&self) -> usize {
+    #[cfg(feature = "bench")]
+    pub(crate) fn workers(&self) -> usize {
         self.workers.len()
     }
 
@@ -200,7 +201,7 @@ impl DecodePool {
     }
 
     /// The digit classifier's `n × 10` probabilities for `n × 784` pixels, from the first worker.
-    pub async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, String> {
+    pub(crate) async fn classify(&self, images: &[f32]) -> Result<Vec<f32>, String> {
         let installed = self.classifier.borrow().clone().ok_or("the workers have no classifier")?;
         Self::wait(installed).await?;
         let reply = self.request(0, |id| ToDecoder::Classify { id, images: f32_bytes(images) }, Some("images"));

@@ -17,7 +17,7 @@ use crate::study::metrics::ManifestFile;
 /// Page → decode worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum ToDecoder {
+pub(crate) enum ToDecoder {
     /// Boot this CPU build (its script and wasm; the worker's script handles it).
     Start {
         /// The build's JavaScript, an absolute URL.
@@ -63,7 +63,7 @@ pub enum ToDecoder {
 /// Decode worker → page: the answer to the request `id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum FromDecoder {
+pub(crate) enum FromDecoder {
     /// The weights are installed.
     Loaded {
         /// The request answered.
@@ -94,7 +94,7 @@ pub enum FromDecoder {
 
 impl FromDecoder {
     /// The request it answers.
-    pub fn id(&self) -> u32 {
+    pub(crate) fn id(&self) -> u32 {
         match self {
             FromDecoder::Loaded { id }
             | FromDecoder::Decoded { id, .. }
@@ -105,12 +105,12 @@ impl FromDecoder {
 }
 
 /// `f32`s as little-endian bytes.
-pub fn f32_bytes(values: &[f32]) -> ByteBuf {
+pub(crate) fn f32_bytes(values: &[f32]) -> ByteBuf {
     ByteBuf::from(values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>())
 }
 
 /// Little-endian bytes back to `f32`s; an error when they are not whole `f32`s.
-pub fn f32s(bytes: &[u8]) -> Result<Vec<f32>, String> {
+pub(crate) fn f32s(bytes: &[u8]) -> Result<Vec<f32>, String> {
     if bytes.len() % 4 != 0 {
         return Err(format!("{} bytes are not whole 32-bit floats", bytes.len()));
     }

@@ -3,12 +3,14 @@
 //! worker), with their typed messages (`decode_protocol`, `train_protocol`).
 
 #[cfg(target_arch = "wasm32")]
-pub mod decode;
+pub(crate) mod decode;
 #[cfg(target_arch = "wasm32")]
-pub mod decode_pool;
-pub mod decode_protocol;
+pub(crate) mod decode_pool;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) mod decode_protocol;
 #[cfg(all(target_arch = "wasm32", feature = "train"))]
 pub mod train;
 #[cfg(target_arch = "wasm32")]
-pub mod train_client;
-pub mod train_protocol;
+pub(crate) mod train_client;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "page code: natively only its tests use it"))]
+pub(crate) mod train_protocol;

@@ -40,7 +40,7 @@ fn post(message: &FromTrainer) {
 
 /// In the training worker (`www/train-worker.js` sets `self.vaeLabTrainWorker` before it boots a
 /// build): [`serve`]s and returns true. Elsewhere (the page, a decode worker) false.
-pub fn serve_if_trainer() -> bool {
+pub(crate) fn serve_if_trainer() -> bool {
     let trainer = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(crate::engine::js_names::TRAIN_WORKER)).is_ok_and(|v| v.is_truthy());
     if trainer {
         serve();

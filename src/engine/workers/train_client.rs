@@ -8,7 +8,7 @@ use crate::engine::web::field;
 use super::train_protocol::{FromTrainer, ToTrainer, TrainBackend};
 
 /// A running training worker. Dropping it ends the worker.
-pub struct TrainClient {
+pub(crate) struct TrainClient {
     worker: web_sys::Worker,
     _handlers: [Closure<dyn FnMut(JsValue)>; 2],
 }
@@ -16,7 +16,7 @@ pub struct TrainClient {
 impl TrainClient {
     /// Starts the worker; every message it sends goes to `on_message` (a worker that cannot
     /// load arrives as [`FromTrainer::Failed`]).
-    pub fn start(backend: TrainBackend, on_message: impl Fn(FromTrainer) + 'static) -> Result<TrainClient, String> {
+    pub(crate) fn start(backend: TrainBackend, on_message: impl Fn(FromTrainer) + 'static) -> Result<TrainClient, String> {
         let options = web_sys::WorkerOptions::new();
         options.set_type(web_sys::WorkerType::Module);
         let worker = web_sys::Worker::new_with_options(backend.worker_script(), &options)
@@ -41,7 +41,7 @@ impl TrainClient {
     }
 
     /// Sends one message.
-    pub fn send(&self, message: &ToTrainer) -> Result<(), String> {
+    pub(crate) fn send(&self, message: &ToTrainer) -> Result<(), String> {
         let value = serde::Serialize::serialize(message, &serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
             .map_err(|e| e.to_string())?;
         self.worker.post_message(&value).map_err(|e| format!("the training worker cannot be reached ({e:?})"))

@@ -16,18 +16,20 @@ use crate::study::metrics::{EpochRecord, Metrics};
 use crate::study::train_settings::{StepLoss, TrainSettings};
 
 /// Held-out digits (the first of the page's shipped test digits) the test loss is computed on.
-pub const HELD_OUT: usize = 1000;
+#[cfg(feature = "train")]
+pub(crate) const HELD_OUT: usize = 1000;
 /// Held-out digits whose reconstructions the live view shows.
-pub const SHOWN: usize = 8;
+pub(crate) const SHOWN: usize = 8;
 /// Longest wait between two snapshots of the live view while training.
-pub const SNAPSHOT_EVERY_MS: f64 = 1500.0;
+#[cfg(feature = "train")]
+pub(crate) const SNAPSHOT_EVERY_MS: f64 = 1500.0;
 /// Digits in the shipped training sample (`www/data/train-sample-*`).
-pub const SAMPLE_DIGITS: usize = 10_001;
+pub(crate) const SAMPLE_DIGITS: usize = 10_001;
 
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum ToTrainer {
+pub(crate) enum ToTrainer {
     /// Start a run (one at a time: a second `Train` while one runs is refused).
     Train(TrainRequest),
     /// Stop after the current step, keep everything.
@@ -40,20 +42,20 @@ pub enum ToTrainer {
 
 /// What to train, on what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainRequest {
+pub(crate) struct TrainRequest {
     /// Architecture and hyper-parameters.
-    pub settings: TrainSettings,
+    pub(crate) settings: TrainSettings,
     /// The weights to fine-tune (a `.bpk` record of `settings.architecture`); none: from
     /// scratch.
-    pub start_from: Option<ByteBuf>,
+    pub(crate) start_from: Option<ByteBuf>,
     /// What the model started from, in words (for the record): "Baseline (latent 2)".
-    pub base: Option<String>,
+    pub(crate) base: Option<String>,
     /// How many digits of the shipped training sample to train on (0 to [`SAMPLE_DIGITS`]).
-    pub sample_digits: usize,
+    pub(crate) sample_digits: usize,
     /// The visitor's own digits, 784 bytes each (0 = black, 255 = white ink).
-    pub drawings: ByteBuf,
+    pub(crate) drawings: ByteBuf,
     /// Where to train.
-    pub backend: TrainBackend,
+    pub(crate) backend: TrainBackend,
 }
 
 /// Where the worker trains: where the page runs. The page's WebGPU build carries training too
@@ -61,7 +63,7 @@ pub struct TrainRequest {
 /// worker boots the `vae-lab-train` build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum TrainBackend {
+pub(crate) enum TrainBackend {
     /// burn's flex backend in wasm, with the trainer's convolution gradients.
     Cpu,
     /// burn-wgpu on the browser's WebGPU adapter, with burn's layers.
@@ -70,10 +72,10 @@ pub enum TrainBackend {
 
 impl TrainBackend {
     /// The backend of the page build this code runs in.
-    pub const OF_THIS_BUILD: TrainBackend = if cfg!(feature = "webgpu") { TrainBackend::WebGpu } else { TrainBackend::Cpu };
+    pub(crate) const OF_THIS_BUILD: TrainBackend = if cfg!(feature = "webgpu") { TrainBackend::WebGpu } else { TrainBackend::Cpu };
 
     /// The training worker's script for it (relative to the page).
-    pub fn worker_script(self) -> &'static str {
+    pub(crate) fn worker_script(self) -> &'static str {
         match self {
             TrainBackend::Cpu => "train-worker.js",
             TrainBackend::WebGpu => "train-worker.js?build=webgpu",
@@ -84,7 +86,7 @@ impl TrainBackend {
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum FromTrainer {
+pub(crate) enum FromTrainer {
     /// The training digits are downloading.
     Loading {
         /// Bytes so far.
@@ -153,12 +155,12 @@ pub enum FromTrainer {
 }
 
 /// 0..1 intensities as bytes (what the messages carry).
-pub fn to_bytes(pixels: &[f32]) -> ByteBuf {
+pub(crate) fn to_bytes(pixels: &[f32]) -> ByteBuf {
     ByteBuf::from(pixels.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect::<Vec<u8>>())
 }
 
 /// Bytes back to 0..1 intensities.
-pub fn to_intensities(bytes: &[u8]) -> Vec<f32> {
+pub(crate) fn to_intensities(bytes: &[u8]) -> Vec<f32> {
     bytes.iter().map(|&b| f32::from(b) / 255.0).collect()
 }
 

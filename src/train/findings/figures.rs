@@ -17,7 +17,7 @@ const GREY: &str = "#bab0ac";
 const DIGIT_COLORS: [&str; 10] = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /// `<`, `>`, `&` and quotes escaped for HTML and SVG text and attributes.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -57,7 +57,7 @@ fn table(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>, testid: &st
 }
 
 /// Image quality per model.
-pub fn quality_table(f: &Findings) -> String {
+pub(crate) fn quality_table(f: &Findings) -> String {
     let rows = f.variants.iter().map(|v| {
         vec![
             label(&v.variant),
@@ -73,7 +73,7 @@ pub fn quality_table(f: &Findings) -> String {
 }
 
 /// Test loss and its reconstruction part against latent size (log scale), active units marked.
-pub fn latent_curve(f: &Findings) -> String {
+pub(crate) fn latent_curve(f: &Findings) -> String {
     let curve = reading::latent_curve(f);
     let (w, h, pad) = (520.0, 260.0, 44.0);
     let values: Vec<f64> = curve.iter().flat_map(|v| [v.test_loss, v.test_recon]).collect();
@@ -112,7 +112,7 @@ pub fn latent_curve(f: &Findings) -> String {
 }
 
 /// One square per latent dimension and model, filled where the dimension is an active unit.
-pub fn active_units(f: &Findings) -> String {
+pub(crate) fn active_units(f: &Findings) -> String {
     let (cell, gap, name_w) = (18.0, 3.0, 150.0);
     let widest = f.variants.iter().map(|v| v.latent_dim).max().unwrap_or(1) as f64;
     let (w, h) = (name_w + widest * (cell + gap) + 10.0, f.variants.len() as f64 * (cell + 6.0));
@@ -136,7 +136,7 @@ pub fn active_units(f: &Findings) -> String {
 
 /// `confusion[label][read]` as a 10 × 10 grid: green diagonal, red mistakes (full red at 10 % of
 /// a row: mistakes are rare), counts written off the diagonal.
-pub fn confusion_matrix(v: &VariantFindings) -> String {
+pub(crate) fn confusion_matrix(v: &VariantFindings) -> String {
     let (cell, pad) = (30.0, 24.0);
     let size = pad + 10.0 * cell;
     let mut out = String::new();
@@ -168,7 +168,7 @@ pub fn confusion_matrix(v: &VariantFindings) -> String {
 
 
 /// Hidden-pixel error of the centre mask per model and method, and a table of both masks.
-pub fn inpainting(f: &Findings) -> String {
+pub(crate) fn inpainting(f: &Findings) -> String {
     let colors = [GREY, ORANGE, BLUE];
     let (bar, group_gap, name_w, w) = (9.0, 10.0, 130.0, 520.0);
     let max = f.variants.iter().flat_map(|v| v.inpainting.iter().map(|s| s.masked_mse)).fold(0.01, f64::max);
@@ -219,7 +219,7 @@ pub fn inpainting(f: &Findings) -> String {
 }
 
 /// The study's three digits: what the classifier reads after one pass / after projection.
-pub fn study_digits(f: &Findings) -> String {
+pub(crate) fn study_digits(f: &Findings) -> String {
     let variants: Vec<String> = f.study_digits.first().map(|d| d.reads.iter().map(|r| label(&r.variant)).collect()).unwrap_or_default();
     let mut head = vec!["Test digit", "The study saw"];
     head.extend(variants.iter().map(String::as_str));
@@ -234,7 +234,7 @@ pub fn study_digits(f: &Findings) -> String {
 
 /// Per model: the share of prior samples read as each digit (filled T = 1, outlined the lower
 /// temperature).
-pub fn generated(f: &Findings) -> String {
+pub(crate) fn generated(f: &Findings) -> String {
     let (bar, gap, h, name_h, cols) = (12.0, 2.0, 60.0, 16.0, 4usize);
     let panel_w = 10.0 * (bar + gap) + 16.0;
     let panel_h = h + name_h + 18.0;
@@ -271,7 +271,7 @@ pub fn generated(f: &Findings) -> String {
 }
 
 /// Every seed run beside the shipped one.
-pub fn seed_table(f: &Findings, shipped: Option<&SeedRun>) -> String {
+pub(crate) fn seed_table(f: &Findings, shipped: Option<&SeedRun>) -> String {
     let rows = f.seeds.iter().chain(shipped).map(|r| {
         vec![
             label(&r.variant),
@@ -286,7 +286,7 @@ pub fn seed_table(f: &Findings, shipped: Option<&SeedRun>) -> String {
 }
 
 /// Our loss beside Keras' formula and the study's figure.
-pub fn loss_check(f: &Findings) -> String {
+pub(crate) fn loss_check(f: &Findings) -> String {
     let rows = f.loss_check.iter().map(|c| {
         let study = Variant::from_name(&c.variant).and_then(|v| v.study()).map_or("–".into(), |s| format!("{:.2} (train)", s.final_loss));
         vec![label(&c.variant), format!("{:.3}", c.ours), format!("{:.3}", c.keras), study]

@@ -24,11 +24,11 @@ use crate::study::{ReconLoss, Variant};
 use crate::model::VaeConfig;
 
 /// Rounds of iterative inpainting (the page's default).
-pub const INPAINT_ROUNDS: usize = 20;
+pub(crate) const INPAINT_ROUNDS: usize = 20;
 /// Temperatures of the generated-label histograms.
-pub const TEMPERATURES: [f64; 2] = [1.0, 0.5];
+pub(crate) const TEMPERATURES: [f64; 2] = [1.0, 0.5];
 /// Prior samples per variant and temperature (the whole run; a slice draws as many as digits).
-pub const SAMPLES: usize = 10_000;
+pub(crate) const SAMPLES: usize = 10_000;
 /// Test digits of the slice the tests recompute (the first of `www/data`'s).
 pub const SLICE_DIGITS: usize = 100;
 /// Seed of the sampled loss, the random masks and the prior samples.
@@ -48,7 +48,7 @@ pub struct Shipped {
     /// The digit classifier.
     pub classifier: DigitClassifier,
     /// Its record.
-    pub classifier_record: classifier::ClassifierRecord,
+    pub(crate) classifier_record: classifier::ClassifierRecord,
     /// Its weights file.
     pub classifier_file: ManifestFile,
 }

@@ -2,7 +2,7 @@
 //! (`measure`, the CLI's `eval`), read in sentences (`reading`), drawn as SVG and HTML (`figures`)
 //! and placed as the page shows them (`render`).
 
-pub mod figures;
+pub(crate) mod figures;
 pub mod measure;
 pub mod reading;
 mod render;

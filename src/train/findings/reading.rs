@@ -5,16 +5,16 @@ use crate::study::findings::{ACTIVE_UNIT_THRESHOLD, Fill, Findings, GeneratedLab
 use crate::study::Variant;
 
 /// Below this mean KL a latent dimension counts as collapsed (carries nothing).
-pub const COLLAPSED_KL: f64 = 0.1;
+pub(crate) const COLLAPSED_KL: f64 = 0.1;
 
 /// The plain-words label of the variant a findings entry names (the name itself if it names
 /// none): the one the sentences, the figures and the page's report use.
-pub fn label(variant: &str) -> String {
+pub(crate) fn label(variant: &str) -> String {
     Variant::from_name(variant).map_or(variant.to_string(), |v| v.label().to_string())
 }
 
 /// 10000 → "10,000".
-pub fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -35,7 +35,7 @@ fn find<'a>(f: &'a Findings, variant: &str) -> Option<&'a VariantFindings> {
 }
 
 /// Image quality across variants (the study's §1.3).
-pub fn quality(f: &Findings) -> Option<String> {
+pub(crate) fn quality(f: &Findings) -> Option<String> {
     let by_ssim = |a: &&VariantFindings, b: &&VariantFindings| a.quality.ssim.total_cmp(&b.quality.ssim);
     let best = f.variants.iter().max_by(by_ssim)?;
     let worst = f.variants.iter().min_by(by_ssim)?;
@@ -59,7 +59,7 @@ pub fn quality(f: &Findings) -> Option<String> {
 }
 
 /// How many dimensions a variant uses.
-pub fn active_units(v: &VariantFindings) -> String {
+pub(crate) fn active_units(v: &VariantFindings) -> String {
     let idle: Vec<String> = v
         .mean_variance
         .iter()
@@ -82,7 +82,7 @@ pub fn active_units(v: &VariantFindings) -> String {
 }
 
 /// The BCE, two-convolution variants by latent size: `(latent, variant)` in size order.
-pub fn latent_curve(f: &Findings) -> Vec<&VariantFindings> {
+pub(crate) fn latent_curve(f: &Findings) -> Vec<&VariantFindings> {
     let mut curve: Vec<&VariantFindings> = f
         .variants
         .iter()
@@ -95,7 +95,7 @@ pub fn latent_curve(f: &Findings) -> Vec<&VariantFindings> {
 /// What the latent-size curve suggests (the study's §3.1: "start with 3 or 4"): the test loss
 /// by size, and how it follows the dimensions each run kept rather than its size, with the
 /// finished seed runs of the curve's variants (dimensions kept: KL ≥ [`COLLAPSED_KL`]).
-pub fn latent_size(f: &Findings) -> Option<String> {
+pub(crate) fn latent_size(f: &Findings) -> Option<String> {
     let curve = latent_curve(f);
     let best = curve.iter().min_by(|a, b| a.test_loss.total_cmp(&b.test_loss))?;
     // The smallest size whose test loss is within 2 % of the best one.
@@ -135,7 +135,7 @@ pub fn latent_size(f: &Findings) -> Option<String> {
 }
 
 /// How often the digit survives reconstruction.
-pub fn class_kept(f: &Findings) -> Option<String> {
+pub(crate) fn class_kept(f: &Findings) -> Option<String> {
     let best = f.variants.iter().max_by(|a, b| a.class_kept.total_cmp(&b.class_kept))?;
     let worst = f.variants.iter().min_by(|a, b| a.class_kept.total_cmp(&b.class_kept))?;
     Some(format!(
@@ -149,7 +149,7 @@ pub fn class_kept(f: &Findings) -> Option<String> {
 }
 
 /// The most common confusion of one variant, and 3 → 8 (the study's inpainting surprise).
-pub fn confusion(v: &VariantFindings) -> Option<String> {
+pub(crate) fn confusion(v: &VariantFindings) -> Option<String> {
     let mut worst = None;
     for (truth, row) in v.confusion.iter().enumerate() {
         for (read, &count) in row.iter().enumerate() {
@@ -174,7 +174,7 @@ fn score<'a>(v: &'a VariantFindings, mask: Mask, method: Fill) -> Option<&'a Inp
 }
 
 /// One pass against iterative projection, for one variant.
-pub fn inpainting(v: &VariantFindings) -> Option<String> {
+pub(crate) fn inpainting(v: &VariantFindings) -> Option<String> {
     let (zero, one, many) = (score(v, Mask::Centre, Fill::ZeroFilled)?, score(v, Mask::Centre, Fill::OnePass)?, score(v, Mask::Centre, Fill::Iterative)?);
     let random = score(v, Mask::Random, Fill::Iterative)?;
     Some(format!(
@@ -209,7 +209,7 @@ pub fn generated(variant: &str, g: &GeneratedLabels) -> Option<String> {
 }
 
 /// The study's three digits: how many models keep each one's label after the study's one pass.
-pub fn study_digits(f: &Findings) -> Option<String> {
+pub(crate) fn study_digits(f: &Findings) -> Option<String> {
     let parts: Vec<String> = f
         .study_digits
         .iter()
@@ -223,7 +223,7 @@ pub fn study_digits(f: &Findings) -> Option<String> {
 }
 
 /// Mean ± sample standard deviation.
-pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
+pub(crate) fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
     if values.len() < 2 {
         return None;
     }
@@ -233,12 +233,12 @@ pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
 }
 
 /// The finished runs of `variant`, the shipped one (seed 42) included.
-pub fn finished<'a>(f: &'a Findings, variant: &str, shipped: Option<&'a SeedRun>) -> Vec<&'a SeedRun> {
+pub(crate) fn finished<'a>(f: &'a Findings, variant: &str, shipped: Option<&'a SeedRun>) -> Vec<&'a SeedRun> {
     f.seeds.iter().chain(shipped).filter(|r| r.variant == variant && r.epochs_done == r.epochs).collect()
 }
 
 /// The seed spread of the baseline (train and test loss), given the shipped run.
-pub fn seed_spread(f: &Findings, shipped: &SeedRun) -> Option<String> {
+pub(crate) fn seed_spread(f: &Findings, shipped: &SeedRun) -> Option<String> {
     let runs = finished(f, &shipped.variant, Some(shipped));
     let train: Vec<f64> = runs.iter().map(|r| r.final_train_loss).collect();
     let test: Vec<f64> = runs.iter().map(|r| r.final_test_loss).collect();
@@ -255,7 +255,7 @@ pub fn seed_spread(f: &Findings, shipped: &SeedRun) -> Option<String> {
 }
 
 /// How often a latent dimension of `variant` collapses over its seed runs.
-pub fn collapses(f: &Findings, variant: &str) -> Option<String> {
+pub(crate) fn collapses(f: &Findings, variant: &str) -> Option<String> {
     let runs: Vec<&SeedRun> = f.seeds.iter().filter(|r| r.variant == variant && r.epochs_done == r.epochs).collect();
     if runs.is_empty() {
         return None;
@@ -276,7 +276,7 @@ pub fn collapses(f: &Findings, variant: &str) -> Option<String> {
 }
 
 /// Whether Keras' loss formula would report other numbers for the same model.
-pub fn loss_check(f: &Findings) -> Option<String> {
+pub(crate) fn loss_check(f: &Findings) -> Option<String> {
     let worst = f.loss_check.iter().max_by(|a, b| (a.keras - a.ours).abs().total_cmp(&(b.keras - b.ours).abs()))?;
     Some(format!(
         "Scored with Keras' formula (probabilities clipped to 1e-7) instead of ours (from logits), the same outputs differ by at most {:.4} per image ({}: {:.3} vs {:.3}): summing and clipping cannot explain a gap of several units to the study.",

@@ -28,32 +28,32 @@ use crate::study::Variant;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Seen {
     /// Which run of the mode computed it (counts up; the page's tests wait on it).
-    pub run: u64,
+    pub(crate) run: u64,
     /// The model it came from.
-    pub variant: Variant,
+    pub(crate) variant: Variant,
     /// The seed of its ε.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// The input.
-    pub image: Vec<f32>,
+    pub(crate) image: Vec<f32>,
     /// Every stage, the code and the loss.
-    pub inside: Inside,
+    pub(crate) inside: Inside,
     /// The draws z = μ + σ ⊙ εₖ (`SAMPLES` × latent).
-    pub draws: Vec<f32>,
+    pub(crate) draws: Vec<f32>,
     /// The decode of μ, then one of each draw (`1 + SAMPLES` × 784).
-    pub decodes: Vec<f32>,
+    pub(crate) decodes: Vec<f32>,
     /// Each stage's largest value (maps are drawn on their stage's scale, 0 to it).
-    pub peaks: Vec<f32>,
+    pub(crate) peaks: Vec<f32>,
 }
 
 /// The mode's shared state: what is shown, and why nothing is.
 #[derive(Clone, Copy)]
 pub(crate) struct InsideView {
-    pub seen: RwSignal<Option<Seen>>,
-    pub message: RwSignal<Option<String>>,
+    pub(crate) seen: RwSignal<Option<Seen>>,
+    pub(crate) message: RwSignal<Option<String>>,
 }
 
 #[component]
-pub fn InsideMode() -> impl IntoView {
+pub(crate) fn InsideMode() -> impl IntoView {
     let lab = use_lab();
     let shown = InsideView { seen: RwSignal::new(None), message: RwSignal::new(None) };
     let input_ref = NodeRef::<html::Canvas>::new();

@@ -28,13 +28,13 @@ async fn load_findings(lab: Lab) -> Result<PageReport, String> {
 /// The Report's measurements: fetched once a visit, when the Report is first opened (not part of
 /// the first load), and held by the app, so coming back to the tab does not fetch them again.
 #[derive(Clone, Copy)]
-pub struct Findings {
+pub(crate) struct Findings {
     wanted: RwSignal<bool>,
     loaded: LocalResource<Option<Result<PageReport, String>>>,
 }
 
 /// Provides [`Findings`] (at start-up; nothing is fetched until the Report asks).
-pub fn provide_findings(lab: Lab) {
+pub(crate) fn provide_findings(lab: Lab) {
     let wanted = RwSignal::new(false);
     let loaded = LocalResource::new(move || {
         let go = wanted.get() && lab.manifest.with(|m| m.is_some());
@@ -44,7 +44,7 @@ pub fn provide_findings(lab: Lab) {
 }
 
 #[component]
-pub fn Answers() -> impl IntoView {
+pub(crate) fn Answers() -> impl IntoView {
     let Findings { wanted, loaded: findings } = expect_context::<Findings>();
     if !wanted.get_untracked() {
         wanted.set(true);

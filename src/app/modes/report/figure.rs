@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 /// the drawing as SVG / HTML text (`findings::figures`, escaped there) or `children`; `note` a
 /// line on how to read it.
 #[component]
-pub fn Figure(
+pub(crate) fn Figure(
     title: String,
     name: String,
     #[prop(into)] reading: Signal<Option<String>>,

@@ -6,7 +6,7 @@ mod answers;
 mod figure;
 mod sweep;
 
-pub use answers::provide_findings;
+pub(crate) use answers::provide_findings;
 
 use leptos::prelude::*;
 
@@ -25,7 +25,7 @@ fn minutes(seconds: f64) -> String {
 }
 
 #[component]
-pub fn ReportMode() -> impl IntoView {
+pub(crate) fn ReportMode() -> impl IntoView {
     let lab = use_lab();
     let rows = move || {
         lab.metrics.with(|all| {

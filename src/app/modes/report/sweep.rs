@@ -18,7 +18,7 @@ const STEPS: usize = 9;
 const REACH: f32 = 2.5;
 
 /// The latent codes of the sweep: one row of `STEPS` per dimension in `dims`, `latent` wide.
-pub fn sweep_codes(dims: &[usize], latent: usize) -> Vec<f32> {
+pub(crate) fn sweep_codes(dims: &[usize], latent: usize) -> Vec<f32> {
     let mut z = vec![0.0; dims.len() * STEPS * latent];
     for (row, &d) in dims.iter().enumerate() {
         for step in 0..STEPS {

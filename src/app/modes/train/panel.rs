@@ -109,7 +109,7 @@ async fn shipped_weights(lab: Lab, variant: Variant) -> Result<Vec<u8>, String> 
 }
 
 #[component]
-pub fn TrainMode() -> impl IntoView {
+pub(crate) fn TrainMode() -> impl IntoView {
     let lab = use_lab();
     let training = use_training();
     // The app's, not this view's: the settings outlive a visit to another tab.

@@ -18,7 +18,7 @@ use crate::app::view::state::ViewStateStoreFields;
 
 /// Where a run stands.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// No run yet.
     Idle,
     /// The worker is starting or fetching the training digits.
@@ -43,73 +43,73 @@ pub enum Phase {
 
 impl Phase {
     /// Whether a run is under way (running, paused or loading).
-    pub fn active(&self) -> bool {
+    pub(crate) fn active(&self) -> bool {
         matches!(self, Phase::Loading { .. } | Phase::Running | Phase::Paused)
     }
 }
 
 /// The model trained in this browser, as the page uses it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Yours {
+pub(crate) struct Yours {
     /// Its variant (its architecture).
-    pub variant: Variant,
+    pub(crate) variant: Variant,
     /// The `.bpk` record.
-    pub weights: Vec<u8>,
+    pub(crate) weights: Vec<u8>,
     /// Its record.
-    pub metrics: Metrics,
+    pub(crate) metrics: Metrics,
 }
 
 /// The Train mode's state, shared so that a run goes on (and is shown again) when the visitor
 /// switches modes. `Copy`: signals are handles.
 #[derive(Clone, Copy)]
-pub struct Training {
+pub(crate) struct Training {
     /// Where the run stands.
-    pub phase: RwSignal<Phase>,
+    pub(crate) phase: RwSignal<Phase>,
     /// Every step's loss.
-    pub steps: RwSignal<Vec<StepLoss>>,
+    pub(crate) steps: RwSignal<Vec<StepLoss>>,
     /// Every finished epoch.
-    pub epochs: RwSignal<Vec<EpochRecord>>,
+    pub(crate) epochs: RwSignal<Vec<EpochRecord>>,
     /// Steps in one epoch, epochs in the run.
-    pub plan: RwSignal<Option<(usize, usize)>>,
+    pub(crate) plan: RwSignal<Option<(usize, usize)>>,
     /// The held-out digits shown, and their latest reconstructions (`n × 784` each).
-    pub shown: RwSignal<(Vec<f32>, Vec<f32>)>,
+    pub(crate) shown: RwSignal<(Vec<f32>, Vec<f32>)>,
     /// Held-out latent means (latent 2) and their labels.
-    pub means: RwSignal<(Vec<f32>, Vec<u8>)>,
+    pub(crate) means: RwSignal<(Vec<f32>, Vec<u8>)>,
     /// Images per second and seconds left.
-    pub speed: RwSignal<Option<(f64, f64)>>,
+    pub(crate) speed: RwSignal<Option<(f64, f64)>>,
     /// The model trained here, once there is one.
-    pub yours: RwSignal<Option<Yours>>,
+    pub(crate) yours: RwSignal<Option<Yours>>,
     /// What keeping it in the browser last said.
-    pub kept: RwSignal<Option<Result<String, String>>>,
+    pub(crate) kept: RwSignal<Option<Result<String, String>>>,
     /// The visitor's drawings collected for training (784 intensities each).
-    pub drawings: RwSignal<Vec<Vec<f32>>>,
+    pub(crate) drawings: RwSignal<Vec<Vec<f32>>>,
     /// The settings form.
-    pub form: Form,
+    pub(crate) form: Form,
     client: StoredValue<Option<Rc<TrainClient>>, LocalStorage>,
 }
 
 /// What the Train mode's form holds (kept here, with the run, so that it outlives the view).
 #[derive(Clone, Copy)]
-pub struct Form {
+pub(crate) struct Form {
     /// The model to fine-tune; `None`: from scratch.
-    pub start: RwSignal<Option<Variant>>,
-    pub deeper: RwSignal<bool>,
-    pub latent: RwSignal<u8>,
-    pub mse: RwSignal<bool>,
-    pub beta: RwSignal<f64>,
-    pub batch: RwSignal<usize>,
-    pub learning_rate: RwSignal<f64>,
-    pub epochs: RwSignal<usize>,
-    pub sample_digits: RwSignal<usize>,
-    pub use_drawings: RwSignal<bool>,
+    pub(crate) start: RwSignal<Option<Variant>>,
+    pub(crate) deeper: RwSignal<bool>,
+    pub(crate) latent: RwSignal<u8>,
+    pub(crate) mse: RwSignal<bool>,
+    pub(crate) beta: RwSignal<f64>,
+    pub(crate) batch: RwSignal<usize>,
+    pub(crate) learning_rate: RwSignal<f64>,
+    pub(crate) epochs: RwSignal<usize>,
+    pub(crate) sample_digits: RwSignal<usize>,
+    pub(crate) use_drawings: RwSignal<bool>,
     /// Blank: a new seed per run.
-    pub seed: RwSignal<String>,
+    pub(crate) seed: RwSignal<String>,
 }
 
 impl Form {
     /// The settings in a line ("baseline, latent 2, BCE, β 1, batch 128, learning rate 0.001,
     /// 3 epochs").
-    pub fn summary(self) -> String {
+    pub(crate) fn summary(self) -> String {
         let model = match self.start.get() {
             Some(variant) => format!("fine-tuning {}", variant.label()),
             None => format!(
@@ -129,7 +129,7 @@ impl Form {
         )
     }
 
-    pub fn new() -> Form {
+    pub(crate) fn new() -> Form {
         Form {
             start: RwSignal::new(None),
             deeper: RwSignal::new(false),
@@ -148,7 +148,7 @@ impl Form {
 
 impl Training {
     /// Empty state.
-    pub fn new() -> Training {
+    pub(crate) fn new() -> Training {
         Training {
             phase: RwSignal::new(Phase::Idle),
             steps: RwSignal::new(Vec::new()),
@@ -166,7 +166,7 @@ impl Training {
     }
 
     /// Starts a run (a new worker, so that nothing of an earlier run lingers).
-    pub fn start(&self, lab: Lab, request: TrainRequest) {
+    pub(crate) fn start(&self, lab: Lab, request: TrainRequest) {
         let training = *self;
         self.steps.set(Vec::new());
         self.epochs.set(Vec::new());
@@ -186,7 +186,7 @@ impl Training {
     }
 
     /// Pauses, resumes or stops the run.
-    pub fn command(&self, message: ToTrainer) {
+    pub(crate) fn command(&self, message: ToTrainer) {
         if let Some(client) = self.client.get_value() {
             if let Err(e) = client.send(&message) {
                 self.phase.set(Phase::Failed(e));
@@ -240,7 +240,7 @@ impl Default for Training {
 
 /// Puts `yours` to work: installed in the engine (and its decode workers), listed in the picker,
 /// its record in the Report's table; kept in the browser when `keep`.
-pub fn adopt(lab: Lab, training: Training, yours: Yours, keep: bool) {
+pub(crate) fn adopt(lab: Lab, training: Training, yours: Yours, keep: bool) {
     let Some(engine) = lab.engine() else { return };
     let variant = yours.variant;
     match engine.install(yours.variant, yours.weights.clone()) {
@@ -272,7 +272,7 @@ pub fn adopt(lab: Lab, training: Training, yours: Yours, keep: bool) {
 
 /// Restores the model kept in this browser, if any (at start-up, once the engine is up). When
 /// the view names a trained model this browser does not have, says so.
-pub async fn restore(lab: Lab, training: Training) {
+pub(crate) async fn restore(lab: Lab, training: Training) {
     {
         let restored = match model_store::load().await {
             Ok(Some(saved)) => match Variant::from_key(&saved.variant) {
@@ -307,6 +307,6 @@ pub async fn restore(lab: Lab, training: Training) {
 }
 
 /// The training state, from any component.
-pub fn use_training() -> Training {
+pub(crate) fn use_training() -> Training {
     expect_context::<Training>()
 }
