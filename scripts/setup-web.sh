@@ -45,6 +45,9 @@ if [ -n "$tools" ]; then
     bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
     if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
         # Not --locked: the CLI's own lock file pins versions that no longer build on this toolchain.
-        cargo install wasm-bindgen-cli --version "$bindgen"
+        # Only the `wasm-bindgen` binary (not its test runner), without TLS (it downloads nothing
+        # here), at opt-level 1 like Trunk: it runs a second or two per build of the page.
+        cargo install wasm-bindgen-cli --version "$bindgen" --bin wasm-bindgen --no-default-features \
+            --config 'profile.release.opt-level=1' --config 'profile.release.codegen-units=256'
     fi
 fi
