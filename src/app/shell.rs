@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::app::context::{ModelStatus, use_lab};
 use crate::app::view::state::Mode;
+use crate::app::widgets::next_task::NextTask;
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 use crate::app::view::store::ViewActions;
@@ -138,16 +139,6 @@ fn FileProblems() -> impl IntoView {
     }
 }
 
-/// Renders its children one task after the rest of the page first mounts: the page's first
-/// render is then two shorter tasks, not one long one (a phone's main thread stays free for
-/// input; Lighthouse's blocking time counts each task's length past 50 ms). What it holds comes
-/// below what is already shown, so nothing on screen moves.
-#[component]
-fn NextTask(children: ChildrenFn) -> impl IntoView {
-    let shown = RwSignal::new(false);
-    set_timeout(move || shown.set(true), std::time::Duration::ZERO);
-    move || shown.get().then(|| children())
-}
 
 /// The current mode, under its intro.
 #[component]
@@ -155,7 +146,8 @@ fn CurrentMode() -> impl IntoView {
     let mode = use_lab().view.mode();
     view! {
         {move || view! { <crate::app::widgets::intro::ModeIntro mode=mode.get()/> }}
-        {move || match mode.get() {
+        // The mode a task after its intro (the first render's longest part, in two).
+        <NextTask>{move || match mode.get() {
             Mode::Draw => view! { <crate::app::modes::draw::DrawMode/> }.into_any(),
             Mode::Inside => view! { <crate::app::modes::inside::InsideMode/> }.into_any(),
             Mode::Inpaint => view! { <crate::app::modes::inpaint::InpaintMode/> }.into_any(),
@@ -164,7 +156,7 @@ fn CurrentMode() -> impl IntoView {
             Mode::Compare => view! { <crate::app::modes::compare::CompareMode/> }.into_any(),
             Mode::Report => view! { <crate::app::modes::report::ReportMode/> }.into_any(),
             Mode::Train => view! { <crate::app::modes::train::panel::TrainMode/> }.into_any(),
-        }}
+        }}</NextTask>
     }
 }
 

@@ -9,7 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::encoder::fused_encoder;
-use super::layers::{dense, stride2_conv};
+use super::layers::{Start, dense, stride2_conv};
 use crate::kernels::cpu_fused::CpuClassifier;
 
 /// The ten classes.
@@ -33,15 +33,21 @@ pub(crate) struct DigitClassifierConfig {
 }
 
 impl DigitClassifierConfig {
-    /// Builds the classifier with Keras-style initial weights on `device`.
+    /// Builds the classifier with Keras-style initial weights on `device` (the trainer's).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn init(&self, device: &Device) -> DigitClassifier {
+        self.init_as(Start::Keras, device)
+    }
+
+    /// Builds the classifier on `device`, its kernels starting as `start` says.
+    pub(crate) fn init_as(&self, start: Start, device: &Device) -> DigitClassifier {
         let mut in_channels = 1;
         let mut side: usize = 28;
         let convs = self
             .conv_filters
             .iter()
             .map(|&filters| {
-                let conv = stride2_conv(in_channels, filters, device);
+                let conv = stride2_conv(in_channels, filters, start, device);
                 in_channels = filters;
                 side = side.div_ceil(2);
                 conv
@@ -49,8 +55,8 @@ impl DigitClassifierConfig {
             .collect();
         DigitClassifier {
             convs,
-            hidden: dense(in_channels * side * side, self.hidden, device),
-            output: dense(self.hidden, CLASSES, device),
+            hidden: dense(in_channels * side * side, self.hidden, start, device),
+            output: dense(self.hidden, CLASSES, start, device),
         }
     }
 }

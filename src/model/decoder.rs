@@ -7,14 +7,14 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::layers::{bias_values, channel_last_storage, dense, feature_sides, glorot_uniform, values, zeros};
+use super::layers::{Start, bias_values, channel_last_storage, dense, feature_sides, glorot_uniform, values, zeros};
 use crate::kernels::conv_gradients::{self, WeightGradients};
 use crate::kernels::cpu_fused::{Conv, ConvKind, CpuDecoder};
 use crate::kernels::sub_pixel::{PhaseConv, SubPixelDecoder};
 
-fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, device: &Device) {
+fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, start: Start, device: &Device) {
     // burn's layout is [c_in, c_out, kh, kw]; Keras' fans are 9·c_out and 9·c_in.
-    deconv.weight = glorot_uniform([c_in, c_out, 3, 3], 9 * c_out, 9 * c_in, device);
+    deconv.weight = glorot_uniform([c_in, c_out, 3, 3], (9 * c_out, 9 * c_in), start, device);
     deconv.bias = Some(zeros(c_out, device));
 }
 
@@ -55,8 +55,8 @@ pub(crate) fn same_transpose_padding(
 }
 
 impl DecoderConfig {
-    /// Builds the decoder on `device`.
-    pub fn init(&self, device: &Device) -> Decoder {
+    /// Builds the decoder on `device`, its kernels starting as `start` says.
+    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Decoder {
         let layers = self.conv_filters.len();
         let sides = feature_sides(self.image_side, layers);
         let start_side = sides[layers];
@@ -71,7 +71,7 @@ impl DecoderConfig {
                 .with_stride([2, 2])
                 .with_padding([padding, padding])
                 .init(device);
-            keras_init(&mut deconv, in_channels, filters, device);
+            keras_init(&mut deconv, in_channels, filters, start, device);
             deconvs.push(deconv);
             crops.push(crop.unwrap_or(0));
             in_channels = filters;
@@ -80,10 +80,10 @@ impl DecoderConfig {
         let mut output = ConvTranspose2dConfig::new([in_channels, 1], [3, 3])
             .with_padding([padding, padding])
             .init(device);
-        keras_init(&mut output, in_channels, 1, device);
+        keras_init(&mut output, in_channels, 1, start, device);
         crops.push(crop.unwrap_or(0));
         Decoder {
-            dense: dense(self.latent_dim, start_channels * start_side * start_side, device),
+            dense: dense(self.latent_dim, start_channels * start_side * start_side, start, device),
             deconvs,
             output,
             crops,
@@ -284,7 +284,7 @@ mod tests {
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
     fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
-        let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init(device);
+        let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
         decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
         decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
         for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {

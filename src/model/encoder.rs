@@ -7,7 +7,7 @@ use burn::nn::{Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::layers::{bias_values, channel_last_storage, dense, feature_sides, stride2_conv, values};
+use super::layers::{Start, bias_values, channel_last_storage, dense, feature_sides, stride2_conv, values};
 use crate::kernels::conv_gradients::{self, WeightGradients};
 use crate::kernels::cpu_fused::{Conv, ConvKind, CpuEncoder};
 
@@ -27,14 +27,14 @@ pub(crate) struct EncoderConfig {
 }
 
 impl EncoderConfig {
-    /// Builds the encoder on `device`.
-    pub fn init(&self, device: &Device) -> Encoder {
+    /// Builds the encoder on `device`, its kernels starting as `start` says.
+    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Encoder {
         let mut in_channels = 1;
         let convs = self
             .conv_filters
             .iter()
             .map(|&filters| {
-                let conv = stride2_conv(in_channels, filters, device);
+                let conv = stride2_conv(in_channels, filters, start, device);
                 in_channels = filters;
                 conv
             })
@@ -44,9 +44,9 @@ impl EncoderConfig {
         let flat = in_channels * last_side * last_side;
         Encoder {
             convs,
-            dense: dense(flat, self.hidden, device),
-            z_mean: dense(self.hidden, self.latent_dim, device),
-            z_log_var: dense(self.hidden, self.latent_dim, device),
+            dense: dense(flat, self.hidden, start, device),
+            z_mean: dense(self.hidden, self.latent_dim, start, device),
+            z_log_var: dense(self.hidden, self.latent_dim, start, device),
         }
     }
 }
@@ -202,7 +202,7 @@ mod tests {
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
     fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
-        let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init(device);
+        let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
         for conv in encoder.convs.iter_mut() {
             conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
             conv.weight = seeded.weights(&conv.weight, 3.0);

@@ -12,15 +12,28 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-/// Glorot-uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)).
+/// What a new model's kernels start as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Keras' draw: a model to train.
+    Keras,
+    /// Zeros: a model whose weights are loaded next (drawing its ~135,000 random numbers for
+    /// nothing took a few ms of the page's thread at start-up).
+    Zeros,
+}
+
+/// Glorot-uniform: U(−a, a) with a = √(6 / (fan_in + fan_out)); zeros for [`Start::Zeros`].
 pub(crate) fn glorot_uniform<const D: usize>(
     shape: [usize; D],
-    fan_in: usize,
-    fan_out: usize,
+    (fan_in, fan_out): (usize, usize),
+    start: Start,
     device: &Device,
 ) -> Param<Tensor<D>> {
     let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
-    Param::from_tensor(Tensor::random(shape, Distribution::Uniform(-a, a), device))
+    Param::from_tensor(match start {
+        Start::Keras => Tensor::random(shape, Distribution::Uniform(-a, a), device),
+        Start::Zeros => Tensor::zeros(shape, device),
+    })
 }
 
 /// A zero bias.
@@ -29,22 +42,22 @@ pub(crate) fn zeros(len: usize, device: &Device) -> Param<Tensor<1>> {
 }
 
 /// A Keras-initialised dense layer.
-pub(crate) fn dense(d_input: usize, d_output: usize, device: &Device) -> Linear {
+pub(crate) fn dense(d_input: usize, d_output: usize, start: Start, device: &Device) -> Linear {
     let mut linear = LinearConfig::new(d_input, d_output).init(device);
     // burn stores Linear weights as [d_input, d_output].
-    linear.weight = glorot_uniform([d_input, d_output], d_input, d_output, device);
+    linear.weight = glorot_uniform([d_input, d_output], (d_input, d_output), start, device);
     linear.bias = Some(zeros(d_output, device));
     linear
 }
 
 /// A Keras-initialised 3×3 stride-2 `same` convolution: TensorFlow's asymmetric padding (extra
 /// row/col at the bottom/right), which burn's `Same` reproduces.
-pub(crate) fn stride2_conv(in_channels: usize, filters: usize, device: &Device) -> Conv2d {
+pub(crate) fn stride2_conv(in_channels: usize, filters: usize, start: Start, device: &Device) -> Conv2d {
     let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
         .with_stride([2, 2])
         .with_padding(PaddingConfig2d::Same)
         .init(device);
-    conv.weight = glorot_uniform([filters, in_channels, 3, 3], 9 * in_channels, 9 * filters, device);
+    conv.weight = glorot_uniform([filters, in_channels, 3, 3], (9 * in_channels, 9 * filters), start, device);
     conv.bias = Some(zeros(filters, device));
     conv
 }

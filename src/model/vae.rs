@@ -8,6 +8,7 @@ use burn::tensor::Distribution;
 
 use super::decoder::{Decoder, DecoderConfig};
 use super::encoder::{Encoder, EncoderConfig};
+use super::layers::Start;
 use crate::kernels::conv_gradients::WeightGradients;
 use crate::study::{Architecture, ReconLoss, Variant};
 
@@ -33,14 +34,20 @@ pub struct VaeConfig {
 impl VaeConfig {
     /// Builds the encoder and decoder with freshly initialised weights on `device`.
     pub fn init(&self, device: &Device) -> Vae {
+        self.init_as(Start::Keras, device)
+    }
+
+    /// Builds the encoder and decoder on `device`, their kernels starting as `start` says
+    /// ([`Start::Zeros`] for a model whose weights are loaded next).
+    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Vae {
         Vae {
             encoder: EncoderConfig::new(self.latent_dim, self.conv_filters.clone())
                 .with_hidden(self.hidden)
                 .with_image_side(self.image_side)
-                .init(device),
+                .init_as(start, device),
             decoder: DecoderConfig::new(self.latent_dim, self.conv_filters.clone())
                 .with_image_side(self.image_side)
-                .init(device),
+                .init_as(start, device),
         }
     }
 }

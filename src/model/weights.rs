@@ -6,6 +6,7 @@ use burn::prelude::Device;
 use burn::store::{DTypePolicy, ModuleRecord};
 use burn::tensor::Bytes;
 
+use super::layers::Start;
 use super::vae::{Vae, VaeConfig};
 use crate::study::{Architecture, Variant};
 
@@ -62,13 +63,13 @@ mod header_tests {
 /// Builds `variant` on `device` with the weights in `bytes` (a burnpack record, f32 or f16; f16
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
-    load_module(variant.name(), VaeConfig::from(variant).init(device), bytes)
+    load_module(variant.name(), VaeConfig::from(variant).init_as(Start::Zeros, device), bytes)
 }
 
 /// The digit classifier (the Report's judge, and the page's reading of what a digit looks like)
 /// with the weights in `bytes`, checked as a model's are.
 pub fn load_classifier(bytes: Vec<u8>, device: &Device) -> Result<super::classifier::DigitClassifier, WeightsError> {
-    load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init(device), bytes)
+    load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init_as(Start::Zeros, device), bytes)
 }
 
 /// The architecture a model trained in the page has, read off its weights: the first of the
@@ -79,7 +80,7 @@ pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsEr
     for deeper in [false, true] {
         for latent_dim in 1..=Architecture::MAX_LATENT {
             let architecture = Architecture { deeper, latent_dim, mse: false };
-            match load_module(name, VaeConfig::from(architecture).init(device), bytes.to_vec()) {
+            match load_module(name, VaeConfig::from(architecture).init_as(Start::Zeros, device), bytes.to_vec()) {
                 Ok(_) => return Ok(architecture),
                 Err(WeightsError::Mismatch { .. }) => continue,
                 Err(e) => return Err(e),

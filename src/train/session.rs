@@ -16,6 +16,7 @@ use super::evaluate::{Evaluation, batch_tensor, evaluate_async, read_f32};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::study::metrics::{EpochRecord, Metrics, Protocol};
 use crate::train::step::{self, StepSettings};
+use crate::model::layers::Start;
 use crate::model::weights::load_module;
 use crate::study::train_settings::{StepLoss, TrainSettings};
 use crate::model::Vae;
@@ -279,7 +280,8 @@ impl Session {
         for tensor in tensors.0 {
             values.push(read_f32(tensor).await);
         }
-        let cpu = VaeConfig::from(self.settings.architecture).init(&Device::flex());
+        // Zeros, not a draw: the values are replaced next.
+        let cpu = VaeConfig::from(self.settings.architecture).init_as(Start::Zeros, &Device::flex());
         let mut fill = FillParams { values: values.into_iter(), missing: false };
         let cpu = cpu.map(&mut fill);
         if fill.missing {

@@ -10,6 +10,7 @@ use crate::app::widgets::frame_runner::FrameRunner;
 use crate::app::context::{Lab, use_lab};
 use crate::app::timed::timed;
 use crate::app::widgets::latent_map::{LatentMap, current_points};
+use crate::app::widgets::next_task::NextTask;
 use crate::app::widgets::paint::{clear, paint_digit};
 use crate::app::widgets::pad::DrawingPad;
 use crate::app::widgets::reading::reading;
@@ -122,7 +123,8 @@ pub(crate) fn DrawMode() -> impl IntoView {
                 <p class="hint" data-testid="draw-message" aria-live="polite">{move || message.get()}</p>
                 <p class="latent" data-testid="draw-latent">{move || latent.get().map(|z| format!("Latent mean z = {}", latent_label(&z)))}</p>
             </div>
-            {move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}
+            // Below the rest, a task later (the page's first render in shorter tasks).
+            <NextTask>{move || (lab.view.variant().get().latent_dim() == 2).then(|| view! { <DrawingOnMap latent=latent/> })}</NextTask>
         </section>
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod files;
 pub(crate) mod frame_runner;
 pub(crate) mod intro;
 pub(crate) mod latent_map;
+pub(crate) mod next_task;
 pub(crate) mod pad;
 pub(crate) mod paint;
 pub(crate) mod reading;
