@@ -184,11 +184,13 @@ impl Lab {
         spawn_local(async move {
             let file = format!("models/{}", entry.weights.file);
             let total = entry.weights.bytes;
-            // Fetching, reading, installing and the first run are separate tasks, each given back
+            // Fetching, checking, reading, installing and the first run are separate tasks, each given back
             // to the browser (a phone's main thread stays responsive while a model loads).
             let fetched = fetch_listed(&entry.weights, |received| lab.set_status(variant, ModelStatus::Loading { received, total })).await;
             yield_to_browser().await;
-            let read = fetched.and_then(|bytes| engine.read_weights(variant, bytes).map_err(|e| e.to_string()));
+            let checked = fetched.and_then(|bytes| Engine::check_weights(variant, bytes).map_err(|e| e.to_string()));
+            yield_to_browser().await;
+            let read = checked.and_then(|checked| engine.read_weights(variant, checked).map_err(|e| e.to_string()));
             yield_to_browser().await;
             let result = read.map(|read| engine.install_read(read));
             yield_to_browser().await;
@@ -213,20 +215,19 @@ impl Lab {
         });
     }
 
-    /// Fetches the digit classifier the manifest lists and installs it (once the start-up is
-    /// over: it is 1.7 MB, and only names what digits look like). A deploy without one, or a
-    /// damaged file, leaves the names without it (the latter said once, as any damaged file).
-    pub fn load_classifier(&self, listed: Option<ManifestFile>) {
+    /// Fetches the digit classifier the manifest lists and installs it (once the rest of the
+    /// start-up is over: it is 1.7 MB, and only names what digits look like). A deploy without
+    /// one, or a damaged file, leaves the names without it (the latter said once, as any damaged
+    /// file).
+    pub async fn load_classifier(&self, listed: Option<ManifestFile>) {
         let lab = *self;
         let (Some(listed), Some(engine)) = (listed, lab.engine()) else { return };
-        spawn_local(async move {
-            match engine.load_classifier(&listed).await {
-                Ok(()) => lab.classifier_ready.set(true),
-                Err(e) => lab.file_problem(format!(
-                    "The digit classifier could not be loaded ({e}), so the page cannot say which digit a result looks like; everything else works."
-                )),
-            }
-        });
+        match engine.load_classifier(&listed).await {
+            Ok(()) => lab.classifier_ready.set(true),
+            Err(e) => lab.file_problem(format!(
+                "The digit classifier could not be loaded ({e}), so the page cannot say which digit a result looks like; everything else works."
+            )),
+        }
     }
 
     /// Starts loading `variant`'s latent points unless they are loaded or loading.

@@ -107,12 +107,15 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
     if let Some(engine) = lab.engine() {
         engine.start_decode_pool();
     }
+    // Then the classifier (in a decode worker), before the start-up is announced: the service
+    // worker is then told of every file once it is in, the classifier's among them, so a visit
+    // that went offline as soon as the page said it could still names its digits.
+    lab.load_classifier(classifier).await;
     announce_started();
-    lab.load_classifier(classifier);
 }
 
 /// Marks `<html data-started>` once the start-up fetches (the first model, the test digits, the
-/// training records) are done: www/register-sw.js then lists every file fetched so far to the
+/// training records, the digit classifier) are done: www/register-sw.js then lists every file fetched so far to the
 /// service worker once more, and says the page is ready for offline use only after that.
 fn announce_started() {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {

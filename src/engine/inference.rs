@@ -11,7 +11,7 @@ use std::rc::Rc;
 use burn::prelude::*;
 
 use crate::model::classifier::DigitClassifier;
-use crate::model::weights::{WeightsError, load_classifier, load_vae};
+use crate::model::weights::{Checked, WeightsError, check, load_checked_vae, load_classifier};
 use crate::data::{PIXELS, SIDE};
 use crate::model::Vae;
 use crate::kernels::cpu_fused::{CpuClassifier, CpuDecoder, CpuEncoder};
@@ -179,19 +179,26 @@ impl Engine {
 
     /// Installs `variant` from the bytes of its weights file.
     pub fn install(&self, variant: Variant, bytes: Vec<u8>) -> Result<(), WeightsError> {
-        let read = self.read_weights(variant, bytes)?;
+        let read = self.read_weights(variant, Engine::check_weights(variant, bytes)?)?;
         self.install_read(read);
         Ok(())
     }
 
-    /// The first half of [`Engine::install`]: `variant`'s model built from the bytes of its
-    /// weights file, checked, not yet installed. The page gives the browser its thread back
-    /// before the second half, [`Engine::install_read`].
-    pub(crate) fn read_weights(&self, variant: Variant, bytes: Vec<u8>) -> Result<ReadWeights, WeightsError> {
+    /// The first of [`Engine::install`]'s three parts: every float of `variant`'s weights file
+    /// checked finite (the file read once; the page's thread is given back before the model is
+    /// built from it).
+    pub(crate) fn check_weights(variant: Variant, bytes: Vec<u8>) -> Result<Checked, WeightsError> {
+        check(variant.name(), bytes)
+    }
+
+    /// The second of [`Engine::install`]'s three parts: `variant`'s model built from its
+    /// checked weights file ([`Engine::check_weights`], the first), not yet installed. The page gives
+    /// the browser its thread back between them, and before the third, [`Engine::install_read`].
+    pub(crate) fn read_weights(&self, variant: Variant, checked: Checked) -> Result<ReadWeights, WeightsError> {
         // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
-        let for_pool = self.pool.is_some().then(|| bytes.clone());
-        let model = load_vae(variant, bytes, &self.device)?;
+        let for_pool = self.pool.is_some().then(|| checked.bytes().to_vec());
+        let model = load_checked_vae(variant, checked, &self.device)?;
         Ok(ReadWeights {
             variant,
             model,

@@ -63,7 +63,12 @@ mod header_tests {
 /// Builds `variant` on `device` with the weights in `bytes` (a burnpack record, f32 or f16; f16
 /// is widened to the model's f32 on load).
 pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae, WeightsError> {
-    load_module(variant.name(), VaeConfig::from(variant).init_as(Start::Zeros, device), bytes)
+    load_checked_vae(variant, check(variant.name(), bytes)?, device)
+}
+
+/// [`load_vae`] from a file [`check`] has passed (the page checks and loads in separate tasks).
+pub(crate) fn load_checked_vae(variant: Variant, checked: Checked, device: &Device) -> Result<Vae, WeightsError> {
+    load_checked(VaeConfig::from(variant).init_as(Start::Zeros, device), checked)
 }
 
 /// The digit classifier (the Report's judge, and the page's reading of what a digit looks like)
@@ -96,8 +101,34 @@ pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsEr
 /// Applies the weights in `bytes` to `model` (freshly initialised, of the expected
 /// architecture); `name` is what errors call it.
 pub(crate) fn load_module<M: Module>(name: &str, model: M, bytes: Vec<u8>) -> Result<M, WeightsError> {
-    let name = name.to_string();
-    check_finite(&name, &bytes)?;
+    load_checked(model, check(name, bytes)?)
+}
+
+/// A weights file whose every float is finite ([`check`]), not yet read into a model.
+pub(crate) struct Checked {
+    /// What errors call it.
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl Checked {
+    /// The file.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's decode workers get the file"))]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// Checks a weights file's floats (see [`check_finite`]); `name` is what errors call it.
+pub(crate) fn check(name: &str, bytes: Vec<u8>) -> Result<Checked, WeightsError> {
+    check_finite(name, &bytes)?;
+    Ok(Checked { name: name.to_string(), bytes })
+}
+
+/// Applies a checked file's weights to `model` (freshly initialised, of the expected
+/// architecture).
+pub(crate) fn load_checked<M: Module>(model: M, checked: Checked) -> Result<M, WeightsError> {
+    let Checked { name, bytes } = checked;
     // burn's reader indexes into the buffer it is given; a malformed file must not take the
     // page down, so a panic inside it is turned into an error like any other.
     let record = std::panic::catch_unwind(|| ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)))
