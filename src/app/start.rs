@@ -115,8 +115,9 @@ async fn load_the_rest(lab: Lab, manifest: Option<metrics::Manifest>) {
 }
 
 /// Marks `<html data-started>` once the start-up fetches (the first model, the test digits, the
-/// training records, the digit classifier) are done: www/register-sw.js then lists every file fetched so far to the
-/// service worker once more, and says the page is ready for offline use only after that.
+/// training records, the digit classifier) are done: www/register-sw.js then lists every file
+/// fetched so far to the service worker once more, and says the page is ready for offline use
+/// only after that.
 fn announce_started() {
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-started", "true");
