@@ -1,11 +1,20 @@
-// ONNX Runtime Web beside the page's CPU path on one image (reconstruct-1), in one Chromium run,
-// in turns: the page's relaxed-SIMD build, its plain build, ORT's wasm backend with 2 threads and
-// with 1. The same model (the baseline's layers; ORT gets an ONNX export of benches/pytorch_vae.py's
-// copy, random weights) and the same timing: the median of 50 runs of 20 back-to-back calls.
+// ONNX Runtime Web beside the page's CPU path, in one Chromium run, in turns: the page's
+// relaxed-SIMD build, its plain build, ORT's wasm backend with 2 threads and with 1. The same
+// model (the baseline's layers; ORT gets benches/onnx_vae.py's graph, f32, random weights).
+// Each turn opens its page in a fresh browser context (an empty cache: a first visit) and
+// reports:
+// - cold: navigation → the first reconstruction's pixels. For the page, `vaeLab.firstReconstructionMs`:
+//   its HTML, loader and wasm (fetched, compiled, started), the app's mount, the manifest, the
+//   first model's weights (fetched, checked, read) and its first encode + decode. For ORT: its
+//   HTML, the runtime's module and wasm (fetched, compiled, started, with its threads),
+//   `InferenceSession.create` (the model fetched and prepared) and its first `run`. With the
+//   gzip bytes fetched until then (Resource Timing transfer sizes; every file gzipped as a static
+//   host would).
+// - warm: reconstruct-1, the median of 50 runs of 20 back-to-back calls.
 // Everything is served cross-origin isolated (COOP/COEP), which ORT's threads need and which
 // gives both a 5 µs clock.
 //
-//   /path/to/python benches/pytorch_vae.py --onnx target/ort/vae.onnx   # needs torch and onnx
+//   pip install onnx numpy && python3 benches/onnx_vae.py target/ort/vae.onnx
 //   ORT_WEB=/path/to/node_modules/onnxruntime-web node benches/ort-web.mjs
 //
 // onnxruntime-web is not a dependency of the project (`npm install onnxruntime-web` anywhere);
@@ -25,7 +34,7 @@ const TIMEOUT = 300_000;
 
 const missing = [
   !ORT || !fs.existsSync(path.join(ORT, 'ort.wasm.min.mjs')) ? 'onnxruntime-web (ORT_WEB=<its folder>)' : null,
-  !fs.existsSync(MODEL) ? `${path.relative(ROOT, MODEL)} (python benches/pytorch_vae.py --onnx ${path.relative(ROOT, MODEL)})` : null,
+  !fs.existsSync(MODEL) ? `${path.relative(ROOT, MODEL)} (python3 benches/onnx_vae.py ${path.relative(ROOT, MODEL)})` : null,
 ].filter(Boolean);
 if (missing.length > 0) {
   console.log(`ort-web: skipped, missing ${missing.join(' and ')}`);
@@ -43,6 +52,8 @@ ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
 const session = await ort.InferenceSession.create('./ort/vae.onnx', { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 const image = new ort.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => ((i * 7919) % 97) / 97), [1, 1, 28, 28]);
 const once = async () => (await session.run({ image })).reconstruction.data;
+await once();
+window.ortFirstMs = performance.now();
 window.ortBench = async ({ iters, repeat }) => {
   for (let i = 0; i < 20; i++) await once();
   const times = [];
@@ -65,6 +76,7 @@ const files = new Map([
 const server = await serve(path.join(ROOT, 'dist'), {
   files,
   headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+  gzipFiles: true,
 });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
 const CONTENDERS = [
@@ -73,7 +85,12 @@ const CONTENDERS = [
   { name: `ORT Web ${version}, wasm, 2 threads`, url: 'ort-bench.html?threads=2', ort: true },
   { name: `ORT Web ${version}, wasm, 1 thread`, url: 'ort-bench.html?threads=1', ort: true },
 ];
-const results = new Map(CONTENDERS.map((c) => [c.name, []]));
+const results = new Map(CONTENDERS.map((c) => [c.name, { warm: [], cold: [], bytes: [] }]));
+// Navigation → `at` ms, and the bytes fetched until then.
+const coldOf = (page, at) => page.evaluate((at) => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].filter((e) => e.responseEnd <= at);
+  return { ms: at, bytes: entries.reduce((sum, e) => sum + e.transferSize, 0) };
+}, at);
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const contender of CONTENDERS) {
@@ -81,17 +98,22 @@ try {
       try {
         const page = await context.newPage();
         await page.goto(server.url + contender.url);
-        let ms;
+        let ms, cold;
         if (contender.ort) {
           await page.waitForFunction(() => window.ortReady, null, { timeout: TIMEOUT });
+          cold = await coldOf(page, await page.evaluate(() => window.ortFirstMs));
           const r = await page.evaluate((t) => window.ortBench(t), TIMING);
           if (!r.isolated) throw new Error('ORT page not cross-origin isolated: its threads would not start');
           ms = r.ms;
         } else {
           await page.waitForFunction(() => window.vaeLab?.firstReconstructionMs !== undefined, null, { timeout: TIMEOUT });
+          cold = await coldOf(page, await page.evaluate(() => window.vaeLab.firstReconstructionMs));
           ms = await page.evaluate((t) => window.vaeLab.bench({ op: 'reconstruct', batch: 1, backend: 'cpu', ...t }), TIMING);
         }
-        results.get(contender.name).push(ms);
+        const r = results.get(contender.name);
+        r.warm.push(ms);
+        r.cold.push(cold.ms);
+        r.bytes.push(cold.bytes);
       } finally {
         await context.close();
       }
@@ -102,7 +124,13 @@ try {
   server.close();
 }
 const fmt = (v) => v.toFixed(3);
-console.log(`reconstruct-1 (baseline), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, median of ${TIMING.iters} × ${TIMING.repeat} calls, ${ROUNDS} rounds in turns (ms):\n`);
-console.log('| | ' + Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ') + ' |');
+const rounds = Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`).join(' | ');
+console.log(`ORT Web ${version}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores; ${ROUNDS} rounds in turns, each in a fresh browser context.\n`);
+console.log('Cold: navigation → the first reconstruction (ms), and the gzip bytes fetched until then:\n');
+console.log(`| | ${rounds} | MB gzip |`);
+console.log('|---|' + '---|'.repeat(ROUNDS + 1));
+for (const [name, r] of results) console.log(`| ${name} | ${r.cold.map((v) => v.toFixed(0)).join(' | ')} | ${r.bytes.map((b) => (b / 1e6).toFixed(2)).join(', ')} |`);
+console.log(`\nWarm: reconstruct-1 (baseline), median of ${TIMING.iters} × ${TIMING.repeat} calls (ms):\n`);
+console.log(`| | ${rounds} |`);
 console.log('|---|' + '---|'.repeat(ROUNDS));
-for (const [name, times] of results) console.log(`| ${name} | ${times.map(fmt).join(' | ')} |`);
+for (const [name, r] of results) console.log(`| ${name} | ${r.warm.map(fmt).join(' | ')} |`);

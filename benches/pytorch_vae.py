@@ -10,11 +10,8 @@ where TensorFlow pads after: the multiply-adds are the same. Prints one line per
 `pytorch train step <variant> batch 128 <median ms> ms <images/s> img/s`.
 
     python3 benches/pytorch_vae.py [--threads 2] [--steps 20] [--variant baseline|deeper]
-    python3 benches/pytorch_vae.py --onnx target/ort/vae.onnx   # for benches/ort-web.mjs
 
-`--onnx PATH` instead writes the baseline's reconstruction (encoder -> z_mean -> decoder ->
-sigmoid, what the page's reconstruct-1 computes) as ONNX, for ONNX Runtime Web beside the page
-(needs the `onnx` package too); random weights: the time does not depend on them.
+(ONNX Runtime Web's copy of the baseline, for benches/ort-web.mjs, is benches/onnx_vae.py's.)
 """
 
 import argparse
@@ -71,47 +68,12 @@ def step_ms(model, optimizer, images):
     return (time.perf_counter() - started) * 1000
 
 
-class Reconstruction(nn.Module):
-    """The page's reconstruction: the posterior mean decoded, through the sigmoid."""
-
-    def __init__(self, vae: Vae):
-        super().__init__()
-        self.vae = vae
-
-    def forward(self, x):
-        vae = self.vae
-        for conv in vae.convs:
-            x = F.relu(conv(x))
-        z = vae.mean(F.relu(vae.dense(x.flatten(1))))
-        channels, side = vae.start
-        y = F.relu(vae.up(z)).view(-1, channels, side, side)
-        for deconv in vae.deconvs:
-            y = F.relu(deconv(y))
-        return torch.sigmoid(vae.out(y))
-
-
-def export_onnx(path: str):
-    import os
-
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    torch.manual_seed(0)
-    model = Reconstruction(Vae(deeper=False)).eval()
-    # The TorchScript exporter: one static graph of plain ONNX operators (opset 17).
-    torch.onnx.export(model, (torch.rand(1, 1, 28, 28),), path, opset_version=17, dynamo=False,
-                      input_names=["image"], output_names=["reconstruction"])
-    print(f"wrote {path}")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--variant", choices=["baseline", "deeper"], help="only this variant (default: both)")
-    parser.add_argument("--onnx", metavar="PATH", help="write the baseline's reconstruction as ONNX and exit")
     args = parser.parse_args()
-    if args.onnx:
-        export_onnx(args.onnx)
-        return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     images = (torch.rand(128, 1, 28, 28) > 0.8).float()

@@ -214,9 +214,12 @@ fn main() {
             continue;
         }
         let model = VaeConfig::from(variant).init(&device);
-        let (Some(encoder), Some(decoder)) = (model.encoder.cpu_kernel(28), model.decoder.cpu_kernel()) else {
-            println!("{name}: no fused CPU kernel");
-            continue;
+        let (encoder, decoder) = match vae_lab::model::fused::vae_kernels_of(variant, model) {
+            Ok(kernels) => kernels,
+            Err(e) => {
+                println!("{name}: no fused CPU kernels ({e})");
+                continue;
+            }
         };
         let image: Vec<f32> = (0..784).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();
         let times = vae_lab::kernels::cpu_fused::stage_times(&encoder, &decoder, &image, 2000);
@@ -225,9 +228,12 @@ fn main() {
         println!("{:<34} {:>9.3} ms   {}", name, times.iter().sum::<f64>() * 1e3, parts.join(", "));
     }
     // The same decodes with the fused CPU decoder the page uses (kernels::cpu_fused), one thread.
-    let Some(kernel) = model.decoder.cpu_kernel() else {
-        println!("the baseline decoder has no fused CPU kernel");
-        return;
+    let kernel = match vae_lab::model::fused::vae_kernels_of(Variant::Baseline, model.clone()) {
+        Ok((_, decoder)) => decoder,
+        Err(e) => {
+            println!("the baseline has no fused CPU kernels ({e})");
+            return;
+        }
     };
     for n in [1usize, 900] {
         let name = format!("decode {n} latent(s), fused kernel");

@@ -85,9 +85,10 @@ try {
         files: first.files,
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1, repeat: backend.repeat }),
         reconstruct1_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
-        // The same with burn's layers instead of the fast path (CPU: the fused kernels,
-        // kernels::cpu_fused; WebGPU: the sub-pixel decoder, kernels::sub_pixel).
-        reconstruct1_burn_layers_ms: await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }),
+        // WebGPU: the same with burn's layers instead of the sub-pixel decoder (kernels::sub_pixel).
+        // The page's CPU builds have no burn layers (they run kernels::cpu_fused alone).
+        reconstruct1_burn_layers_ms: backend.name === 'webgpu'
+          ? await bench({ op: 'reconstruct', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat, kernel: false }) : null,
         // The Inside mode's call: every stage of one digit and its loss split.
         inside1_ms: await bench({ op: 'inside', batch: 1, iters: backend.iters.recon1, repeat: backend.repeat }),
         decode900_ms: await bench({ op: 'decode', batch: 900, iters: backend.iters.decode900 }),

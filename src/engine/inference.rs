@@ -1,21 +1,24 @@
-//! The engine: one device, the loaded models, and every inference the page runs, each ending in
-//! one asynchronous readback (a WebGPU tensor must never be read synchronously in a browser).
+//! The engine: the loaded models and every inference the page runs. On the CPU the fused kernels
+//! compute (read straight from the weights files: the page's CPU builds have nothing else); on
+//! WebGPU burn's layers (`super::layers`), each call ending in one asynchronous readback (a WebGPU
+//! tensor must never be read synchronously in a browser).
 //!
 //! Inputs and outputs are plain `f32` slices: 784 intensities per image, `latent_dim` values per
-//! latent vector. Nothing outside this module sees a burn type.
+//! latent vector. Nothing outside the engine sees a burn type.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use burn::prelude::*;
-
-use crate::model::classifier::DigitClassifier;
-use crate::model::weights::{Checked, WeightsError, check, load_checked_vae, load_classifier};
-use crate::data::{PIXELS, SIDE};
-use crate::model::Vae;
+#[cfg(feature = "burn-layers")]
+use super::layers::Layers;
+use crate::data::PIXELS;
 use crate::kernels::cpu_fused::{CpuClassifier, CpuDecoder, CpuEncoder};
-use crate::kernels::sub_pixel::SubPixelDecoder;
+#[cfg(feature = "burn-layers")]
+use crate::model::Vae;
+use crate::model::VaeConfig;
+use crate::model::fused::{classifier_kernel, identify, vae_kernels};
+use crate::model::weights::{Checked, WeightsError, check};
 use crate::study::Variant;
 
 /// Which compute path runs the models.
@@ -23,7 +26,7 @@ use crate::study::Variant;
 pub enum BackendKind {
     /// burn-wgpu on a WebGPU adapter, with its name.
     WebGpu(String),
-    /// burn's flex backend on the CPU.
+    /// The CPU: the fused kernels (`kernels::cpu_fused`).
     Cpu,
 }
 
@@ -75,16 +78,17 @@ pub struct Inpainting {
     pub iterative: Vec<f32>,
 }
 
-/// A model's fused CPU kernels (either may be missing if a layer's shape is not covered).
+/// A model's fused CPU kernels (`kernels::cpu_fused`), read from its weights file
+/// (`model::fused`): how the engine computes on the CPU.
 struct Fused {
-    encoder: Option<Rc<CpuEncoder>>,
-    decoder: Option<Rc<CpuDecoder>>,
+    encoder: Rc<CpuEncoder>,
+    decoder: Rc<CpuDecoder>,
 }
 
-/// The digit classifier: burn's layers and, on the CPU, its fused kernel.
+/// The digit classifier as a fused kernel (on the CPU), or on burn's layers
+/// ([`super::layers::Layers::classify`], on WebGPU).
 #[derive(Clone)]
 struct Classifier {
-    model: DigitClassifier,
     fused: Option<Rc<CpuClassifier>>,
 }
 
@@ -101,29 +105,31 @@ enum ClassifierAt {
 /// A model read from its weights file and not yet installed ([`Engine::read_weights`]).
 pub(crate) struct ReadWeights {
     variant: Variant,
+    /// Its fused kernels, on the CPU.
+    fused: Option<Fused>,
+    /// burn's layers, where the build has them.
+    #[cfg(feature = "burn-layers")]
     model: Vae,
     /// The file again, for the decode workers.
     #[cfg(target_arch = "wasm32")]
     for_pool: Option<Vec<u8>>,
 }
 
-/// Device, backend and loaded models.
+/// Backend and loaded models.
 pub struct Engine {
-    device: Device,
     backend: BackendKind,
-    models: RefCell<HashMap<Variant, Vae>>,
-    /// On the CPU: each model as fused kernels (`kernels::cpu_fused`), about 2× faster than burn's
-    /// layers for one image.
+    /// burn's layers on the device (natively and on WebGPU; the page's CPU builds have none).
+    #[cfg(feature = "burn-layers")]
+    pub(super) layers: Layers,
+    /// On the CPU: each model as fused kernels, about 2× faster than burn's layers for one image.
     kernels: RefCell<HashMap<Variant, Rc<Fused>>>,
-    /// On WebGPU: each model's decoder as sub-pixel convolutions (`kernels::sub_pixel`), about 30 %
-    /// faster than burn's transposed-convolution kernels over SwiftShader.
-    sub_pixel: RefCell<HashMap<Variant, Rc<SubPixelDecoder>>>,
     /// The digit classifier, once installed ([`Engine::install_classifier`]).
     classifier: RefCell<Option<ClassifierAt>>,
     /// `false` computes with burn's layers even where kernels or the sub-pixel decoder exist
     /// (benchmark, checks).
     use_fast_paths: Cell<bool>,
     /// Set by [`Engine::simulate_device_loss`]: every later readback fails as after a lost GPU.
+    #[cfg(feature = "burn-layers")]
     lost: Cell<bool>,
     /// Web Workers for big CPU decodes, started when first needed (wasm only; `None` natively, on
     /// WebGPU, or in a worker).
@@ -132,22 +138,32 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine on burn's CPU backend (not in the page's WebGPU build, which has no flex).
-    #[cfg(feature = "cpu")]
+    /// An engine on the CPU: the fused kernels, and burn's flex layers where the build has them
+    /// (not in the page's WebGPU build without training, which has no flex).
+    #[cfg(any(feature = "cpu", not(feature = "burn-layers")))]
     pub fn cpu() -> Engine {
-        Engine::on(Device::flex(), BackendKind::Cpu)
+        Engine::new(
+            BackendKind::Cpu,
+            #[cfg(feature = "burn-layers")]
+            Layers::on(burn::prelude::Device::flex()),
+        )
     }
 
-    /// An engine on a device already initialised.
-    pub fn on(device: Device, backend: BackendKind) -> Engine {
+    /// An engine on a burn device already initialised.
+    #[cfg(feature = "burn-layers")]
+    pub fn on(device: burn::prelude::Device, backend: BackendKind) -> Engine {
+        Engine::new(backend, Layers::on(device))
+    }
+
+    fn new(backend: BackendKind, #[cfg(feature = "burn-layers")] layers: Layers) -> Engine {
         Engine {
-            device,
             backend,
-            models: RefCell::new(HashMap::new()),
+            #[cfg(feature = "burn-layers")]
+            layers,
             kernels: RefCell::new(HashMap::new()),
-            sub_pixel: RefCell::new(HashMap::new()),
             classifier: RefCell::new(None),
             use_fast_paths: Cell::new(true),
+            #[cfg(feature = "burn-layers")]
             lost: Cell::new(false),
             #[cfg(target_arch = "wasm32")]
             pool: None,
@@ -192,50 +208,41 @@ impl Engine {
     }
 
     /// The second of [`Engine::install`]'s three parts: `variant`'s model built from its
-    /// checked weights file ([`Engine::check_weights`], the first), not yet installed. The page gives
-    /// the browser its thread back between them, and before the third, [`Engine::install_read`].
+    /// checked weights file ([`Engine::check_weights`], the first), not yet installed: on the CPU
+    /// its fused kernels, and burn's layers where the build has them. The page gives the browser
+    /// its thread back between them, and before the third, [`Engine::install_read`].
     pub(crate) fn read_weights(&self, variant: Variant, checked: Checked) -> Result<ReadWeights, WeightsError> {
         // The workers get the file only once it has loaded here.
         #[cfg(target_arch = "wasm32")]
         let for_pool = self.pool.is_some().then(|| checked.bytes().to_vec());
-        let model = load_checked_vae(variant, checked, &self.device)?;
+        let fused = match self.backend {
+            BackendKind::Cpu => {
+                let (encoder, decoder) = vae_kernels(&VaeConfig::from(variant), &checked)?;
+                Some(Fused { encoder: Rc::new(encoder), decoder: Rc::new(decoder) })
+            }
+            BackendKind::WebGpu(_) => None,
+        };
         Ok(ReadWeights {
             variant,
-            model,
+            fused,
+            #[cfg(feature = "burn-layers")]
+            model: self.layers.read(variant, checked)?,
             #[cfg(target_arch = "wasm32")]
             for_pool,
         })
     }
 
-    /// The second half of [`Engine::install`]: the model's fast paths, then the model itself,
-    /// here and in the decode workers.
+    /// The last of [`Engine::install`]'s parts: the model read, installed here and in the decode
+    /// workers.
     pub(crate) fn install_read(&self, read: ReadWeights) {
+        if let Some(fused) = read.fused {
+            self.kernels.borrow_mut().insert(read.variant, Rc::new(fused));
+        }
+        #[cfg(feature = "burn-layers")]
+        self.layers.install(read.variant, read.model, &self.backend);
         #[cfg(target_arch = "wasm32")]
-        let ReadWeights { variant, model, for_pool } = read;
-        #[cfg(not(target_arch = "wasm32"))]
-        let ReadWeights { variant, model } = read;
-        let model = match self.backend {
-            BackendKind::WebGpu(_) => {
-                if let Some(decoder) = model.decoder.sub_pixel() {
-                    self.sub_pixel.borrow_mut().insert(variant, Rc::new(decoder));
-                }
-                // Weights in the order burn-cubecl's convolutions read (no copy per call).
-                model.with_channel_last_weights()
-            }
-            BackendKind::Cpu => {
-                // Read synchronously: only CPU tensors may be.
-                let fused = Fused {
-                    encoder: model.encoder.cpu_kernel(SIDE).map(Rc::new),
-                    decoder: model.decoder.cpu_kernel().map(Rc::new),
-                };
-                self.kernels.borrow_mut().insert(variant, Rc::new(fused));
-                model
-            }
-        };
-        self.models.borrow_mut().insert(variant, model);
-        #[cfg(target_arch = "wasm32")]
-        if let (Some(pool), Some(bytes)) = (&self.pool, for_pool) {
-            pool.install(variant, bytes);
+        if let (Some(pool), Some(bytes)) = (&self.pool, read.for_pool) {
+            pool.install(read.variant, bytes);
         }
     }
 
@@ -263,15 +270,17 @@ impl Engine {
         self.install_classifier(bytes).map_err(|e| e.to_string())
     }
 
-    /// Installs the classifier on this thread; the classifier installed.
+    /// Installs the classifier on this thread (its fused kernel on the CPU, burn's layers where
+    /// the build has them); the classifier installed.
     fn install_classifier_here(&self, bytes: Vec<u8>) -> Result<Classifier, WeightsError> {
-        let model = load_classifier(bytes, &self.device)?;
+        let checked = check("the digit classifier", bytes)?;
         let fused = match self.backend {
-            // Read synchronously: only CPU tensors may be.
-            BackendKind::Cpu => model.cpu_kernel().map(Rc::new),
+            BackendKind::Cpu => Some(Rc::new(classifier_kernel(&checked)?)),
             BackendKind::WebGpu(_) => None,
         };
-        let classifier = Classifier { model, fused };
+        #[cfg(feature = "burn-layers")]
+        self.layers.install_classifier(checked)?;
+        let classifier = Classifier { fused };
         *self.classifier.borrow_mut() = Some(ClassifierAt::Here(classifier.clone()));
         Ok(classifier)
     }
@@ -304,24 +313,33 @@ impl Engine {
             #[cfg(not(target_arch = "wasm32"))]
             Err(_) => return Err(EngineError::NotLoaded("digit classifier".into())),
         };
-        match classifier.fused.filter(|_| self.use_fast_paths.get()) {
-            Some(fused) => Ok(fused.probabilities(images)),
-            None => self.read(burn::tensor::activation::softmax(classifier.model.forward(self.images(images)?), 1)).await,
+        if let Some(fused) = classifier.fused.filter(|_| self.use_fast_paths.get()) {
+            return Ok(fused.probabilities(images));
         }
+        #[cfg(feature = "burn-layers")]
+        if let Some(probabilities) = self.layers.classify(images) {
+            return self.read(probabilities).await;
+        }
+        Err(EngineError::NotLoaded("digit classifier".into()))
     }
 
     /// The trained-in-the-page variant whose layers `bytes` fit (checked as a shipped file is).
     pub fn identify(&self, bytes: &[u8]) -> Result<Variant, WeightsError> {
-        crate::model::weights::identify(bytes, &self.device).map(Variant::Yours)
+        identify(&check("a model trained in the page", bytes.to_vec())?).map(Variant::Yours)
     }
 
     /// Whether `variant` is installed.
     pub fn has(&self, variant: Variant) -> bool {
-        self.models.borrow().contains_key(&variant)
+        #[cfg(feature = "burn-layers")]
+        if self.layers.has(variant) {
+            return true;
+        }
+        self.kernels.borrow().contains_key(&variant)
     }
 
     /// Whether inference takes the fast paths (the default: fused kernels on the CPU, the sub-pixel
     /// decoder on WebGPU) or burn's layers; the benchmark and the in-page check compare the two.
+    /// The page's CPU builds have no burn layers: there it changes nothing.
     pub fn set_fast_paths(&self, on: bool) {
         self.use_fast_paths.set(on);
     }
@@ -329,17 +347,20 @@ impl Engine {
     /// The fast path `variant` runs on, once loaded: fused CPU kernels (encoder and decoder) on
     /// the CPU, the sub-pixel decoder on WebGPU; `None` if it has none.
     pub fn fast_path(&self, variant: Variant) -> Option<&'static str> {
-        if self.kernels.borrow().get(&variant).is_some_and(|f| f.encoder.is_some() && f.decoder.is_some()) {
-            Some("fused CPU kernels")
-        } else if self.sub_pixel.borrow().contains_key(&variant) {
-            Some("sub-pixel decoder")
-        } else {
-            None
+        if self.kernels.borrow().contains_key(&variant) {
+            return Some("fused CPU kernels");
         }
+        #[cfg(feature = "burn-layers")]
+        if self.layers.has_sub_pixel(variant) {
+            return Some("sub-pixel decoder");
+        }
+        None
     }
 
-    /// The fused kernels of `variant`, when the engine runs on the CPU and uses them.
+    /// The fused kernels of `variant`, if installed and in use (on the CPU). `None` sends a call
+    /// to burn's layers.
     fn fused(&self, variant: Variant) -> Option<Rc<Fused>> {
+        #[cfg(feature = "burn-layers")]
         if !self.use_fast_paths.get() {
             return None;
         }
@@ -348,42 +369,25 @@ impl Engine {
 
     /// The fused encoder of `variant`, if in use.
     pub(super) fn encoder_kernel(&self, variant: Variant) -> Option<Rc<CpuEncoder>> {
-        self.fused(variant).and_then(|f| f.encoder.clone())
-    }
-
-    /// Decodes on the device: the sub-pixel decoder where there is one (and it is in use), else
-    /// burn's layers. `[n, latent]` → `[n, 1, 28, 28]` intensities.
-    fn decode_tensor(&self, variant: Variant, model: &Vae, z: Tensor<2>) -> Tensor<4> {
-        let sub_pixel = self.use_fast_paths.get().then(|| self.sub_pixel.borrow().get(&variant).cloned()).flatten();
-        match sub_pixel {
-            Some(decoder) => decoder.decode(z),
-            None => model.decoder.decode(z),
-        }
-    }
-
-    /// [`Vae::reconstruct`] through [`Engine::decode_tensor`].
-    fn reconstruct_tensor(&self, variant: Variant, model: &Vae, images: Tensor<4>) -> Tensor<4> {
-        let (mean, _) = model.encoder.forward(images);
-        self.decode_tensor(variant, model, mean)
+        self.fused(variant).map(|f| f.encoder.clone())
     }
 
     /// The fused decoder of `variant`, if in use.
     pub(super) fn decoder_kernel(&self, variant: Variant) -> Option<Rc<CpuDecoder>> {
-        self.fused(variant).and_then(|f| f.decoder.clone())
+        self.fused(variant).map(|f| f.decoder.clone())
     }
 
-    /// Posterior means of `n × 784` images: the fused encoder where there is one, else burn's.
-    async fn means(&self, variant: Variant, model: &Vae, images: &[f32]) -> Result<Vec<f32>, EngineError> {
-        Self::count_images(images)?;
-        match self.encoder_kernel(variant) {
-            Some(encoder) => Ok(encoder.encode(images).0),
-            None => self.read(model.encoder.forward(self.images(images)?).0).await,
-        }
+    /// A call the fused kernels do not take, where the build has no burn layers to take it (the
+    /// page's CPU builds install every model as fused kernels, so: a model not loaded).
+    #[cfg(not(feature = "burn-layers"))]
+    fn not_loaded(variant: Variant) -> EngineError {
+        EngineError::NotLoaded(variant.name().into())
     }
 
-    pub(super) fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
-        // Modules are cheap handles to device tensors: cloning does not copy weights.
-        self.models.borrow().get(&variant).cloned().ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
+    /// Whether the sub-pixel decoder and the fused kernels are in use.
+    #[cfg(feature = "burn-layers")]
+    fn fast(&self) -> bool {
+        self.use_fast_paths.get()
     }
 
     /// How many images `images` holds, if a whole number of 28×28 ones.
@@ -392,13 +396,6 @@ impl Engine {
             return Err(EngineError::BadInput(format!("{} values is not a whole number of 28×28 images", images.len())));
         }
         Ok(images.len() / PIXELS)
-    }
-
-    pub(super) fn images(&self, images: &[f32]) -> Result<Tensor<4>, EngineError> {
-        let n = Self::count_images(images)?;
-        // Built as [n, 28, 28, 1] and viewed as [n, 1, 28, 28] (the same memory): burn-cubecl's
-        // first convolution then finds its input channel-last already and does not copy it.
-        Ok(Tensor::from_data(TensorData::new(images.to_vec(), [n, SIDE, SIDE, 1]), &self.device).permute([0, 3, 1, 2]))
     }
 
     /// How many latents `z` holds, if a whole number of `variant`'s.
@@ -412,12 +409,18 @@ impl Engine {
 
     /// Makes every later readback fail the way it does once the browser has lost the GPU device
     /// (the page's tests check the fallback to the CPU with it).
+    /// `false` where there is no device to lose (the page's CPU builds).
     #[cfg(feature = "bench")]
-    pub(crate) fn simulate_device_loss(&self) {
+    pub(crate) fn simulate_device_loss(&self) -> bool {
+        #[cfg(feature = "burn-layers")]
         self.lost.set(true);
+        cfg!(feature = "burn-layers")
     }
 
-    pub(super) async fn read<const D: usize>(&self, tensor: Tensor<D>) -> Result<Vec<f32>, EngineError> {
+    /// A device tensor's values, read asynchronously (a WebGPU tensor must never be read
+    /// synchronously in a browser).
+    #[cfg(feature = "burn-layers")]
+    pub(super) async fn read<const D: usize>(&self, tensor: burn::prelude::Tensor<D>) -> Result<Vec<f32>, EngineError> {
         let failed = |detail: String| EngineError::Device { backend: self.backend.label(), detail };
         if self.lost.get() {
             return Err(failed("the device was lost".into()));
@@ -429,7 +432,9 @@ impl Engine {
     /// Decodes latent vectors (`n × latent_dim`) into `n × 784` intensities.
     /// Big batches on the CPU go to the Web Workers when the page has them.
     pub async fn decode(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let model = self.model(variant)?;
+        if !self.has(variant) {
+            return Err(EngineError::NotLoaded(variant.name().into()));
+        }
         #[cfg(target_arch = "wasm32")]
         {
             use super::workers::decode_pool::{MAX_BATCH_WHILE_STARTING, MIN_POOLED_BATCH};
@@ -447,23 +452,18 @@ impl Engine {
                 }
             }
         }
-        self.decode_here(variant, model, z).await
+        self.decode_on_this_thread(variant, z).await
     }
 
     /// Decodes on this thread, never in the workers (the benchmark compares the two).
     pub async fn decode_on_this_thread(&self, variant: Variant, z: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let model = self.model(variant)?;
-        self.decode_here(variant, model, z).await
-    }
-
-    async fn decode_here(&self, variant: Variant, model: Vae, z: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let n = Self::count_latents(variant, z)?;
+        Self::count_latents(variant, z)?;
         match self.decoder_kernel(variant) {
             Some(decoder) => Ok(decoder.decode(z)),
-            None => {
-                let latents = Tensor::from_data(TensorData::new(z.to_vec(), [n, z.len() / n]), &self.device);
-                self.read(self.decode_tensor(variant, &model, latents)).await
-            }
+            #[cfg(feature = "burn-layers")]
+            None => self.read(self.layers.decode(variant, z, self.fast())?).await,
+            #[cfg(not(feature = "burn-layers"))]
+            None => Err(Self::not_loaded(variant)),
         }
     }
 
@@ -479,36 +479,47 @@ impl Engine {
 
     /// Posterior means and log-variances of `n × 784` images.
     pub async fn encode(&self, variant: Variant, images: &[f32]) -> Result<Encoded, EngineError> {
-        let model = self.model(variant)?;
+        Self::count_images(images)?;
         if let Some(encoder) = self.encoder_kernel(variant) {
-            Self::count_images(images)?;
             let (mean, log_var) = encoder.encode(images);
             return Ok(Encoded { mean, log_var });
         }
-        let (mean, log_var) = model.encoder.forward(self.images(images)?);
-        Ok(Encoded { mean: self.read(mean).await?, log_var: self.read(log_var).await? })
+        #[cfg(feature = "burn-layers")]
+        {
+            let (mean, log_var) = self.layers.encode(variant, images)?;
+            Ok(Encoded { mean: self.read(mean).await?, log_var: self.read(log_var).await? })
+        }
+        #[cfg(not(feature = "burn-layers"))]
+        Err(Self::not_loaded(variant))
     }
 
     /// Encodes to the posterior mean and decodes: `n × 784` in, `n × 784` out.
     pub async fn reconstruct(&self, variant: Variant, images: &[f32]) -> Result<Vec<f32>, EngineError> {
-        let model = self.model(variant)?;
-        match self.decoder_kernel(variant) {
-            Some(decoder) => Ok(decoder.decode(&self.means(variant, &model, images).await?)),
-            None => self.read(self.reconstruct_tensor(variant, &model, self.images(images)?)).await,
+        Self::count_images(images)?;
+        match self.fused(variant) {
+            Some(fused) => Ok(fused.decoder.decode(&fused.encoder.encode(images).0)),
+            #[cfg(feature = "burn-layers")]
+            None => self.read(self.layers.reconstruct(variant, images, self.fast())?).await,
+            #[cfg(not(feature = "burn-layers"))]
+            None => Err(Self::not_loaded(variant)),
         }
     }
 
     /// Reconstructs `n × 784` images through their posterior means and returns both:
     /// `(n × 784 reconstructions, n × latent means)`, one encoder pass.
     pub async fn reconstruct_with_mean(&self, variant: Variant, images: &[f32]) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
-        let model = self.model(variant)?;
-        if let Some(decoder) = self.decoder_kernel(variant) {
-            let mean = self.means(variant, &model, images).await?;
-            return Ok((decoder.decode(&mean), mean));
+        Self::count_images(images)?;
+        if let Some(fused) = self.fused(variant) {
+            let mean = fused.encoder.encode(images).0;
+            return Ok((fused.decoder.decode(&mean), mean));
         }
-        let (mean, _) = model.encoder.forward(self.images(images)?);
-        let pixels = self.decode_tensor(variant, &model, mean.clone());
-        Ok((self.read(pixels).await?, self.read(mean).await?))
+        #[cfg(feature = "burn-layers")]
+        {
+            let (pixels, mean) = self.layers.reconstruct_with_mean(variant, images, self.fast())?;
+            Ok((self.read(pixels).await?, self.read(mean).await?))
+        }
+        #[cfg(not(feature = "burn-layers"))]
+        Err(Self::not_loaded(variant))
     }
 
     /// Reconstructs `image` with the pixels where `mask` is true unknown (zeroed), once as the
@@ -517,24 +528,19 @@ impl Engine {
         if image.len() != PIXELS || mask.len() != PIXELS {
             return Err(EngineError::BadInput("inpainting takes one 28×28 image and a 28×28 mask".into()));
         }
-        if self.decoder_kernel(variant).is_some() {
+        if self.fused(variant).is_some() {
             return self.inpaint_on_cpu(variant, image, mask, steps).await;
         }
-        let model = self.model(variant)?;
-        let hole: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
-        let hole = self.images(&hole)?;
-        let known = hole.clone().neg().add_scalar(1.0);
-        let masked = self.images(image)? * known.clone();
-        let one_pass = self.reconstruct_tensor(variant, &model, masked.clone());
-        let mut current = masked.clone() + one_pass.clone() * hole.clone();
-        for _ in 1..steps.max(1) {
-            let guess = self.reconstruct_tensor(variant, &model, current);
-            current = masked.clone() + guess * hole.clone();
+        #[cfg(feature = "burn-layers")]
+        {
+            let (one_pass, iterative) = self.layers.inpaint(variant, image, mask, steps, self.fast())?;
+            Ok(Inpainting { one_pass: self.read(one_pass).await?, iterative: self.read(iterative).await? })
         }
-        Ok(Inpainting { one_pass: self.read(one_pass).await?, iterative: self.read(current).await? })
+        #[cfg(not(feature = "burn-layers"))]
+        Err(Self::not_loaded(variant))
     }
 
-    /// [`Engine::inpaint`] on the CPU, with the fused decoder: the same rounds on host vectors.
+    /// [`Engine::inpaint`] on the CPU, with the fused kernels: the same rounds on host vectors.
     async fn inpaint_on_cpu(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize) -> Result<Inpainting, EngineError> {
         let masked: Vec<f32> = image.iter().zip(mask).map(|(&p, &m)| if m { 0.0 } else { p }).collect();
         // Known pixels from the image, the hole from the guess.

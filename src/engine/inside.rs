@@ -1,8 +1,7 @@
 //! The model seen from inside: every stage's values for one input, the sampled z, and the loss of
 //! that input split as the trainer computes it. On the CPU by the same fused kernels as every
-//! other inference; on WebGPU by burn's layers, read back once.
+//! other inference; on WebGPU by burn's layers (`super::layers`), read back once.
 
-use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, StandardNormal};
@@ -84,7 +83,6 @@ impl Engine {
         if image.len() != PIXELS || epsilon.len() != latent {
             return Err(EngineError::BadInput(format!("Inside takes one 28×28 image and {latent} values of ε")));
         }
-        let model = self.model(variant)?;
         let (mut stages, mean, log_var, z, logits) = match (self.encoder_kernel(variant), self.decoder_kernel(variant)) {
             (Some(encoder), Some(decoder)) => {
                 let bad = || EngineError::BadInput("the fused kernels refused the input".into());
@@ -98,19 +96,11 @@ impl Engine {
                 stages.extend(decoded);
                 (stages, encoded.mean, encoded.log_var, z, logits)
             }
+            #[cfg(feature = "burn-layers")]
             _ => {
-                let (maps, hidden, mean, log_var) = model.encoder.stages(self.images(image)?);
-                let epsilon = Tensor::<2>::from_data(TensorData::new(epsilon.to_vec(), [1, latent]), &mean.device());
-                let z = mean.clone() + log_var.clone().mul_scalar(0.5).exp() * epsilon;
-                let decoded = model.decoder.stages(z.clone());
                 // Every stage in one tensor: one readback.
-                let flat: Vec<Tensor<1>> = std::iter::once(self.images(image)?.flatten(0, 3))
-                    .chain(maps.into_iter().map(|m| m.flatten(0, 3)))
-                    .chain([hidden, mean, log_var, z].into_iter().map(|v| v.flatten(0, 1)))
-                    .chain(decoded.into_iter().map(|m| m.flatten(0, 3)))
-                    .collect();
-                let lengths: Vec<usize> = flat.iter().map(|t| t.dims()[0]).collect();
-                let all = self.read(Tensor::cat(flat, 0)).await?;
+                let (all, lengths) = self.layers.inside(variant, image, epsilon)?;
+                let all = self.read(all).await?;
                 let mut stages = Vec::with_capacity(lengths.len());
                 let mut at = 0;
                 for n in lengths {
@@ -123,6 +113,8 @@ impl Engine {
                 let [mean, log_var, z] = [1, 2, 3].map(|k| stages.get(hidden_at + k).cloned().unwrap_or_default());
                 (stages, mean, log_var, z, logits)
             }
+            #[cfg(not(feature = "burn-layers"))]
+            _ => return Err(EngineError::NotLoaded(variant.name().into())),
         };
         let output: Vec<f32> = logits.iter().map(|&l| 1.0 / (1.0 + (-l).exp())).collect();
         stages.push(output);

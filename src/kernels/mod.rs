@@ -7,6 +7,7 @@ pub mod conv_gradients;
 pub mod cpu_fused;
 #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
 pub(crate) mod phase_planes;
+#[cfg(feature = "burn-layers")]
 pub(crate) mod sub_pixel;
 
 /// Random test weights and inputs from a generator of the test's own: the device's generator is

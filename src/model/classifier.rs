@@ -8,9 +8,7 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::encoder::fused_encoder;
 use super::layers::{Start, dense, stride2_conv};
-use crate::kernels::cpu_fused::CpuClassifier;
 
 /// The ten classes.
 pub(crate) const CLASSES: usize = 10;
@@ -76,6 +74,7 @@ impl DigitClassifier {
     ///
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: `[batch, 10]`
+    #[cfg_attr(not(feature = "burn-layers"), allow(dead_code, reason = "burn's layers: the page's CPU builds run the fused kernels (model::fused)"))]
     pub(crate) fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = images;
         for conv in &self.convs {
@@ -97,22 +96,13 @@ impl DigitClassifier {
     }
 }
 
-impl DigitClassifier {
-    /// The classifier as a fused CPU kernel (`None` where a layer's shape is not covered; read
-    /// synchronously, so only from CPU tensors).
-    pub(crate) fn cpu_kernel(&self) -> Option<CpuClassifier> {
-        let network = fused_encoder(&self.convs, &self.hidden, (&self.output, &self.output), 28)?;
-        CpuClassifier::new(network, CLASSES)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::seeded::Seeded;
 
     #[test]
-    fn cpu_kernel_gives_the_burn_layers_probabilities() {
+    fn its_files_cpu_kernel_gives_the_burn_layers_probabilities() {
         let device = Device::flex();
         let mut seeded = Seeded::new(5);
         let mut model = DigitClassifierConfig::new().init(&device);
@@ -125,7 +115,7 @@ mod tests {
             linear.bias = linear.bias.take().map(|b| seeded.bias(&b, 0.3));
             linear.weight = seeded.weights(&linear.weight, 3.0);
         }
-        let kernel = model.cpu_kernel().expect("the classifier has a CPU kernel");
+        let kernel = crate::model::fused::classifier_kernel_of(model.clone()).expect("the classifier's file has a CPU kernel");
         let images = seeded.uniform([6, 1, 28, 28], 0.0, 1.0, &device);
         let expected = burn::tensor::activation::softmax(model.forward(images.clone()), 1).into_data().try_into_vec::<f32>().expect("f32");
         let got = kernel.probabilities(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));

@@ -7,9 +7,10 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::layers::{Start, bias_values, channel_last_storage, dense, feature_sides, glorot_uniform, values, zeros};
+use super::layers::{Start, channel_last_storage, dense, feature_sides, glorot_uniform, zeros};
 use crate::kernels::conv_gradients::{self, WeightGradients};
-use crate::kernels::cpu_fused::{Conv, ConvKind, CpuDecoder};
+use crate::kernels::cpu_fused::{Conv, ConvKind};
+#[cfg(feature = "burn-layers")]
 use crate::kernels::sub_pixel::{PhaseConv, SubPixelDecoder};
 
 fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, start: Start, device: &Device) {
@@ -55,36 +56,50 @@ pub(crate) fn same_transpose_padding(
 }
 
 impl DecoderConfig {
-    /// Builds the decoder on `device`, its kernels starting as `start` says.
-    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Decoder {
+    /// The decoder's shape, without weights: the dense layer's output as `(channels, side)`, and
+    /// each transposed convolution, output layer last, as a [`Conv`] whose weights and bias are
+    /// empty (its `out_side` after the crop). Mirror of the encoder: one stride-2 transposed
+    /// convolution per convolution, filters reversed, then a stride-1 one to a single channel.
+    pub(crate) fn geometry(&self) -> ((usize, usize), Vec<Conv>) {
         let layers = self.conv_filters.len();
         let sides = feature_sides(self.image_side, layers);
-        let start_side = sides[layers];
-        let start_channels = self.conv_filters[layers - 1];
-        let mut deconvs = Vec::with_capacity(layers);
-        let mut crops = Vec::with_capacity(layers + 1);
-        let mut in_channels = start_channels;
-        // Mirror of the encoder: one stride-2 transposed conv per conv, filters reversed.
+        let start = (self.conv_filters[layers - 1], sides[layers]);
+        let transposed = |c_in, c_out, in_side: usize, out_side, stride, relu| {
+            let (padding, crop) = same_transpose_padding(in_side, out_side, 3, stride);
+            let full = (in_side - 1) * stride + 3 - 2 * padding;
+            let out_side = crop.unwrap_or(full);
+            Conv { kind: ConvKind::Transposed, c_in, c_out, in_side, out_side, stride, padding, weights: Vec::new(), bias: Vec::new(), relu }
+        };
+        let mut convs = Vec::with_capacity(layers + 1);
+        let mut in_channels = start.0;
         for (i, &filters) in self.conv_filters.iter().enumerate().rev() {
-            let (padding, crop) = same_transpose_padding(sides[i + 1], sides[i], 3, 2);
-            let mut deconv = ConvTranspose2dConfig::new([in_channels, filters], [3, 3])
-                .with_stride([2, 2])
-                .with_padding([padding, padding])
-                .init(device);
-            keras_init(&mut deconv, in_channels, filters, start, device);
-            deconvs.push(deconv);
-            crops.push(crop.unwrap_or(0));
+            convs.push(transposed(in_channels, filters, sides[i + 1], sides[i], 2, true));
             in_channels = filters;
         }
-        let (padding, crop) = same_transpose_padding(self.image_side, self.image_side, 3, 1);
-        let mut output = ConvTranspose2dConfig::new([in_channels, 1], [3, 3])
-            .with_padding([padding, padding])
-            .init(device);
-        keras_init(&mut output, in_channels, 1, start, device);
-        crops.push(crop.unwrap_or(0));
+        convs.push(transposed(in_channels, 1, self.image_side, self.image_side, 1, false));
+        (start, convs)
+    }
+
+    /// Builds the decoder on `device`, its kernels starting as `start` says.
+    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Decoder {
+        let ((start_channels, start_side), shapes) = self.geometry();
+        let mut layers: Vec<(ConvTranspose2d, usize)> = shapes
+            .iter()
+            .map(|conv| {
+                let mut deconv = ConvTranspose2dConfig::new([conv.c_in, conv.c_out], [3, 3])
+                    .with_stride([conv.stride, conv.stride])
+                    .with_padding([conv.padding, conv.padding])
+                    .init(device);
+                keras_init(&mut deconv, conv.c_in, conv.c_out, start, device);
+                let full = (conv.in_side - 1) * conv.stride + 3 - 2 * conv.padding;
+                (deconv, if conv.out_side == full { 0 } else { conv.out_side })
+            })
+            .collect();
+        let crops = layers.iter().map(|(_, crop)| *crop).collect();
+        let (output, _) = layers.pop().expect("the geometry ends with the output layer");
         Decoder {
             dense: dense(self.latent_dim, start_channels * start_side * start_side, start, device),
-            deconvs,
+            deconvs: layers.into_iter().map(|(deconv, _)| deconv).collect(),
             output,
             crops,
             start_channels,
@@ -133,6 +148,7 @@ impl Decoder {
     /// maps), each transposed convolution's output (after ReLU), and the last one's logits
     /// (before the sigmoid). On the CPU the fused kernels compute the same
     /// (`CpuDecoder::decode_stages`).
+    #[cfg_attr(not(feature = "burn-layers"), allow(dead_code, reason = "burn's layers: the page's CPU builds run the fused kernels (model::fused)"))]
     pub(crate) fn stages(&self, z: Tensor<2>) -> Vec<Tensor<4>> {
         let [batch, _] = z.dims();
         let grads = WeightGradients::default();
@@ -160,11 +176,11 @@ impl Decoder {
     pub(crate) fn relu_inputs(&self, z: Tensor<2>, grads: WeightGradients) -> Vec<Vec<f32>> {
         let [batch, _] = z.dims();
         let pre = self.dense.forward(z);
-        let mut inputs = vec![values(pre.clone()).expect("f32 values")];
+        let mut inputs = vec![super::layers::values(pre.clone()).expect("f32 values")];
         let mut x: Tensor<4> = relu(pre).reshape([batch, self.start_channels, self.start_side, self.start_side]);
         for (deconv, &crop) in self.deconvs.iter().zip(&self.crops) {
             let pre = conv_gradients::conv_transpose2d_activated(deconv, x, crop, false, grads);
-            inputs.push(values(pre.clone()).expect("f32 values"));
+            inputs.push(super::layers::values(pre.clone()).expect("f32 values"));
             x = relu(pre);
         }
         inputs
@@ -183,6 +199,7 @@ impl Decoder {
 
 /// A transposed convolution's shape as a [`Conv`] without its weights (`weights` and `bias`
 /// empty): what the sub-pixel form needs, with no read of the weights.
+#[cfg(feature = "burn-layers")]
 fn transposed_geometry(deconv: &ConvTranspose2d, in_side: usize, crop: usize, relu: bool) -> Option<Conv> {
     let [c_in, c_out, kh, kw] = deconv.weight.dims();
     let plain = deconv.stride[0] == deconv.stride[1]
@@ -210,14 +227,6 @@ fn transposed_geometry(deconv: &ConvTranspose2d, in_side: usize, crop: usize, re
     })
 }
 
-/// `deconv`'s [`transposed_geometry`] with its weights read (synchronously: CPU tensors only).
-fn with_weights(deconv: &ConvTranspose2d, mut conv: Conv) -> Option<Conv> {
-    // burn's [c_in][c_out][ky][kx] → the kernel's [ky][kx][c_in][c_out].
-    conv.weights = values(deconv.weight.val().permute([2, 3, 0, 1]))?;
-    conv.bias = bias_values(deconv.bias.as_ref().map(|b| b.val()), conv.c_out)?;
-    Some(conv)
-}
-
 impl Decoder {
     /// The same decoder with its transposed-convolution weights stored channel-last
     /// ([`super::channel_last_storage`]).
@@ -233,24 +242,9 @@ impl Decoder {
         self.deconvs.iter().chain(std::iter::once(&self.output))
     }
 
-    /// The same decoder as a fused CPU kernel ([`CpuDecoder`]), or `None` if a layer's shape is
-    /// one it does not cover. Reads the weights synchronously: for CPU devices only.
-    pub fn cpu_kernel(&self) -> Option<CpuDecoder> {
-        let [latent, units] = self.dense.weight.dims();
-        let (channels, side) = (self.start_channels, self.start_side);
-        if units != channels * side * side {
-            return None;
-        }
-        // Dense units are reshaped channel-first, [c][y][x]; the kernel wants [y][x][c].
-        let to_channel_last = |t: Tensor<2>| t.reshape([latent, channels, side * side]).swap_dims(1, 2);
-        let dense_weights = values(to_channel_last(self.dense.weight.val()))?;
-        let dense_bias = bias_values(self.dense.bias.as_ref().map(|b| b.val().reshape([channels, side * side]).swap_dims(0, 1)), units)?;
-        let layers = self.layers().map(|layer| layer.and_then(|(deconv, geometry)| with_weights(deconv, geometry)));
-        CpuDecoder::new(latent, dense_weights, dense_bias, (channels, side), layers.collect::<Option<_>>()?)
-    }
-
     /// The transposed convolutions, output layer last, each with its [`transposed_geometry`]
     /// (`None` for a layer whose shape the fast forms do not cover).
+    #[cfg(feature = "burn-layers")]
     fn layers(&self) -> impl Iterator<Item = Option<(&ConvTranspose2d, Conv)>> {
         let last_crop = self.crops.last().copied().unwrap_or(0);
         let all = self.deconvs.iter().zip(self.crops.iter().copied()).map(|(d, crop)| (d, crop, true));
@@ -265,6 +259,7 @@ impl Decoder {
     /// The same decoder as sub-pixel convolutions ([`SubPixelDecoder`]), on the decoder's device
     /// and without reading its weights (device ops only), or `None` if a layer's shape is one it
     /// does not cover.
+    #[cfg(feature = "burn-layers")]
     pub(crate) fn sub_pixel(&self) -> Option<SubPixelDecoder> {
         let layers = self.layers().map(|layer| {
             let (deconv, geometry) = layer?;
@@ -296,14 +291,14 @@ mod tests {
 
     /// `decode` (another form of the decoder given, as pixels) against burn's layers, all five
     /// variants with random weights and wide latents (outputs over the whole sigmoid).
-    fn assert_decodes_like_the_burn_layers(seed: u64, form: &str, decode: impl Fn(&Decoder, Tensor<2>) -> Vec<f32>) {
+    fn assert_decodes_like_the_burn_layers(seed: u64, form: &str, decode: impl Fn(Variant, &Decoder, Tensor<2>) -> Vec<f32>) {
         let device = Device::flex();
         let mut seeded = Seeded::new(seed);
         for variant in Variant::ALL {
             let decoder = random_decoder(variant, &mut seeded, &device);
             let z = seeded.normal([9, variant.latent_dim()], 2.0, &device);
             let expected = decoder.decode(z.clone()).into_data().try_into_vec::<f32>().expect("f32 pixels");
-            let got = decode(&decoder, z);
+            let got = decode(variant, &decoder, z);
             assert_eq!(got.len(), expected.len(), "{form}, {variant:?}");
             let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
             let spread = expected.iter().filter(|&&p| (0.05..0.95).contains(&p)).count();
@@ -316,16 +311,19 @@ mod tests {
     }
 
     #[test]
-    fn cpu_kernel_decodes_like_the_burn_layers() {
-        assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |decoder, z| {
-            let kernel = decoder.cpu_kernel().expect("every variant's decoder has a CPU kernel");
+    fn its_files_cpu_kernel_decodes_like_the_burn_layers() {
+        assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |variant, decoder, z| {
+            // Through the model's weights file, as the engine reads it.
+            let encoder = crate::model::encoder::EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &z.device());
+            let vae = crate::model::Vae { encoder, decoder: decoder.clone() };
+            let (_, kernel) = crate::model::fused::vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
             kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"))
         });
     }
 
     #[test]
     fn sub_pixel_decodes_like_the_burn_layers() {
-        assert_decodes_like_the_burn_layers(13, "sub-pixel", |decoder, z| {
+        assert_decodes_like_the_burn_layers(13, "sub-pixel", |_, decoder, z| {
             let sub_pixel = decoder.sub_pixel().expect("every variant's decoder has a sub-pixel form");
             let pixels = sub_pixel.decode(z);
             assert_eq!(pixels.dims()[1..], [1, 28, 28]);

@@ -3,13 +3,12 @@
 use burn::config::Config;
 use burn::module::Param;
 use burn::nn::conv::Conv2d;
-use burn::nn::{Linear, PaddingConfig2d};
+use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::layers::{Start, bias_values, channel_last_storage, dense, feature_sides, stride2_conv, values};
+use super::layers::{Start, channel_last_storage, dense, feature_sides, stride2_conv};
 use crate::kernels::conv_gradients::{self, WeightGradients};
-use crate::kernels::cpu_fused::{Conv, ConvKind, CpuEncoder};
 
 /// Configuration of an [`Encoder`].
 #[derive(Config, Debug)]
@@ -51,56 +50,6 @@ impl EncoderConfig {
     }
 }
 
-/// The fused CPU kernel of stride-2 convolutions (ReLU), a dense layer (ReLU) and two linear
-/// heads, read from burn's layers: the VAE's encoder (μ, log σ²), and the digit classifier
-/// (its logits, twice). `None` where a layer has a shape the kernel does not cover.
-pub fn fused_encoder(convs: &[Conv2d], dense: &Linear, (first, second): (&Linear, &Linear), image_side: usize) -> Option<CpuEncoder> {
-    let mut fused = Vec::with_capacity(convs.len());
-    let mut side = image_side;
-    for conv in convs {
-        let [c_out, c_in, kh, kw] = conv.weight.dims();
-        let plain = conv.stride[0] == conv.stride[1] && conv.dilation == [1, 1] && conv.groups == 1 && [kh, kw] == [3, 3];
-        if !plain {
-            return None;
-        }
-        let (padding, out_side) = conv_padding(&conv.padding, side, conv.stride[0])?;
-        // burn's [c_out][c_in][ky][kx] → the kernel's [ky][kx][c_in][c_out].
-        let weights = values(conv.weight.val().permute([2, 3, 1, 0]))?;
-        let bias = bias_values(conv.bias.as_ref().map(|b| b.val()), c_out)?;
-        fused.push(Conv { kind: ConvKind::Direct, c_in, c_out, in_side: side, out_side, stride: conv.stride[0], padding, weights, bias, relu: true });
-        side = out_side;
-    }
-    let channels = fused.last()?.c_out;
-    let [units, hidden] = dense.weight.dims();
-    if units != channels * side * side {
-        return None;
-    }
-    // Flattened channel-first, [c][y][x]; the kernel reads [y][x][c].
-    let dense_weights = dense.weight.val().reshape([channels, side * side, hidden]).swap_dims(0, 1);
-    let linear = |l: &Linear| -> Option<(Vec<f32>, Vec<f32>)> {
-        let [_, out] = l.weight.dims();
-        Some((values(l.weight.val())?, bias_values(l.bias.as_ref().map(|b| b.val()), out)?))
-    };
-    let (_, dense_bias) = linear(dense)?;
-    CpuEncoder::new(image_side, fused, values(dense_weights)?, dense_bias, linear(first)?, linear(second)?)
-}
-
-/// `(padding before, output side)` of a stride-`stride` 3×3 convolution over `side` pixels.
-fn conv_padding(padding: &PaddingConfig2d, side: usize, stride: usize) -> Option<(usize, usize)> {
-    match *padding {
-        // TensorFlow's rule, which burn's `Same` follows: the odd pixel of padding goes after.
-        PaddingConfig2d::Same => {
-            let out = side.div_ceil(stride);
-            Some((((out - 1) * stride + 3).saturating_sub(side) / 2, out))
-        }
-        PaddingConfig2d::Valid => Some((0, (side.checked_sub(3)?) / stride + 1)),
-        PaddingConfig2d::Explicit(top, left, bottom, right) if top == left && bottom == right => {
-            Some((top, (side + top + bottom).checked_sub(3)? / stride + 1))
-        }
-        PaddingConfig2d::Explicit(..) => None,
-    }
-}
-
 /// Convolutional encoder of the VAE.
 #[derive(Module, Debug)]
 pub struct Encoder {
@@ -118,12 +67,6 @@ impl Encoder {
             conv.weight = Param::from_tensor(channel_last_storage(conv.weight.val()));
         }
         self
-    }
-
-    /// The same encoder as a fused CPU kernel ([`CpuEncoder`]), or `None` if a layer's shape is
-    /// one it does not cover. Reads the weights synchronously: for CPU devices only.
-    pub fn cpu_kernel(&self, image_side: usize) -> Option<CpuEncoder> {
-        fused_encoder(&self.convs, &self.dense, (&self.z_mean, &self.z_log_var), image_side)
     }
 
     /// The stride-2 convolutions, input side first.
@@ -157,6 +100,7 @@ impl Encoder {
     /// Every stage of a forward pass with burn's layers: each convolution's output (after ReLU),
     /// the hidden dense layer's (after ReLU), the means and the log-variances. The Inside mode
     /// shows them; on the CPU the fused kernels compute the same (`CpuEncoder::encode_stages`).
+    #[cfg_attr(not(feature = "burn-layers"), allow(dead_code, reason = "burn's layers: the page's CPU builds run the fused kernels (model::fused)"))]
     pub(crate) fn stages(&self, images: Tensor<4>) -> (Vec<Tensor<4>>, Tensor<2>, Tensor<2>, Tensor<2>) {
         let mut maps = Vec::with_capacity(self.convs.len());
         let mut x = images;
@@ -185,10 +129,10 @@ impl Encoder {
         for conv in &self.convs {
             // The fused node's ReLU is max(0, ·) of these very values: one pass per layer.
             let pre = conv_gradients::conv2d_activated(conv, x, false, grads);
-            inputs.push(values(pre.clone()).expect("f32 values"));
+            inputs.push(super::layers::values(pre.clone()).expect("f32 values"));
             x = relu(pre);
         }
-        inputs.push(values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
+        inputs.push(super::layers::values(self.dense.forward(x.flatten::<2>(1, 3))).expect("f32 values"));
         inputs
     }
 }
@@ -215,12 +159,15 @@ mod tests {
     }
 
     #[test]
-    fn cpu_kernel_encodes_like_the_burn_layers() {
+    fn its_files_cpu_kernel_encodes_like_the_burn_layers() {
         let device = Device::flex();
         let mut seeded = Seeded::new(11);
         for variant in Variant::ALL {
             let encoder = random_encoder(variant, &mut seeded, &device);
-            let kernel = encoder.cpu_kernel(28).expect("every variant's encoder has a CPU kernel");
+            // Through the model's weights file, as the engine reads it.
+            let decoder = crate::model::decoder::DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &device);
+            let vae = crate::model::Vae { encoder: encoder.clone(), decoder };
+            let (kernel, _) = crate::model::fused::vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
             let images = seeded.uniform([7, 1, 28, 28], 0.0, 1.0, &device);
             let (mean, log_var) = encoder.forward(images.clone());
             let (got_mean, got_log_var) = kernel.encode(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));

@@ -1,6 +1,6 @@
 //! The layers' building blocks: Keras' default initialisation (glorot-uniform kernels, zero
 //! biases), which the study used, the dense and stride-2 layers drawn with it, the feature sides
-//! of the convolutions, and the weights as the fused CPU kernels take them.
+//! and padding of the convolutions.
 //!
 //! burn's layer defaults draw like PyTorch (uniform ±1/√fan_in, random biases): for the decoder's
 //! 2 → 3,136 dense layer that is ±0.71 against Keras' ±0.044, and training from it ended epochs
@@ -62,6 +62,13 @@ pub(crate) fn stride2_conv(in_channels: usize, filters: usize, start: Start, dev
     conv
 }
 
+/// `(padding before, output side)` of a 3×3 `same` convolution of `stride` over `side` pixels:
+/// TensorFlow's rule, which burn's `Same` follows (the odd pixel of padding goes after).
+pub(crate) fn same_padding(side: usize, stride: usize) -> (usize, usize) {
+    let out = side.div_ceil(stride);
+    (((out - 1) * stride + 3).saturating_sub(side) / 2, out)
+}
+
 /// Side lengths after each stride-2 `same` convolution: 28 → 14 → 7 (→ 4).
 pub(crate) fn feature_sides(image_side: usize, layers: usize) -> Vec<usize> {
     let mut sides = vec![image_side];
@@ -73,18 +80,10 @@ pub(crate) fn feature_sides(image_side: usize, layers: usize) -> Vec<usize> {
 }
 
 /// A tensor's values as `f32`, read synchronously: CPU tensors only (a WebGPU tensor must be
-/// read asynchronously in a browser). For the fused CPU kernels.
+/// read asynchronously in a browser). For the tests.
+#[cfg(test)]
 pub(crate) fn values<const D: usize>(tensor: Tensor<D>) -> Option<Vec<f32>> {
     tensor.into_data().convert::<f32>().try_into_vec::<f32>().ok()
-}
-
-/// A layer's bias as [`values`] (already re-laid out by the caller), or `len` zeros when the
-/// layer has none.
-pub(crate) fn bias_values<const D: usize>(bias: Option<Tensor<D>>, len: usize) -> Option<Vec<f32>> {
-    match bias {
-        Some(b) => values(b),
-        None => Some(vec![0.0; len]),
-    }
 }
 
 /// A convolution weight (`[a, b, kh, kw]`, burn's layout) with the same values, stored as

@@ -5,6 +5,7 @@
 pub(crate) mod classifier;
 pub(crate) mod decoder;
 pub(crate) mod encoder;
+pub mod fused;
 #[cfg(test)]
 mod gradient_check;
 pub(crate) mod layers;

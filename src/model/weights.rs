@@ -8,7 +8,7 @@ use burn::tensor::Bytes;
 
 use super::layers::Start;
 use super::vae::{Vae, VaeConfig};
-use crate::study::{Architecture, Variant};
+use crate::study::Variant;
 
 /// Why a weights file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,27 +77,6 @@ pub fn load_classifier(bytes: Vec<u8>, device: &Device) -> Result<super::classif
     load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init_as(Start::Zeros, device), bytes)
 }
 
-/// The architecture a model trained in the page has, read off its weights: the first of the
-/// Train mode's (baseline or deeper, latent 1 to 16) whose layers fit. The loss is not in the
-/// weights, so it says BCE. A damaged file is reported as [`load_vae`] reports it.
-pub fn identify(bytes: &[u8], device: &Device) -> Result<Architecture, WeightsError> {
-    let name = "a model trained in the page";
-    for deeper in [false, true] {
-        for latent_dim in 1..=Architecture::MAX_LATENT {
-            let architecture = Architecture { deeper, latent_dim, mse: false };
-            match load_module(name, VaeConfig::from(architecture).init_as(Start::Zeros, device), bytes.to_vec()) {
-                Ok(_) => return Ok(architecture),
-                Err(WeightsError::Mismatch { .. }) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-    }
-    Err(WeightsError::Mismatch {
-        variant: name.into(),
-        detail: "its layers fit none of the Train mode's architectures (baseline or deeper, latent 1 to 16)".into(),
-    })
-}
-
 /// Applies the weights in `bytes` to `model` (freshly initialised, of the expected
 /// architecture); `name` is what errors call it.
 pub(crate) fn load_module<M: Module>(name: &str, model: M, bytes: Vec<u8>) -> Result<M, WeightsError> {
@@ -112,6 +91,11 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// What errors call it.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The file.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's decode workers get the file"))]
     pub(crate) fn bytes(&self) -> &[u8] {

@@ -18,9 +18,10 @@ const STORED = new Set(['.gz', '.png']);
 // anything outside it is a 404. `files`: a Map from paths inside dist/ ('models/manifest.json') to
 // the bytes to serve instead (a damaged file, a new deploy) or null (a 404), changeable while serving.
 // `requested`: every URL asked for. `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
+// `gzipFiles`: the files of `files` gzipped too, like the rest (benches/ort-web.mjs: ORT's runtime).
 // `port`: 0 picks a free one. Files are read afresh for each request (scripts/serve.sh replaces
 // dist/ while serving); their gzip is kept while their size and time are the same.
-export async function serve(root, { base = '/', files = new Map(), headers: always = {}, port = 0 } = {}) {
+export async function serve(root, { base = '/', files = new Map(), headers: always = {}, port = 0, gzipFiles = false } = {}) {
   const gzipped = new Map();
   // Every path asked for, as sent (a test checks what the page fetched).
   const requested = [];
@@ -39,10 +40,10 @@ export async function serve(root, { base = '/', files = new Map(), headers: alwa
     const read = replaced ? (done) => done(null, replaced) : (done) => fs.readFile(file, done);
     read((err, data) => {
       if (err) { res.writeHead(404).end('not found'); return; }
-      let stamp = '';
-      try { const st = fs.statSync(file); stamp = `${st.size}:${st.mtimeMs}`; } catch {}
+      let stamp = replaced ? `replaced:${data.length}` : '';
+      try { const st = fs.statSync(file); stamp ||= `${st.size}:${st.mtimeMs}`; } catch {}
       const headers = { ...always, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
-      if (!replaced && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && !STORED.has(path.extname(file))) {
+      if ((!replaced || gzipFiles) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && !STORED.has(path.extname(file))) {
         const kept = gzipped.get(file);
         if (kept?.stamp !== stamp) gzipped.set(file, { stamp, data: zlib.gzipSync(data, { level: 6 }) });
         data = gzipped.get(file).data;
