@@ -58,7 +58,8 @@ def build() -> onnx.ModelProto:
         [helper.make_tensor_value_info("reconstruction", TensorProto.FLOAT, [1, 1, 28, 28])],
         weights,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    # IR version 8 (the opset's own): ONNX Runtime Web refuses files newer than it knows.
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.checker.check_model(model, full_check=True)
     return model
 

@@ -8,8 +8,8 @@
 //   first model's weights (fetched, checked, read) and its first encode + decode. For ORT: its
 //   HTML, the runtime's module and wasm (fetched, compiled, started, with its threads),
 //   `InferenceSession.create` (the model fetched and prepared) and its first `run`. With the
-//   gzip bytes fetched until then (Resource Timing transfer sizes; every file gzipped as a static
-//   host would).
+//   bytes the server sent until then, to the page, its workers and its service worker (every
+//   file gzipped as a static host would).
 // - warm: reconstruct-1, the median of 50 runs of 20 back-to-back calls.
 // Everything is served cross-origin isolated (COOP/COEP), which ORT's threads need and which
 // gives both a 5 µs clock.
@@ -49,6 +49,7 @@ import * as ort from './ort/ort.wasm.min.mjs';
 const threads = Number(new URLSearchParams(location.search).get('threads'));
 ort.env.wasm.numThreads = threads;
 ort.env.wasm.wasmPaths = new URL('./ort/', location.href).href;
+window.addEventListener('unhandledrejection', (e) => { window.ortError = String(e.reason?.message ?? e.reason); });
 const session = await ort.InferenceSession.create('./ort/vae.onnx', { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 const image = new ort.Tensor('float32', Float32Array.from({ length: 784 }, (_, i) => ((i * 7919) % 97) / 97), [1, 1, 28, 28]);
 const once = async () => (await session.run({ image })).reconstruction.data;
@@ -86,21 +87,26 @@ const CONTENDERS = [
   { name: `ORT Web ${version}, wasm, 1 thread`, url: 'ort-bench.html?threads=1', ort: true },
 ];
 const results = new Map(CONTENDERS.map((c) => [c.name, { warm: [], cold: [], bytes: [] }]));
-// Navigation → `at` ms, and the bytes fetched until then.
-const coldOf = (page, at) => page.evaluate((at) => {
-  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].filter((e) => e.responseEnd <= at);
-  return { ms: at, bytes: entries.reduce((sum, e) => sum + e.transferSize, 0) };
-}, at);
+// Navigation → `at` ms, and the bytes the server sent since the navigation until then.
+const coldOf = async (page, at) => {
+  const origin = await page.evaluate(() => performance.timeOrigin);
+  const sent = server.sent.filter((s) => s.at >= origin && s.at <= origin + at);
+  return { ms: at, bytes: sent.reduce((sum, s) => sum + s.bytes, 0), files: sent.map((s) => `${s.path} ${s.bytes}`) };
+};
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const contender of CONTENDERS) {
       const context = await browser.newContext();
       try {
         const page = await context.newPage();
+        page.on('pageerror', (e) => console.error(`${contender.name}: ${e.message}`));
+        console.error(`round ${round + 1}: ${contender.name}`);
         await page.goto(server.url + contender.url);
         let ms, cold;
         if (contender.ort) {
-          await page.waitForFunction(() => window.ortReady, null, { timeout: TIMEOUT });
+          await page.waitForFunction(() => window.ortReady || window.ortError, null, { timeout: TIMEOUT });
+          const failed = await page.evaluate(() => window.ortError);
+          if (failed) throw new Error(`ORT Web: ${failed}`);
           cold = await coldOf(page, await page.evaluate(() => window.ortFirstMs));
           const r = await page.evaluate((t) => window.ortBench(t), TIMING);
           if (!r.isolated) throw new Error('ORT page not cross-origin isolated: its threads would not start');
@@ -114,6 +120,7 @@ try {
         r.warm.push(ms);
         r.cold.push(cold.ms);
         r.bytes.push(cold.bytes);
+        if (round === 0) console.error(`  sent before the first reconstruction: ${cold.files.join(', ')}`);
       } finally {
         await context.close();
       }

@@ -9,3 +9,4 @@ export const DECODER = 'vaeLabWorker';
 export const WEBGPU_FAILED = 'vaeLab.webgpuFailed';
 export const WASM_MEMORY = 'vaeLabWasmMemory';
 export const THEME = 'vaeLab.theme';
+export const PREFETCHED = 'vaeLabPrefetched';

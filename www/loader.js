@@ -4,7 +4,7 @@
 // (SwiftShader: WebGPU emulated on the CPU) is 20-60x slower than the CPU build
 // (docs/performance.md), so it gets the CPU build too unless the link says ?backend=webgpu. Trunk
 // names the WebGPU build after its binary (it is built as a "worker", so it is not hashed).
-import { CPU_BUILD, SOFTWARE_ADAPTER, THEME, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
+import { CPU_BUILD, PREFETCHED, SOFTWARE_ADAPTER, THEME, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
 
 // The theme the visitor chose (app::widgets::theme), before anything is drawn.
 try {
@@ -47,6 +47,27 @@ async function pickBuild(cpu, base, builds) {
   }
 }
 
+// The page's first two fetches, started now rather than once the wasm has started: the models
+// list and the weights of the model the link opens (the shipped variant its `v` names; the
+// baseline without one). The engine takes each response over (engine::web::fetch_bytes, under
+// the same URL) and checks it as it checks any fetch; anything else it fetches itself.
+function prefetch(base) {
+  const fetched = {};
+  window[PREFETCHED] = fetched;
+  const manifest = fetch(`${base}models/manifest.json`);
+  fetched['models/manifest.json'] = manifest;
+  const wanted = new URLSearchParams(location.search).get('v') ?? 'baseline';
+  // Read from a copy, taken before the engine reads the response itself.
+  manifest.then((r) => (r.ok ? r.clone().json() : null)).then((listed) => {
+    const weights = listed?.variants?.find((entry) => entry.variant === wanted)?.weights;
+    if (typeof weights?.file !== 'string' || !/^[0-9a-f]{64}$/.test(weights?.sha256 ?? '')) return;
+    // engine::web::hashed_url's form.
+    const url = `models/${weights.file}?sha256=${weights.sha256}`;
+    fetched[url] = fetch(`${base}${url}`);
+    fetched[url].catch(() => {});
+  }).catch(() => {});
+}
+
 // Compiles the wasm at `url` as its bytes arrive (as wasm-bindgen's own start would; from the
 // whole file where the server does not say application/wasm).
 async function compile(url) {
@@ -74,6 +95,7 @@ export async function start(options) {
 }
 
 async function startBuild({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 'train'] }) {
+  prefetch(base);
   const relaxed = builds.includes('relaxed-simd') && hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain';
   const cpu = relaxed
     ? { js: `${base}vae-lab-relaxed-simd.js`, wasm: `${base}vae-lab-relaxed-simd_bg.wasm`, relaxedSimd: true }
@@ -81,20 +103,24 @@ async function startBuild({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 
   // The engine's decode workers run the CPU build whichever build the page runs.
   window[CPU_BUILD] = { js: new URL(cpu.js, location.href).href, wasm: new URL(cpu.wasm, location.href).href, relaxedSimd: cpu.relaxedSimd };
   let build = await pickBuild(cpu, base, builds);
+  // The wasm downloads and compiles while its JavaScript bindings load.
+  let compiled = compile(build.wasm);
   let bindings;
   try {
     bindings = await import(build.js);
   } catch (error) {
     // The WebGPU build failed to load (a host that lost the file, say): the CPU build runs
     // everything too.
+    compiled.catch(() => {});
     if (build === cpu) throw error;
     console.warn(`the WebGPU build did not load (${error}); running the CPU build`);
     build = cpu;
+    compiled = compile(build.wasm);
     bindings = await import(build.js);
   }
   // Compiled, then instantiated in a later task: the end of the compile and the wasm's start are
   // then two shorter tasks on the page's thread, not one long one.
-  const module = await compile(build.wasm);
+  const module = await compiled;
   await new Promise((resolve) => setTimeout(resolve, 0));
   const instance = await bindings.default({ module_or_path: module });
   window.wasmBindings = bindings;

@@ -1,9 +1,8 @@
-// Registers the service worker (sw.js) so the page works offline after one visit, and lists to it
-// every file of this origin the page fetched, so those fetched before it took control (the wasm
-// build, the first model) are cached too. <html> gets data-offline-ready once the page's start-up
-// fetches are done (the app sets data-started; then one last list of everything fetched so far)
-// and every list sent is cached; it loses it while a later list is being cached. A browser
-// without service workers just stays online.
+// Registers the service worker (sw.js) so the page works offline after one visit, once the page
+// has started, and lists to it every file of this origin the page fetched, so those fetched
+// before it took control (the wasm build, the first model) are cached too. <html> gets
+// data-offline-ready once every list sent is cached; it loses it while a later list is being
+// cached. A browser without service workers just stays online.
 if ('serviceWorker' in navigator) {
   const root = document.documentElement;
   const pending = new Set();
@@ -15,7 +14,11 @@ if ('serviceWorker' in navigator) {
     pending.delete(event.data.id);
     markReady();
   });
-  navigator.serviceWorker.register('sw.js')
+  // Registered once the page has started (the app sets data-started when its first model is in):
+  // the worker's install (the app shell) and its copies of the files the page fetched (the wasm
+  // again, the model) then download after the first reconstruction, not beside it, on a first
+  // visit's slow connection.
+  const register = () => navigator.serviceWorker.register('sw.js')
     .then(() => navigator.serviceWorker.ready)
     .then((registration) => {
       const send = (entries) => {
@@ -27,22 +30,19 @@ if ('serviceWorker' in navigator) {
         delete root.dataset.offlineReady;
         worker.postMessage({ kind: 'cache-used', id, urls });
       };
-      new PerformanceObserver((list) => send(list.getEntries())).observe({ type: 'resource', buffered: true });
-      // The observer's callbacks come later than the fetches: once the page has started, list
-      // every entry so far (the worker skips what it has), then say ready.
-      const onStarted = () => {
-        started = true;
-        send(performance.getEntriesByType('resource'));
-        markReady();
-      };
-      if (root.dataset.started) onStarted();
-      else {
-        new MutationObserver((_, observer) => {
-          if (!root.dataset.started) return;
-          observer.disconnect();
-          onStarted();
-        }).observe(root, { attributes: true, attributeFilter: ['data-started'] });
-      }
+      // Everything fetched so far (the worker skips what it has), then each later fetch.
+      started = true;
+      send(performance.getEntriesByType('resource'));
+      markReady();
+      new PerformanceObserver((list) => send(list.getEntries())).observe({ type: 'resource' });
     })
     .catch((error) => console.warn(`VAE Lab will not work offline here: ${error}`));
+  if (root.dataset.started) register();
+  else {
+    new MutationObserver((_, observer) => {
+      if (!root.dataset.started) return;
+      observer.disconnect();
+      register();
+    }).observe(root, { attributes: true, attributeFilter: ['data-started'] });
+  }
 }

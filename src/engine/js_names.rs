@@ -26,8 +26,12 @@ pub(crate) const THEME: &str = "vaeLab.theme";
 /// `window.vaeLabWasmMemory()`: the page's wasm memory, for the browser tests' memory checks.
 pub(crate) const WASM_MEMORY: &str = "vaeLabWasmMemory";
 
+/// `window.vaeLabPrefetched`: the page's first fetches, which the loader starts while the wasm
+/// downloads (`{url: Promise<Response>}`); `engine::web::fetch_bytes` takes each over once.
+pub(crate) const PREFETCHED: &str = "vaeLabPrefetched";
+
 /// Every name, as `www/js-names.js` exports it.
-pub(crate) const ALL: [(&str, &str); 9] = [
+pub(crate) const ALL: [(&str, &str); 10] = [
     ("HOOK", HOOK),
     ("CPU_BUILD", CPU_BUILD),
     ("SOFTWARE_ADAPTER", SOFTWARE_ADAPTER),
@@ -37,6 +41,7 @@ pub(crate) const ALL: [(&str, &str); 9] = [
     ("WEBGPU_FAILED", WEBGPU_FAILED),
     ("WASM_MEMORY", WASM_MEMORY),
     ("THEME", THEME),
+    ("PREFETCHED", PREFETCHED),
 ];
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub(crate) const MAX_UNLISTED_BYTES: u64 = 16 << 20;
 pub(crate) async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(u64)) -> Result<Vec<u8>, String> {
     let too_large = || format!("{url} is larger than the {limit} bytes expected");
     let request = match web_sys::window() {
-        Some(window) => window.fetch_with_str(url),
+        Some(window) => take_prefetched(&window, url).unwrap_or_else(|| window.fetch_with_str(url)),
         None => js_sys::global()
             .dyn_into::<web_sys::WorkerGlobalScope>()
             .map_err(|_| "neither a page nor a worker")?
@@ -140,6 +140,19 @@ pub(crate) async fn fetch_bytes(url: &str, limit: u64, mut progress: impl FnMut(
         }
     }
     Ok(bytes)
+}
+
+/// The loader's fetch of `url` (`www/loader.js`: the models list and the first model, started
+/// while the wasm downloads), taken over once: a later fetch of it goes to the network.
+fn take_prefetched(window: &web_sys::Window, url: &str) -> Option<js_sys::Promise> {
+    let fetched = field(window, super::js_names::PREFETCHED);
+    if !fetched.is_object() {
+        return None;
+    }
+    let key = JsValue::from_str(url);
+    let promise = Reflect::get(&fetched, &key).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    let _ = Reflect::delete_property(fetched.unchecked_ref::<js_sys::Object>(), &key);
+    Some(promise)
 }
 
 /// A models file's link with its manifest hash in the query: static hosts ignore it, and the

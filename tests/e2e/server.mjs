@@ -17,7 +17,8 @@ const STORED = new Set(['.gz', '.png']);
 // `base`: the sub-path dist/ is served under ('/vae-lab/': like a project page of a static host);
 // anything outside it is a 404. `files`: a Map from paths inside dist/ ('models/manifest.json') to
 // the bytes to serve instead (a damaged file, a new deploy) or null (a 404), changeable while serving.
-// `requested`: every URL asked for. `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
+// `requested`: every URL asked for; `sent`: every response, `{path, bytes, at}` (bytes as sent,
+// gzipped or not; `at`: Date.now() once written), whoever asked (the page, a worker, the service worker). `headers`: sent with every file (benches/ort-web.mjs: cross-origin isolation, for ORT's threads).
 // `gzipFiles`: the files of `files` gzipped too, like the rest (benches/ort-web.mjs: ORT's runtime).
 // `port`: 0 picks a free one. Files are read afresh for each request (scripts/serve.sh replaces
 // dist/ while serving); their gzip is kept while their size and time are the same.
@@ -25,6 +26,7 @@ export async function serve(root, { base = '/', files = new Map(), headers: alwa
   const gzipped = new Map();
   // Every path asked for, as sent (a test checks what the page fetched).
   const requested = [];
+  const sent = [];
   const server = http.createServer((req, res) => {
     requested.push(req.url);
     const url = new URL(req.url, 'http://localhost');
@@ -51,9 +53,9 @@ export async function serve(root, { base = '/', files = new Map(), headers: alwa
       }
       headers['content-length'] = data.length;
       res.writeHead(200, headers);
-      res.end(data);
+      res.end(data, () => sent.push({ path: url.pathname, bytes: data.length, at: Date.now() }));
     });
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}${base}`, files, requested, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}${base}`, files, requested, sent, close: () => server.close() };
 }
