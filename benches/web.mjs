@@ -69,6 +69,8 @@ try {
           .filter((e) => e.responseEnd <= at);
         return {
           ms: at,
+          // The start screen's, by the first build (www/loader.js), before the app's.
+          screen: window.vaeLabFirstReconstructionMs ?? null,
           bytes: entries.reduce((sum, e) => sum + e.transferSize, 0),
           files: entries.map((e) => ({ url: new URL(e.name).pathname, bytes: e.transferSize })),
           badge: document.querySelector('[data-testid=backend-badge]')?.textContent ?? '',
@@ -81,6 +83,7 @@ try {
         // Which CPU build the loader picked (the page's thread and the decode workers run it).
         relaxed_simd: await page.evaluate(() => window.vaeLabCpuBuild?.relaxedSimd ?? false),
         first_reconstruction_ms: first.ms,
+        start_screen_first_reconstruction_ms: first.screen,
         bytes_until_first_reconstruction: first.bytes,
         files: first.files,
         decode1_ms: await bench({ op: 'decode', batch: 1, iters: backend.iters.decode1, repeat: backend.repeat }),

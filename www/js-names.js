@@ -10,3 +10,4 @@ export const WEBGPU_FAILED = 'vaeLab.webgpuFailed';
 export const WASM_MEMORY = 'vaeLabWasmMemory';
 export const THEME = 'vaeLab.theme';
 export const PREFETCHED = 'vaeLabPrefetched';
+export const FIRST_RECONSTRUCTION = 'vaeLabFirstReconstructionMs';

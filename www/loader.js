@@ -4,7 +4,7 @@
 // (SwiftShader: WebGPU emulated on the CPU) is 20-60x slower than the CPU build
 // (docs/performance.md), so it gets the CPU build too unless the link says ?backend=webgpu. Trunk
 // names the WebGPU build after its binary (it is built as a "worker", so it is not hashed).
-import { CPU_BUILD, PREFETCHED, SOFTWARE_ADAPTER, THEME, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
+import { CPU_BUILD, FIRST_RECONSTRUCTION, PREFETCHED, SOFTWARE_ADAPTER, THEME, WASM_MEMORY, WEBGPU_FAILED } from './js-names.js';
 
 // The theme the visitor chose (app::widgets::theme), before anything is drawn.
 try {
@@ -47,25 +47,60 @@ async function pickBuild(cpu, base, builds) {
   }
 }
 
+// A file name a manifest may give (study::parse::plain_name's rule): letters, digits, `-`, `_`
+// and inner dots, nothing that leaves the models folder.
+const plainName = (file) => typeof file === 'string' && /^[A-Za-z0-9_-]([A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?$/.test(file) && !file.includes('..');
+
 // The page's first two fetches, started now rather than once the wasm has started: the models
 // list and the weights of the model the link opens (the shipped variant its `v` names; the
 // baseline without one). The engine takes each response over (engine::web::fetch_bytes, under
-// the same URL) and checks it as it checks any fetch; anything else it fetches itself.
-function prefetch(base) {
+// the same URL) and checks it as it checks any fetch; anything else it fetches itself. Resolves to
+// that model's name, listed size and SHA-256 and a copy of its response (null where there is none).
+function prefetch(base, wanted) {
   const fetched = {};
   window[PREFETCHED] = fetched;
   const manifest = fetch(`${base}models/manifest.json`);
   fetched['models/manifest.json'] = manifest;
-  const wanted = new URLSearchParams(location.search).get('v') ?? 'baseline';
   // Read from a copy, taken before the engine reads the response itself.
-  manifest.then((r) => (r.ok ? r.clone().json() : null)).then((listed) => {
+  return manifest.then((r) => (r.ok ? r.clone().json() : null)).then((listed) => {
     const weights = listed?.variants?.find((entry) => entry.variant === wanted)?.weights;
-    if (typeof weights?.file !== 'string' || !/^[0-9a-f]{64}$/.test(weights?.sha256 ?? '')) return;
+    if (!plainName(weights?.file) || !/^[0-9a-f]{64}$/.test(weights?.sha256 ?? '') || !Number.isSafeInteger(weights?.bytes)) return null;
     // engine::web::hashed_url's form.
     const url = `models/${weights.file}?sha256=${weights.sha256}`;
-    fetched[url] = fetch(`${base}${url}`);
-    fetched[url].catch(() => {});
-  }).catch(() => {});
+    const response = fetch(`${base}${url}`);
+    fetched[url] = response;
+    return response.then((r) => ({ variant: wanted, bytes: weights.bytes, sha256: weights.sha256, copy: r.ok ? r.clone() : null }));
+  }).catch(() => null);
+}
+
+// The start screen's first reconstruction (index.html's #boot figure), by the first build (the
+// fused kernels alone, ~100 kB) on the prefetched weights, checked against the manifest's size
+// and SHA-256 first. Resolves once it is drawn, or could not be (the page then starts as it would
+// without it): the page's own build downloads after it, so that a slow connection brings this
+// first.
+async function firstReconstruction(base, prefetched) {
+  const [bindings, module, weights] = await Promise.all([import(`${base}vae-lab-first.js`), compile(`${base}vae-lab-first_bg.wasm`), prefetched]);
+  if (!weights?.copy || !crypto.subtle) return;
+  const bytes = new Uint8Array(await weights.copy.arrayBuffer());
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  if (bytes.length !== weights.bytes || [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') !== weights.sha256) return;
+  await bindings.default({ module_or_path: module });
+  const digit = bindings.digit();
+  const output = bindings.reconstruct(weights.variant, bytes, digit);
+  const figure = document.querySelector('#boot .boot-first');
+  if (!figure) return;
+  for (const [id, pixels] of [['boot-first-input', digit], ['boot-first-output', output]]) {
+    const canvas = figure.querySelector(`[data-testid=${id}]`);
+    const context = canvas.getContext('2d');
+    const image = context.createImageData(28, 28);
+    pixels.forEach((v, i) => {
+      const ink = Math.round(255 * (1 - Math.min(1, Math.max(0, v))));
+      image.data.set([ink, ink, ink, 255], 4 * i);
+    });
+    context.putImageData(image, 0, 0);
+  }
+  figure.hidden = false;
+  window[FIRST_RECONSTRUCTION] = performance.now();
 }
 
 // Compiles the wasm at `url` as its bytes arrive (as wasm-bindgen's own start would; from the
@@ -94,8 +129,14 @@ export async function start(options) {
   }
 }
 
-async function startBuild({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 'train'] }) {
-  prefetch(base);
+async function startBuild({ base, js, wasm, builds = ['first', 'relaxed-simd', 'webgpu', 'train'] }) {
+  const wanted = new URLSearchParams(location.search).get('v') ?? 'baseline';
+  const prefetched = prefetch(base, wanted);
+  // The page's build waits for the start screen's first reconstruction (5 s at most), which
+  // shows the baseline (the model a link opens unless it names another).
+  const first = builds.includes('first') && wanted === 'baseline'
+    ? Promise.race([firstReconstruction(base, prefetched).catch((e) => console.warn(`no first reconstruction on the start screen: ${e}`)), new Promise((resolve) => setTimeout(resolve, 5000))])
+    : null;
   const relaxed = builds.includes('relaxed-simd') && hasRelaxedSimd() && new URLSearchParams(location.search).get('simd') !== 'plain';
   const cpu = relaxed
     ? { js: `${base}vae-lab-relaxed-simd.js`, wasm: `${base}vae-lab-relaxed-simd_bg.wasm`, relaxedSimd: true }
@@ -103,15 +144,17 @@ async function startBuild({ base, js, wasm, builds = ['relaxed-simd', 'webgpu', 
   // The engine's decode workers run the CPU build whichever build the page runs.
   window[CPU_BUILD] = { js: new URL(cpu.js, location.href).href, wasm: new URL(cpu.wasm, location.href).href, relaxedSimd: cpu.relaxedSimd };
   let build = await pickBuild(cpu, base, builds);
-  // The wasm downloads and compiles while its JavaScript bindings load.
+  await first;
+  // The wasm downloads and compiles while its JavaScript bindings load (its failure is awaited
+  // below, or dropped with its build, never left unhandled meanwhile).
   let compiled = compile(build.wasm);
+  compiled.catch(() => {});
   let bindings;
   try {
     bindings = await import(build.js);
   } catch (error) {
     // The WebGPU build failed to load (a host that lost the file, say): the CPU build runs
     // everything too.
-    compiled.catch(() => {});
     if (build === cpu) throw error;
     console.warn(`the WebGPU build did not load (${error}); running the CPU build`);
     build = cpu;

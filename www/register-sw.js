@@ -1,5 +1,5 @@
-// Registers the service worker (sw.js) so the page works offline after one visit, once the page
-// has started, and lists to it every file of this origin the page fetched, so those fetched
+// Registers the service worker (sw.js) so the page works offline after one visit, and once the
+// page has started lists to it every file of this origin the page fetched, so those fetched
 // before it took control (the wasm build, the first model) are cached too. <html> gets
 // data-offline-ready once every list sent is cached; it loses it while a later list is being
 // cached. A browser without service workers just stays online.
@@ -14,11 +14,12 @@ if ('serviceWorker' in navigator) {
     pending.delete(event.data.id);
     markReady();
   });
-  // Registered once the page has started (the app sets data-started when its first model is in):
-  // the worker's install (the app shell) and its copies of the files the page fetched (the wasm
-  // again, the model) then download after the first reconstruction, not beside it, on a first
-  // visit's slow connection.
-  const register = () => navigator.serviceWorker.register('sw.js')
+  // Registered at once, so that it proxies (and keeps) what the page and its workers fetch from
+  // then on; the lists, and with the first one the app shell (sw.js), wait until the page has
+  // started (the app sets data-started once its start-up fetches are done): the files fetched
+  // before it took control (the wasm again) then download after the first reconstruction, not
+  // beside it, on a first visit's slow connection.
+  navigator.serviceWorker.register('sw.js')
     .then(() => navigator.serviceWorker.ready)
     .then((registration) => {
       const send = (entries) => {
@@ -31,18 +32,20 @@ if ('serviceWorker' in navigator) {
         worker.postMessage({ kind: 'cache-used', id, urls });
       };
       // Everything fetched so far (the worker skips what it has), then each later fetch.
-      started = true;
-      send(performance.getEntriesByType('resource'));
-      markReady();
-      new PerformanceObserver((list) => send(list.getEntries())).observe({ type: 'resource' });
+      const onStarted = () => {
+        started = true;
+        send(performance.getEntriesByType('resource'));
+        markReady();
+        new PerformanceObserver((list) => send(list.getEntries())).observe({ type: 'resource' });
+      };
+      if (root.dataset.started) onStarted();
+      else {
+        new MutationObserver((_, observer) => {
+          if (!root.dataset.started) return;
+          observer.disconnect();
+          onStarted();
+        }).observe(root, { attributes: true, attributeFilter: ['data-started'] });
+      }
     })
     .catch((error) => console.warn(`VAE Lab will not work offline here: ${error}`));
-  if (root.dataset.started) register();
-  else {
-    new MutationObserver((_, observer) => {
-      if (!root.dataset.started) return;
-      observer.disconnect();
-      register();
-    }).observe(root, { attributes: true, attributeFilter: ['data-started'] });
-  }
 }

@@ -6,7 +6,8 @@
 // - Everything else (the page itself, the manifest, the unhashed WebGPU build): network first, the
 //   cache when offline, so a new deploy shows on the next load without a hard refresh.
 // - Files the page fetched before this worker controlled it are cached when the page lists them
-//   (www/register-sw.js posts {kind: 'cache-used', id, urls}; the worker answers {kind: 'cached', id}).
+//   (www/register-sw.js posts {kind: 'cache-used', id, urls} once the page has started; the
+//   worker answers {kind: 'cached', id}), the app shell (PRECACHE) with each list.
 const VERSION = '__VERSION__';
 const PRECACHE = __PRECACHE__;
 const HASHED = new Set(__HASHED__);
@@ -14,8 +15,10 @@ const CACHE = `vae-lab-${VERSION}`;
 
 const immutable = (url) => url.searchParams.has('sha256') || HASHED.has(url.pathname.split('/').pop());
 
+// Nothing is fetched at install: the app shell (PRECACHE) is cached with the page's first list,
+// which it sends once it has started, so a first visit's start-up has the connection to itself.
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  event.waitUntil(self.skipWaiting());
 });
 
 self.addEventListener('activate', (event) => {
@@ -63,7 +66,7 @@ self.addEventListener('message', (event) => {
   if (event.data?.kind !== 'cache-used' || !Array.isArray(event.data.urls)) return;
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    for (const href of event.data.urls) {
+    for (const href of [...PRECACHE, ...event.data.urls]) {
       const url = new URL(href, self.location.href);
       if (url.origin !== self.location.origin || url.pathname.endsWith('/sw.js')) continue;
       if (await cache.match(url.href)) continue;

@@ -30,8 +30,12 @@ pub(crate) const WASM_MEMORY: &str = "vaeLabWasmMemory";
 /// downloads (`{url: Promise<Response>}`); `engine::web::fetch_bytes` takes each over once.
 pub(crate) const PREFETCHED: &str = "vaeLabPrefetched";
 
+/// `window.vaeLabFirstReconstructionMs`: when the loader drew the start screen's first
+/// reconstruction (ms since navigation), for the benchmarks; the app's own is the hook's.
+pub(crate) const FIRST_RECONSTRUCTION: &str = "vaeLabFirstReconstructionMs";
+
 /// Every name, as `www/js-names.js` exports it.
-pub(crate) const ALL: [(&str, &str); 10] = [
+pub(crate) const ALL: [(&str, &str); 11] = [
     ("HOOK", HOOK),
     ("CPU_BUILD", CPU_BUILD),
     ("SOFTWARE_ADAPTER", SOFTWARE_ADAPTER),
@@ -42,6 +46,7 @@ pub(crate) const ALL: [(&str, &str); 10] = [
     ("WASM_MEMORY", WASM_MEMORY),
     ("THEME", THEME),
     ("PREFETCHED", PREFETCHED),
+    ("FIRST_RECONSTRUCTION", FIRST_RECONSTRUCTION),
 ];
 
 #[cfg(test)]

@@ -195,6 +195,14 @@ pub(crate) fn identify(checked: &Checked) -> Result<Architecture, WeightsError> 
     Ok(architecture)
 }
 
+/// `variant`'s reconstructions of `images` (`n × 784` intensities) straight from its weights
+/// file: checked, read into the fused kernels, encoded to the posterior means and decoded. What the
+/// page's first build (`src/bin/vae-lab-first.rs`) runs, alone.
+pub fn reconstruct(variant: crate::study::Variant, bytes: Vec<u8>, images: &[f32]) -> Result<Vec<f32>, WeightsError> {
+    let (encoder, decoder) = vae_kernels(&VaeConfig::from(variant), &super::weights::check(variant.name(), bytes)?)?;
+    Ok(decoder.decode(&encoder.encode(images).0))
+}
+
 /// `model`'s fused kernels through its weights file, as the engine reads them: for the tests and
 /// the benchmark, which build a model rather than read a file.
 #[cfg(not(target_arch = "wasm32"))]

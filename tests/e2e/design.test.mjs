@@ -3,7 +3,7 @@
 // blank where a default fits, and an embed link that shows one mode for a course page's <iframe>.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ONE, TIMEOUT, open, ready, servedDist, stroke, waitForInk } from './harness.mjs';
+import { ONE, TIMEOUT, open, pearson, ready, servedDist, stroke, waitForInk } from './harness.mjs';
 
 const server = servedDist();
 const CPU = { name: 'cpu', query: '?backend=cpu', flags: [] };
@@ -118,16 +118,27 @@ test('an embed link shows its one mode, without the header and tabs, and opens t
   }
 });
 
-test('before its wasm has started the page shows what it is and what is loading; if it cannot start, it says why there', { timeout: 600_000 }, async () => {
+test('before its wasm has started the page shows what it is, what is loading and a first reconstruction; if it cannot start, it says why there', { timeout: 600_000 }, async () => {
   const { browser, page } = await open(CPU);
   try {
-    // Hold the wasm back: what a visitor on a slow network sees meanwhile.
+    // Hold the page's build back: what a visitor on a slow network sees meanwhile.
     let release;
     const held = new Promise((resolve) => { release = resolve; });
-    await page.route(/\.wasm$/, async (route) => { await held; await route.continue(); });
+    const pageBuild = /\/vae-lab-(?!first_)[^/]*\.wasm$/;
+    await page.route(pageBuild, async (route) => { await held; await route.continue(); });
     await page.goto(server.url + CPU.query);
     await page.getByRole('heading', { level: 1, name: 'VAE Lab' }).waitFor({ timeout: TIMEOUT });
     assert.match(await page.getByTestId('boot-status').textContent(), /^Starting: the page and its first model are downloading/);
+    // Meanwhile the first build (the fused kernels alone) has drawn the first reconstruction there.
+    await page.getByTestId('boot-first').waitFor({ state: 'visible', timeout: TIMEOUT });
+    const [input, output] = await page.evaluate(() => ['boot-first-input', 'boot-first-output'].map((id) => {
+      const data = document.querySelector(`[data-testid=${id}]`).getContext('2d').getImageData(0, 0, 28, 28).data;
+      return Array.from({ length: 784 }, (_, i) => 1 - data[4 * i] / 255);
+    }));
+    const r = pearson(input, output);
+    console.log(`the start screen's first reconstruction: Pearson r = ${r.toFixed(3)}, at ${(await page.evaluate(() => window.vaeLabFirstReconstructionMs)).toFixed(0)} ms`);
+    assert.ok(r > 0.5 && input.filter((v) => v > 0.5).length > 50, `r = ${r}`);
+    assert.equal(await page.locator('#boot canvas[role=img][aria-label]').count(), 2, 'both canvases named');
     release();
     await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
     assert.equal(await page.locator('#boot').count(), 0, 'the static page gives way to the app');

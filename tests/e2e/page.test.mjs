@@ -213,7 +213,7 @@ for (const [build, query, wasm] of [
   const { browser, page, errors } = await open(BACKENDS[1]);
   try {
     await ready(page, { query });
-    const fetched = page.wasmFiles.filter((f) => !f.startsWith('vae-lab-train'));
+    const fetched = page.wasmFiles.filter((f) => !f.startsWith('vae-lab-train') && !f.startsWith('vae-lab-first'));
     if (wasm) assert.deepEqual([...new Set(fetched)], [wasm], `wasm fetched: ${page.wasmFiles}`);
     else assert.ok(fetched.length > 0 && fetched.every((f) => /^vae-lab-[0-9a-f]+_bg\.wasm$/.test(f)), `wasm fetched: ${page.wasmFiles}`);
     assert.equal(await page.evaluate(() => window.vaeLabCpuBuild.relaxedSimd), wasm !== null);

@@ -138,6 +138,24 @@ fn the_shipped_sample_holds_the_studys_inpainting_digits() {
     assert_eq!((count(1), count(5)), (114, 89));
 }
 
+/// The start screen's digit (the page's first build, `src/bin/vae-lab-first.rs`): the shipped
+/// sample's first, a 7, byte for byte; its route from the weights file gives the engine's pixels.
+#[test]
+fn the_start_screens_digit_is_the_samples_first_and_the_baseline_redraws_it() {
+    let _turn = common::device_rng();
+    let (sample, _) = common::shipped_sample();
+    let first = std::fs::read(common::root().join("src/bin/first-digit.bin")).expect("src/bin/first-digit.bin");
+    let expected: Vec<f32> = sample.intensities(&[0]);
+    assert_eq!(first.iter().map(|&p| f32::from(p) / 255.0).collect::<Vec<_>>(), expected);
+    assert_eq!(sample.labels[0], 7);
+    let weights = std::fs::read(common::root().join("www/models/baseline.bpk")).expect("committed weights");
+    let redrawn = vae_lab::model::fused::reconstruct(Variant::Baseline, weights, &expected).expect("reconstructs");
+    let engine = common::engine_with(Variant::Baseline);
+    let layers = pollster::block_on(engine.reconstruct(Variant::Baseline, &expected)).unwrap();
+    let diff = redrawn.iter().zip(&layers).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(diff <= 1e-6, "the first build's route and the engine's differ by {diff}");
+}
+
 #[test]
 fn a_half_precision_file_loads_as_the_rounded_model() {
     let _turn = common::device_rng();
