@@ -239,7 +239,7 @@ impl Engine {
             self.kernels.borrow_mut().insert(read.variant, Rc::new(fused));
         }
         #[cfg(feature = "burn-layers")]
-        self.layers.install(read.variant, read.model, &self.backend);
+        self.layers.install(read.variant, read.model, matches!(self.backend, BackendKind::WebGpu(_)));
         #[cfg(target_arch = "wasm32")]
         if let (Some(pool), Some(bytes)) = (&self.pool, read.for_pool) {
             pool.install(read.variant, bytes);
@@ -384,6 +384,12 @@ impl Engine {
         EngineError::NotLoaded(variant.name().into())
     }
 
+    /// What burn's layers gave, or that `variant` is not installed there.
+    #[cfg(feature = "burn-layers")]
+    pub(super) fn loaded<T>(variant: Variant, value: Option<T>) -> Result<T, EngineError> {
+        value.ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
+    }
+
     /// Whether the sub-pixel decoder and the fused kernels are in use.
     #[cfg(feature = "burn-layers")]
     fn fast(&self) -> bool {
@@ -461,7 +467,7 @@ impl Engine {
         match self.decoder_kernel(variant) {
             Some(decoder) => Ok(decoder.decode(z)),
             #[cfg(feature = "burn-layers")]
-            None => self.read(self.layers.decode(variant, z, self.fast())?).await,
+            None => self.read(Self::loaded(variant, self.layers.decode(variant, z, self.fast()))?).await,
             #[cfg(not(feature = "burn-layers"))]
             None => Err(Self::not_loaded(variant)),
         }
@@ -486,7 +492,7 @@ impl Engine {
         }
         #[cfg(feature = "burn-layers")]
         {
-            let (mean, log_var) = self.layers.encode(variant, images)?;
+            let (mean, log_var) = Self::loaded(variant, self.layers.encode(variant, images))?;
             Ok(Encoded { mean: self.read(mean).await?, log_var: self.read(log_var).await? })
         }
         #[cfg(not(feature = "burn-layers"))]
@@ -499,7 +505,7 @@ impl Engine {
         match self.fused(variant) {
             Some(fused) => Ok(fused.decoder.decode(&fused.encoder.encode(images).0)),
             #[cfg(feature = "burn-layers")]
-            None => self.read(self.layers.reconstruct(variant, images, self.fast())?).await,
+            None => self.read(Self::loaded(variant, self.layers.reconstruct(variant, images, self.fast()))?).await,
             #[cfg(not(feature = "burn-layers"))]
             None => Err(Self::not_loaded(variant)),
         }
@@ -515,7 +521,7 @@ impl Engine {
         }
         #[cfg(feature = "burn-layers")]
         {
-            let (pixels, mean) = self.layers.reconstruct_with_mean(variant, images, self.fast())?;
+            let (pixels, mean) = Self::loaded(variant, self.layers.reconstruct_with_mean(variant, images, self.fast()))?;
             Ok((self.read(pixels).await?, self.read(mean).await?))
         }
         #[cfg(not(feature = "burn-layers"))]
@@ -533,7 +539,7 @@ impl Engine {
         }
         #[cfg(feature = "burn-layers")]
         {
-            let (one_pass, iterative) = self.layers.inpaint(variant, image, mask, steps, self.fast())?;
+            let (one_pass, iterative) = Self::loaded(variant, self.layers.inpaint(variant, image, mask, steps, self.fast()))?;
             Ok(Inpainting { one_pass: self.read(one_pass).await?, iterative: self.read(iterative).await? })
         }
         #[cfg(not(feature = "burn-layers"))]

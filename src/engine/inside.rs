@@ -99,7 +99,7 @@ impl Engine {
             #[cfg(feature = "burn-layers")]
             _ => {
                 // Every stage in one tensor: one readback.
-                let (all, lengths) = self.layers.inside(variant, image, epsilon)?;
+                let (all, lengths) = Engine::loaded(variant, self.layers.inside(variant, image, epsilon))?;
                 let all = self.read(all).await?;
                 let mut stages = Vec::with_capacity(lengths.len());
                 let mut at = 0;

@@ -4,8 +4,8 @@
 //! path, with the sub-pixel decoder; on the CPU natively they are what the tests compare the
 //! fused kernels with.
 //!
-//! Each method returns tensors still on the device; [`super::Engine`] reads them back (once per
-//! call, asynchronously).
+//! Each method returns tensors still on the device, or `None` when the model is not installed;
+//! [`super::Engine`] reads them back (once per call, asynchronously) and says what failed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -13,7 +13,6 @@ use std::rc::Rc;
 
 use burn::prelude::*;
 
-use super::inference::{BackendKind, EngineError};
 use crate::data::{PIXELS, SIDE};
 use crate::kernels::sub_pixel::SubPixelDecoder;
 use crate::model::Vae;
@@ -44,15 +43,14 @@ impl Layers {
 
     /// Installs a model read by [`Layers::read`]; on WebGPU with its sub-pixel decoder and its
     /// weights in the order burn-cubecl's convolutions read (no copy per call).
-    pub(super) fn install(&self, variant: Variant, model: Vae, backend: &BackendKind) {
-        let model = match backend {
-            BackendKind::WebGpu(_) => {
-                if let Some(decoder) = model.decoder.sub_pixel() {
-                    self.sub_pixel.borrow_mut().insert(variant, Rc::new(decoder));
-                }
-                model.with_channel_last_weights()
+    pub(super) fn install(&self, variant: Variant, model: Vae, on_webgpu: bool) {
+        let model = if on_webgpu {
+            if let Some(decoder) = model.decoder.sub_pixel() {
+                self.sub_pixel.borrow_mut().insert(variant, Rc::new(decoder));
             }
-            BackendKind::Cpu => model,
+            model.with_channel_last_weights()
+        } else {
+            model
         };
         self.models.borrow_mut().insert(variant, model);
     }
@@ -72,9 +70,9 @@ impl Layers {
         self.sub_pixel.borrow().contains_key(&variant)
     }
 
-    fn model(&self, variant: Variant) -> Result<Vae, EngineError> {
+    fn model(&self, variant: Variant) -> Option<Vae> {
         // Modules are cheap handles to device tensors: cloning does not copy weights.
-        self.models.borrow().get(&variant).cloned().ok_or_else(|| EngineError::NotLoaded(variant.name().into()))
+        self.models.borrow().get(&variant).cloned()
     }
 
     /// `n × 784` intensities as a `[n, 1, 28, 28]` tensor (the caller has checked the count).
@@ -101,34 +99,34 @@ impl Layers {
     }
 
     /// Latents (`z`, a whole number of `variant`'s: checked by the caller) decoded.
-    pub(super) fn decode(&self, variant: Variant, z: &[f32], fast: bool) -> Result<Tensor<4>, EngineError> {
+    pub(super) fn decode(&self, variant: Variant, z: &[f32], fast: bool) -> Option<Tensor<4>> {
         let model = self.model(variant)?;
         let n = z.len() / variant.latent_dim();
         let latents = Tensor::from_data(TensorData::new(z.to_vec(), [n, z.len() / n]), &self.device);
-        Ok(self.decode_tensor(variant, &model, latents, fast))
+        Some(self.decode_tensor(variant, &model, latents, fast))
     }
 
     /// Posterior means and log-variances.
-    pub(super) fn encode(&self, variant: Variant, images: &[f32]) -> Result<(Tensor<2>, Tensor<2>), EngineError> {
-        Ok(self.model(variant)?.encoder.forward(self.images(images)))
+    pub(super) fn encode(&self, variant: Variant, images: &[f32]) -> Option<(Tensor<2>, Tensor<2>)> {
+        Some(self.model(variant)?.encoder.forward(self.images(images)))
     }
 
     /// Reconstructions through the posterior means, and the means.
-    pub(super) fn reconstruct_with_mean(&self, variant: Variant, images: &[f32], fast: bool) -> Result<(Tensor<4>, Tensor<2>), EngineError> {
+    pub(super) fn reconstruct_with_mean(&self, variant: Variant, images: &[f32], fast: bool) -> Option<(Tensor<4>, Tensor<2>)> {
         let model = self.model(variant)?;
         let (mean, _) = model.encoder.forward(self.images(images));
-        Ok((self.decode_tensor(variant, &model, mean.clone(), fast), mean))
+        Some((self.decode_tensor(variant, &model, mean.clone(), fast), mean))
     }
 
     /// Reconstructions through the posterior means.
-    pub(super) fn reconstruct(&self, variant: Variant, images: &[f32], fast: bool) -> Result<Tensor<4>, EngineError> {
+    pub(super) fn reconstruct(&self, variant: Variant, images: &[f32], fast: bool) -> Option<Tensor<4>> {
         let model = self.model(variant)?;
-        Ok(self.reconstruct_tensor(variant, &model, self.images(images), fast))
+        Some(self.reconstruct_tensor(variant, &model, self.images(images), fast))
     }
 
     /// [`super::Engine::inpaint`] on the device: the one pass, and `steps` rounds of iterative
     /// projection.
-    pub(super) fn inpaint(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize, fast: bool) -> Result<(Tensor<4>, Tensor<4>), EngineError> {
+    pub(super) fn inpaint(&self, variant: Variant, image: &[f32], mask: &[bool], steps: usize, fast: bool) -> Option<(Tensor<4>, Tensor<4>)> {
         let model = self.model(variant)?;
         let hole: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
         let hole = self.images(&hole);
@@ -140,13 +138,13 @@ impl Layers {
             let guess = self.reconstruct_tensor(variant, &model, current, fast);
             current = masked.clone() + guess * hole.clone();
         }
-        Ok((one_pass, current))
+        Some((one_pass, current))
     }
 
     /// Every stage of one image through burn's layers, following z = μ + σ ⊙ `epsilon`, flattened
     /// into one tensor (one readback), with each stage's length: the input, the convolutions'
     /// maps, the hidden layer, μ, log σ², z, then the decoder's stages (logits last).
-    pub(super) fn inside(&self, variant: Variant, image: &[f32], epsilon: &[f32]) -> Result<(Tensor<1>, Vec<usize>), EngineError> {
+    pub(super) fn inside(&self, variant: Variant, image: &[f32], epsilon: &[f32]) -> Option<(Tensor<1>, Vec<usize>)> {
         let model = self.model(variant)?;
         let (maps, hidden, mean, log_var) = model.encoder.stages(self.images(image));
         let epsilon = Tensor::<2>::from_data(TensorData::new(epsilon.to_vec(), [1, epsilon.len()]), &mean.device());
@@ -158,7 +156,7 @@ impl Layers {
             .chain(decoded.into_iter().map(|m| m.flatten(0, 3)))
             .collect();
         let lengths = flat.iter().map(|t| t.dims()[0]).collect();
-        Ok((Tensor::cat(flat, 0), lengths))
+        Some((Tensor::cat(flat, 0), lengths))
     }
 
     /// The classifier's probabilities, `[n, 10]`, if it is installed here.
