@@ -271,14 +271,14 @@ impl Decoder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::study::Variant;
     use crate::kernels::seeded::Seeded;
 
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
-    fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
+    pub(crate) fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
         let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
         decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
         decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
@@ -291,7 +291,7 @@ mod tests {
 
     /// `decode` (another form of the decoder given, as pixels) against burn's layers, all five
     /// variants with random weights and wide latents (outputs over the whole sigmoid).
-    fn assert_decodes_like_the_burn_layers(seed: u64, form: &str, decode: impl Fn(Variant, &Decoder, Tensor<2>) -> Vec<f32>) {
+    pub(crate) fn assert_decodes_like_the_burn_layers(seed: u64, form: &str, decode: impl Fn(Variant, &Decoder, Tensor<2>) -> Vec<f32>) {
         let device = Device::flex();
         let mut seeded = Seeded::new(seed);
         for variant in Variant::ALL {
@@ -308,17 +308,6 @@ mod tests {
             assert!(lowest < 0.2 && highest > 0.8, "{variant:?}: outputs only span {lowest}..{highest}");
             assert!(spread > expected.len() / 10, "{variant:?}: only {spread} pixels away from 0 and 1");
         }
-    }
-
-    #[test]
-    fn its_files_cpu_kernel_decodes_like_the_burn_layers() {
-        assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |variant, decoder, z| {
-            // Through the model's weights file, as the engine reads it.
-            let encoder = crate::model::encoder::EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &z.device());
-            let vae = crate::model::Vae { encoder, decoder: decoder.clone() };
-            let (_, kernel) = crate::model::fused::vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
-            kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"))
-        });
     }
 
     #[test]

@@ -138,14 +138,14 @@ impl Encoder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::study::Variant;
     use crate::kernels::seeded::Seeded;
 
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
-    fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
+    pub(crate) fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
         let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
         for conv in encoder.convs.iter_mut() {
             conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
@@ -156,32 +156,5 @@ mod tests {
             linear.weight = seeded.weights(&linear.weight, 3.0);
         }
         encoder
-    }
-
-    #[test]
-    fn its_files_cpu_kernel_encodes_like_the_burn_layers() {
-        let device = Device::flex();
-        let mut seeded = Seeded::new(11);
-        for variant in Variant::ALL {
-            let encoder = random_encoder(variant, &mut seeded, &device);
-            // Through the model's weights file, as the engine reads it.
-            let decoder = crate::model::decoder::DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &device);
-            let vae = crate::model::Vae { encoder: encoder.clone(), decoder };
-            let (kernel, _) = crate::model::fused::vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
-            let images = seeded.uniform([7, 1, 28, 28], 0.0, 1.0, &device);
-            let (mean, log_var) = encoder.forward(images.clone());
-            let (got_mean, got_log_var) = kernel.encode(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
-            for (name, got, expected) in [("mean", got_mean, mean), ("log_var", got_log_var, log_var)] {
-                let expected = expected.into_data().try_into_vec::<f32>().expect("f32 latents");
-                assert_eq!(got.len(), expected.len(), "{variant:?} {name}");
-                // Relative past 1: the values are not bounded.
-                let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f32::max);
-                let spread = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                eprintln!("{variant:?} {name}: max diff {diff}, largest |value| {spread}");
-                assert!(diff <= 1e-4, "{variant:?} {name}: max diff {diff}");
-                // Not a degenerate comparison (e.g. all zeros).
-                assert!(spread > 0.01, "{variant:?} {name}: all values near 0");
-            }
-        }
     }
 }

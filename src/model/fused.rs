@@ -261,3 +261,77 @@ mod tests {
         assert_eq!(channel_last_rows(&[0., 1., 2., 10., 11., 12.], 2, 3, 1), vec![0., 10., 1., 11., 2., 12.]);
     }
 }
+
+/// The kernels read from a model's file against burn's layers of that model: every variant, random
+/// weights (biases too) and inputs wide enough to reach the whole sigmoid.
+#[cfg(test)]
+mod against_burns_layers {
+    use burn::prelude::*;
+
+    use super::*;
+    use crate::kernels::seeded::Seeded;
+    use crate::model::Vae;
+    use crate::model::classifier::tests::random_classifier;
+    use crate::model::decoder::tests::assert_decodes_like_the_burn_layers;
+    use crate::model::encoder::EncoderConfig;
+    use crate::model::encoder::tests::random_encoder;
+    use crate::model::layers::Start;
+    use crate::study::Variant;
+
+    #[test]
+    fn a_files_encoder_kernel_encodes_like_the_burn_layers() {
+        let device = Device::flex();
+        let mut seeded = Seeded::new(11);
+        for variant in Variant::ALL {
+            let encoder = random_encoder(variant, &mut seeded, &device);
+            // Through the model's weights file, as the engine reads it.
+            let decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &device);
+            let vae = Vae { encoder: encoder.clone(), decoder };
+            let (kernel, _) = vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
+            let images = seeded.uniform([7, 1, 28, 28], 0.0, 1.0, &device);
+            let (mean, log_var) = encoder.forward(images.clone());
+            let (got_mean, got_log_var) = kernel.encode(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
+            for (name, got, expected) in [("mean", got_mean, mean), ("log_var", got_log_var, log_var)] {
+                let expected = expected.into_data().try_into_vec::<f32>().expect("f32 latents");
+                assert_eq!(got.len(), expected.len(), "{variant:?} {name}");
+                // Relative past 1: the values are not bounded.
+                let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f32::max);
+                let spread = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                eprintln!("{variant:?} {name}: max diff {diff}, largest |value| {spread}");
+                assert!(diff <= 1e-4, "{variant:?} {name}: max diff {diff}");
+                // Not a degenerate comparison (e.g. all zeros).
+                assert!(spread > 0.01, "{variant:?} {name}: all values near 0");
+            }
+        }
+    }
+
+    #[test]
+    fn a_files_decoder_kernel_decodes_like_the_burn_layers() {
+        assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |variant, decoder, z| {
+            // Through the model's weights file, as the engine reads it.
+            let encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &z.device());
+            let vae = Vae { encoder, decoder: decoder.clone() };
+            let (_, kernel) = vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
+            kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"))
+        });
+    }
+
+    #[test]
+    fn the_classifiers_file_gives_the_burn_layers_probabilities() {
+        let device = Device::flex();
+        let mut seeded = Seeded::new(5);
+        let model = random_classifier(&mut seeded, &device);
+        let kernel = classifier_kernel_of(model.clone()).expect("the classifier's file has a CPU kernel");
+        let images = seeded.uniform([6, 1, 28, 28], 0.0, 1.0, &device);
+        let expected = burn::tensor::activation::softmax(model.forward(images.clone()), 1).into_data().try_into_vec::<f32>().expect("f32");
+        let got = kernel.probabilities(&images.into_data().try_into_vec::<f32>().expect("f32 pixels"));
+        assert_eq!(got.len(), expected.len());
+        let diff = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff <= 1e-5, "max diff {diff}");
+        // Not a degenerate comparison: some image has a clear favourite.
+        assert!(expected.chunks(CLASSES).any(|p| p.iter().copied().fold(0.0, f32::max) > 0.5), "{expected:?}");
+        for row in got.chunks(CLASSES) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}
