@@ -73,6 +73,31 @@ function prefetch(base, wanted) {
   }).catch(() => null);
 }
 
+// A response's bytes, or null once it passes `limit` (read no further: a damaged deploy's huge
+// file is not held in memory).
+async function readAtMost(response, limit) {
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
 // The start screen's first reconstruction (index.html's #boot figure), by the first build (the
 // fused kernels alone, ~100 kB) on the prefetched weights, checked against the manifest's size
 // and SHA-256 first. Resolves once it is drawn, or could not be (the page then starts as it would
@@ -80,10 +105,11 @@ function prefetch(base, wanted) {
 // first.
 async function firstReconstruction(base, prefetched) {
   const [bindings, module, weights] = await Promise.all([import(`${base}vae-lab-first.js`), compile(`${base}vae-lab-first_bg.wasm`), prefetched]);
-  if (!weights?.copy || !crypto.subtle) return;
-  const bytes = new Uint8Array(await weights.copy.arrayBuffer());
+  if (!weights?.copy?.body || !crypto.subtle) return;
+  const bytes = await readAtMost(weights.copy, weights.bytes);
+  if (bytes?.length !== weights.bytes) return;
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  if (bytes.length !== weights.bytes || [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') !== weights.sha256) return;
+  if ([...digest].map((b) => b.toString(16).padStart(2, '0')).join('') !== weights.sha256) return;
   await bindings.default({ module_or_path: module });
   const digit = bindings.digit();
   const output = bindings.reconstruct(weights.variant, bytes, digit);
