@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use vae_lab::model::vae_loss;
+use vae_lab::model::{Noise, vae_loss};
 use vae_lab::study::Variant;
 use vae_lab::kernels::conv_gradients::WeightGradients;
 use vae_lab::kernels::conv_gradients;
@@ -94,11 +94,12 @@ fn time_train_steps(variant: Variant, grads: WeightGradients, steps: usize) -> S
     let config = VaeConfig::from(variant);
     let mut model = config.init(&device);
     let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let mut noise = Noise::seeded(0);
     let images = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
     let (mut fwd, mut bwd, mut opt, mut total) = (vec![], vec![], vec![], vec![]);
     for i in 0..steps + 3 {
         let t0 = Instant::now();
-        let output = model.forward_with(images.clone(), grads);
+        let output = model.forward_with(images.clone(), grads, &mut noise);
         let loss = vae_loss(&output, images.clone(), config.recon_loss);
         let _ = loss.total.clone().inner().into_scalar::<f32>();
         let t1 = Instant::now();

@@ -16,4 +16,4 @@ pub mod weights;
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use loss::{VaeLoss, kl_per_dim, vae_loss};
-pub use vae::{Vae, VaeConfig, VaeOutput, seed};
+pub use vae::{Noise, Rows, Vae, VaeConfig, VaeOutput};

@@ -69,27 +69,53 @@ impl From<Variant> for VaeConfig {
     }
 }
 
-/// Seeds `device`'s random numbers (initialisation) and the CPU generator ε is drawn from (see
-/// [`standard_normal_like`]) with `seed`. On burn's CPU backend they are one generator.
-pub fn seed(device: &Device, seed: u64) {
-    device.seed(seed);
-    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
-    Device::flex().seed(seed);
+/// Where the reparameterisation's ε comes from: a generator of the kind burn's CPU backend (flex)
+/// draws with — rand's `StdRng`, seeded the same way, filling a tensor value after value as its
+/// `float_random` does — so these are the very numbers flex's `random_like` would draw, whatever
+/// the device. It belongs to its run instead of being flex's global one: one seed gives the native
+/// trainer's ε on WebGPU too (batch × latent values a step), and replicas of data-parallel training
+/// in one process (the tests) do not draw from each other's.
+pub struct Noise(rand10::rngs::StdRng);
+
+impl Noise {
+    /// A generator seeded with `seed` (as flex's `seed` seeds its own).
+    pub fn seeded(seed: u64) -> Noise {
+        Noise(rand10::SeedableRng::seed_from_u64(seed))
+    }
+
+    /// ε ~ N(0, 1) for a batch of `batch` images, `[batch, latent]`, on `device`.
+    pub(crate) fn standard_normal(&mut self, batch: usize, latent: usize, device: &Device) -> Tensor<2> {
+        Tensor::from_data(self.draw(batch, latent), device)
+    }
+
+    /// Draws a batch's ε and drops it (a replica with no rows of the batch keeps in step).
+    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    pub(crate) fn skip(&mut self, batch: usize, latent: usize) {
+        self.draw(batch, latent);
+    }
+
+    fn draw(&mut self, batch: usize, latent: usize) -> TensorData {
+        TensorData::random::<f32, _, _>([batch, latent], Distribution::Normal(0.0, 1.0), &mut self.0)
+    }
 }
 
-/// ε ~ N(0, 1) of `mean`'s shape for the reparameterisation, drawn by burn's CPU backend (flex)
-/// whatever `mean`'s device and copied there: every backend has its own generator, and this way
-/// one seed gives the native trainer's ε on WebGPU too (batch × latent values a step). On flex
-/// these are the very numbers `mean.random_like` would draw.
-fn standard_normal_like(mean: &Tensor<2>) -> Tensor<2> {
-    let normal = Distribution::Normal(0.0, 1.0);
-    #[cfg(any(not(target_arch = "wasm32"), feature = "cpu"))]
-    {
-        let drawn = Tensor::<2>::random(mean.shape(), normal, &Device::flex());
-        Tensor::from_data(drawn.into_data(), &mean.device())
+/// Which rows of a step's batch a forward pass computes: `start..start + n` of `batch` images (n
+/// the images given). A replica of data-parallel training computes a part of each batch; it still
+/// draws the whole batch's ε and takes its rows, so that the parts together use exactly the ε of
+/// one pass over the whole batch and every replica's generator stays where the others' are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rows {
+    /// The first row.
+    pub start: usize,
+    /// The whole batch's size.
+    pub batch: usize,
+}
+
+impl Rows {
+    /// All `batch` rows.
+    pub fn all(batch: usize) -> Rows {
+        Rows { start: 0, batch }
     }
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "cpu")))]
-    mean.random_like(normal)
 }
 
 /// A variational autoencoder: [`Encoder`] and [`Decoder`].
@@ -115,21 +141,29 @@ pub struct VaeOutput {
 impl Vae {
     /// Encodes, samples z with the reparameterisation trick and decodes.
     ///
-    /// ε comes from burn's CPU generator whatever the device (seed it with [`seed`]; see
-    /// [`standard_normal_like`]).
+    /// ε comes from `noise`.
     ///
     /// # Shapes
     ///
     /// - images: `[batch, 1, 28, 28]`, values in 0..1
     /// - output: see [`VaeOutput`]
-    pub fn forward(&self, images: Tensor<4>) -> VaeOutput {
-        self.forward_with(images, WeightGradients::default())
+    pub fn forward(&self, images: Tensor<4>, noise: &mut Noise) -> VaeOutput {
+        self.forward_with(images, WeightGradients::default(), noise)
     }
 
     /// [`Vae::forward`] with the convolutions' weight gradients from `grads`.
-    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients) -> VaeOutput {
+    pub fn forward_with(&self, images: Tensor<4>, grads: WeightGradients, noise: &mut Noise) -> VaeOutput {
+        let batch = images.dims()[0];
+        self.forward_rows(images, grads, Rows::all(batch), noise)
+    }
+
+    /// [`Vae::forward_with`] on `rows` of a batch (`images` are those rows).
+    pub fn forward_rows(&self, images: Tensor<4>, grads: WeightGradients, rows: Rows, noise: &mut Noise) -> VaeOutput {
+        let n = images.dims()[0];
         let (z_mean, z_log_var) = self.encoder.forward_with(images, grads);
-        let epsilon = standard_normal_like(&z_mean);
+        let [_, latent] = z_mean.dims();
+        let epsilon = noise.standard_normal(rows.batch, latent, &z_mean.device());
+        let epsilon = if rows == Rows::all(n) { epsilon } else { epsilon.slice([rows.start..rows.start + n]) };
         let z = z_mean.clone() + z_log_var.clone().mul_scalar(0.5).exp() * epsilon;
         VaeOutput {
             logits: self.decoder.forward_with(z, grads),
@@ -208,7 +242,7 @@ mod tests {
             let config = VaeConfig::from(variant);
             let vae = config.init(&device);
             let images = Tensor::<4>::random([3, 1, 28, 28], Distribution::Default, &device);
-            let out = vae.forward(images.clone());
+            let out = vae.forward(images.clone(), &mut Noise::seeded(0));
             assert_eq!(out.z_mean.dims(), [3, config.latent_dim], "{variant}");
             assert_eq!(out.z_log_var.dims(), [3, config.latent_dim], "{variant}");
             assert_eq!(out.logits.dims(), [3, 1, 28, 28], "{variant}");

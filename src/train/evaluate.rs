@@ -3,7 +3,7 @@
 use burn::prelude::*;
 
 use crate::data::{Digits, SIDE};
-use crate::model::{Vae, kl_per_dim, vae_loss};
+use crate::model::{Noise, Vae, kl_per_dim, vae_loss};
 use crate::study::ReconLoss;
 
 /// Mean per-image loss terms over a set, and the mean KL of each latent dimension.
@@ -37,13 +37,13 @@ pub fn evaluate(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device
 pub async fn evaluate_async(model: &Vae, digits: &Digits, kind: ReconLoss, seed: u64, device: &Device) -> Evaluation {
     let model = model.valid();
     let device = device.clone().inner();
-    crate::model::seed(&device, seed);
+    let mut noise = Noise::seeded(seed);
     let (mut loss, mut recon, mut kl) = (0.0, 0.0, 0.0);
     let mut per_dim: Vec<f64> = Vec::new();
     let all: Vec<usize> = (0..digits.len()).collect();
     for chunk in all.chunks(1000) {
         let images = batch_tensor(digits, chunk, &device);
-        let output = model.forward(images.clone());
+        let output = model.forward(images.clone(), &mut noise);
         let terms = vae_loss(&output, images, kind);
         let dims = kl_per_dim(output.z_mean, output.z_log_var).sum_dim(0).flatten::<1>(0, 1);
         // One readback per chunk: the three terms and the per-dimension sums together.

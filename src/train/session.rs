@@ -5,7 +5,9 @@
 //! of its own, so a resumed run replays exactly the epochs an uninterrupted one would.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::optim::ModuleOptimizer;
+use std::ops::Range;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use rand::SeedableRng;
@@ -19,7 +21,7 @@ use crate::train::step::{self, StepSettings};
 use crate::model::layers::Start;
 use crate::model::weights::load_module;
 use crate::study::train_settings::{StepLoss, TrainSettings};
-use crate::model::Vae;
+use crate::model::{Noise, Rows, Vae};
 use crate::study::Variant;
 use crate::kernels::conv_gradients::WeightGradients;
 use crate::model::VaeConfig;
@@ -29,6 +31,8 @@ pub struct Session {
     device: Device,
     model: Vae,
     optimizer: ModuleOptimizer,
+    /// The epoch's ε.
+    noise: Noise,
     step_settings: StepSettings,
     settings: TrainSettings,
     train: Digits,
@@ -42,6 +46,55 @@ pub struct Session {
     seconds: f64,
     history: Vec<EpochRecord>,
     last_test: Option<Evaluation>,
+}
+
+/// Which part of every step's batch a replica computes in data-parallel training: the `index`-th
+/// of `count` runs of consecutive rows, their sizes differing by one at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Share {
+    /// This replica's place, from 0.
+    pub index: usize,
+    /// The replicas.
+    pub count: usize,
+}
+
+impl Share {
+    /// Its rows of a batch of `batch` images.
+    fn rows(self, batch: usize) -> Result<Range<usize>, String> {
+        if self.index >= self.count {
+            return Err(format!("there is no part {} of {}", self.index + 1, self.count));
+        }
+        Ok(batch * self.index / self.count..batch * (self.index + 1) / self.count)
+    }
+}
+
+/// A replica's part of a step ([`Session::step_part`]), or the sum of every replica's.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepPart {
+    /// The step (1-based).
+    pub step: usize,
+    /// The gradient of the rows' share of the batch's loss, flat, in the model's parameter order.
+    pub gradients: Vec<f32>,
+    /// The reconstruction term summed over the rows.
+    pub recon: f64,
+    /// The KL term summed over the rows.
+    pub kl: f64,
+    /// The rows.
+    pub images: usize,
+}
+
+impl StepPart {
+    /// Adds `other`, another replica's part of the same step.
+    pub fn add(&mut self, other: &StepPart) -> Result<(), String> {
+        if other.step != self.step || other.gradients.len() != self.gradients.len() {
+            return Err(format!("parts of different steps: step {} and step {}", self.step, other.step));
+        }
+        self.gradients.iter_mut().zip(&other.gradients).for_each(|(a, b)| *a += b);
+        self.recon += other.recon;
+        self.kl += other.kl;
+        self.images += other.images;
+        Ok(())
+    }
 }
 
 impl Session {
@@ -72,6 +125,7 @@ impl Session {
             device,
             model,
             optimizer: step::adam(),
+            noise: Noise::seeded(settings.seed),
             step_settings,
             settings,
             order: Vec::new(),
@@ -144,6 +198,72 @@ impl Session {
     /// One optimisation step (starting the next epoch first when the last one has ended and
     /// been recorded). Its loss is awaited: on WebGPU a browser cannot read it synchronously.
     pub async fn step(&mut self) -> Result<StepLoss, String> {
+        let batch = self.next_batch()?;
+        let images = batch_tensor(&self.train, &self.order[batch.clone()], &self.device);
+        let (model, loss) = step::step(self.model.clone(), &mut self.optimizer, images, &self.step_settings, &mut self.noise);
+        self.model = model;
+        let values = read_f32(Tensor::cat(vec![loss.recon.inner(), loss.kl.inner()], 0)).await;
+        match values[..] {
+            [recon, kl] => self.count_step(batch.len(), f64::from(recon), f64::from(kl)),
+            _ => self.count_step(batch.len(), f64::NAN, f64::NAN),
+        }
+    }
+
+    /// This replica's part of the next step in data-parallel training, where each replica (a Web
+    /// Worker) computes `share` of every batch: the gradient of its rows' share of the batch's
+    /// loss and their loss. Every replica's parts added up ([`StepPart::add`]) are the whole
+    /// batch's, which [`Session::apply_parts`] then applies in every replica alike — the run is
+    /// the one-replica run up to the order of a sum.
+    pub async fn step_part(&mut self, share: Share) -> Result<StepPart, String> {
+        let batch = self.next_batch()?;
+        let rows = share.rows(batch.len())?;
+        let step = self.steps + 1;
+        if rows.is_empty() {
+            // No rows here (a batch smaller than the replicas): it draws the batch's ε all the
+            // same, as every replica does, and adds nothing.
+            self.noise.skip(batch.len(), self.settings.architecture.latent_dim());
+            return Ok(StepPart { step, gradients: vec![0.0; self.model.num_params()], recon: 0.0, kl: 0.0, images: 0 });
+        }
+        let indices = &self.order[batch.start + rows.start..batch.start + rows.end];
+        let images = batch_tensor(&self.train, indices, &self.device);
+        let (grads, loss) = step::gradients(&self.model, images, &self.step_settings, Rows { start: rows.start, batch: batch.len() }, &mut self.noise);
+        let mut flat = GradTensors { grads: &grads, tensors: Vec::new(), missing: false };
+        self.model.visit(&mut flat);
+        if flat.missing {
+            return Err("a parameter of the model got no gradient".into());
+        }
+        let gradients = read_f32(Tensor::cat(flat.tensors, 0)).await;
+        let values = read_f32(Tensor::cat(vec![loss.recon.inner(), loss.kl.inner()], 0)).await;
+        let n = indices.len();
+        match values[..] {
+            [recon, kl] => Ok(StepPart { step, gradients, recon: f64::from(recon) * n as f64, kl: f64::from(kl) * n as f64, images: n }),
+            _ => Err("the step's loss could not be read".into()),
+        }
+    }
+
+    /// Ends a step of data-parallel training with `sum`, every replica's [`Session::step_part`] of
+    /// it added up: Adam's update with the whole batch's gradient.
+    pub fn apply_parts(&mut self, sum: &StepPart) -> Result<StepLoss, String> {
+        let batch = self.next_batch()?;
+        if sum.step != self.steps + 1 || sum.images != batch.len() || sum.gradients.len() != self.model.num_params() {
+            return Err(format!(
+                "the parts of step {} do not make it up: {} images of {}, {} gradients of {}",
+                sum.step,
+                sum.images,
+                batch.len(),
+                sum.gradients.len(),
+                self.model.num_params()
+            ));
+        }
+        let mut grads = FlatGrads { values: &sum.gradients, device: self.device.clone().inner(), grads: GradientsParams::new() };
+        self.model.visit(&mut grads);
+        self.model = step::apply(self.model.clone(), &mut self.optimizer, grads.grads, &self.step_settings);
+        let n = sum.images as f64;
+        self.count_step(sum.images, sum.recon / n, sum.kl / n)
+    }
+
+    /// Begins the next epoch when it is due; the positions in `order` of the next step's batch.
+    fn next_batch(&mut self) -> Result<Range<usize>, String> {
         if self.finished() {
             return Err("the run has finished".into());
         }
@@ -153,18 +273,15 @@ impl Session {
         if self.epoch_ended() {
             return Err("the epoch has ended: record it first".into());
         }
-        let end = (self.position + self.settings.batch).min(self.order.len());
-        let batch = &self.order[self.position..end];
-        let images = batch_tensor(&self.train, batch, &self.device);
-        let (model, loss) = step::step(self.model.clone(), &mut self.optimizer, images, &self.step_settings);
-        self.model = model;
-        let values = read_f32(Tensor::cat(vec![loss.recon.inner(), loss.kl.inner()], 0)).await;
-        let (recon, kl) = match values[..] {
-            [r, k] if (r + k).is_finite() => (f64::from(r), f64::from(k)),
-            _ => return Err(format!("the loss stopped being a finite number at step {}: try a smaller learning rate", self.steps + 1)),
-        };
-        let n = batch.len();
-        self.position = end;
+        Ok(self.position..(self.position + self.settings.batch).min(self.order.len()))
+    }
+
+    /// Counts a step of `n` images with this mean loss.
+    fn count_step(&mut self, n: usize, recon: f64, kl: f64) -> Result<StepLoss, String> {
+        if !(recon + kl).is_finite() {
+            return Err(format!("the loss stopped being a finite number at step {}: try a smaller learning rate", self.steps + 1));
+        }
+        self.position += n;
         self.steps += 1;
         let (l, r, k, seen) = self.sums;
         self.sums = (l + (recon + kl) * n as f64, r + recon * n as f64, k + kl * n as f64, seen + n);
@@ -183,7 +300,7 @@ impl Session {
         let epoch_seed = self.settings.seed.wrapping_mul(1_000_003).wrapping_add(self.epoch as u64);
         self.order = (0..self.train.len()).collect();
         self.order.shuffle(&mut StdRng::seed_from_u64(epoch_seed));
-        crate::model::seed(&self.device, epoch_seed);
+        self.noise = Noise::seeded(epoch_seed);
         self.position = 0;
         self.sums = (0.0, 0.0, 0.0, 0);
         self.seconds = 0.0;
@@ -209,7 +326,6 @@ impl Session {
         };
         self.history.push(record.clone());
         self.last_test = Some(test);
-        // evaluate() seeded the device, as the trainer's does; the next epoch seeds it again.
         Ok(record)
     }
 
@@ -332,6 +448,39 @@ impl<I: Iterator<Item = Vec<f32>>> ModuleMapper for FillParams<I> {
     }
 }
 
+/// A step's gradients of every float parameter, flattened, in the module's order.
+struct GradTensors<'a> {
+    grads: &'a GradientsParams,
+    tensors: Vec<Tensor<1>>,
+    /// Whether a parameter had none.
+    missing: bool,
+}
+
+impl ModuleVisitor for GradTensors<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        match self.grads.get::<D>(param.id) {
+            Some(grad) => self.tensors.push(grad.flatten::<1>(0, D - 1)),
+            None => self.missing = true,
+        }
+    }
+}
+
+/// Gradients from [`GradTensors`]' flat values (of the same module: the caller checks the count).
+struct FlatGrads<'a> {
+    values: &'a [f32],
+    device: Device,
+    grads: GradientsParams,
+}
+
+impl ModuleVisitor for FlatGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let shape = param.shape();
+        let (these, rest) = self.values.split_at(shape.num_elements().min(self.values.len()));
+        self.values = rest;
+        self.grads.register::<D>(param.id, Tensor::from_data(TensorData::new(these.to_vec(), shape), &self.device));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +518,91 @@ mod tests {
         let input = Tensor::<4>::from_data(TensorData::new(digits(2).intensities(&[0, 1]), [2, 1, SIDE, SIDE]), &Device::flex());
         let loaded_means: Vec<f32> = loaded.encoder.forward(input).0.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(loaded_means, means);
+    }
+
+    /// Every float parameter of `session`'s model, flat.
+    fn parameters(session: &Session) -> Vec<f32> {
+        let mut tensors = ParamTensors::default();
+        session.model().valid().visit(&mut tensors);
+        tensors.0.into_iter().flat_map(|t| t.into_data().try_to_vec::<f32>().unwrap()).collect()
+    }
+
+    /// Runs `steps` steps of `settings` on `train` with `count` replicas, each computing its part
+    /// of every batch, against one session taking whole steps; returns the largest relative
+    /// difference of a step's loss and the largest difference of a reconstructed pixel (0..1).
+    fn replicas_against_one(settings: TrainSettings, train: Digits, count: usize, steps: usize) -> (f64, f64) {
+        let device = Device::flex().autodiff();
+        let mut one = Session::new(settings.clone(), None, train.clone(), device.clone()).unwrap();
+        let mut replicas: Vec<Session> = (0..count).map(|_| Session::new(settings.clone(), None, train.clone(), device.clone()).unwrap()).collect();
+        let mut loss_difference = 0.0_f64;
+        for _ in 0..steps {
+            let whole = pollster::block_on(one.step()).unwrap();
+            let mut parts = replicas.iter_mut().enumerate().map(|(index, r)| pollster::block_on(r.step_part(Share { index, count })).unwrap());
+            let mut sum = parts.next().unwrap();
+            for part in parts {
+                sum.add(&part).unwrap();
+            }
+            let losses: Vec<StepLoss> = replicas.iter_mut().map(|r| r.apply_parts(&sum).unwrap()).collect();
+            assert!(losses.iter().all(|l| *l == losses[0]), "the replicas agree exactly: {losses:?}");
+            assert_eq!((losses[0].step, losses[0].images), (whole.step, whole.images));
+            loss_difference = loss_difference.max((losses[0].loss - whole.loss).abs() / whole.loss.abs());
+            if one.epoch_ended() {
+                pollster::block_on(one.end_epoch(&digits(4))).unwrap();
+                for r in &mut replicas {
+                    pollster::block_on(r.end_epoch(&digits(4))).unwrap();
+                }
+            }
+        }
+        let weights = parameters(&replicas[0]);
+        for r in &replicas[1..] {
+            assert_eq!(parameters(r), weights, "the replicas' models are the same");
+        }
+        // The models compute the same: their reconstructions of the training digits. (Their
+        // weights agree less closely than what they compute: Adam moves a weight by about the
+        // learning rate whatever its gradient's size, so where a gradient is rounding noise —
+        // a unit almost never active — the order of a sum decides the step's direction.)
+        let images = train.intensities(&(0..train.len().min(64)).collect::<Vec<_>>());
+        let (expected, _) = pollster::block_on(one.reconstruct(&images));
+        let (got, _) = pollster::block_on(replicas[0].reconstruct(&images));
+        let pixels = got.iter().zip(&expected).fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+        let scale = parameters(&one).iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+        let moved = weights.iter().zip(parameters(&one)).filter(|(a, b)| (*a - b).abs() > 1e-5 * scale).count();
+        eprintln!("{count} replicas, {steps} steps: losses within {loss_difference:e} (relative), reconstructions within {pixels:e}; {moved} of {} weights differ by more than 1e-5 of the largest", weights.len());
+        (loss_difference, f64::from(pixels))
+    }
+
+    #[test]
+    fn replicas_that_each_compute_a_part_of_every_batch_train_as_one_session() {
+        // 20 steps of 33 images in two parts (16 and 17 rows), as the page's two training
+        // workers would: the same run up to the order of a sum.
+        let settings = TrainSettings { batch: 33, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, 7) };
+        let (loss, pixels) = replicas_against_one(settings, digits(33 * 20), 2, 20);
+        assert!(loss <= 1e-5 && pixels <= 1e-4, "losses {loss:e}, pixels {pixels:e}");
+        // A last batch smaller than the replicas: one of three has no rows (and still draws the
+        // batch's ε); the next epoch's first step follows. MSE and β ≠ 1 on the way.
+        let settings = TrainSettings {
+            batch: 4,
+            kl_weight: 0.5,
+            ..TrainSettings::study(Architecture::of(Variant::Mse), 2, 3)
+        };
+        let (loss, pixels) = replicas_against_one(settings, digits(6), 3, 4);
+        assert!(loss <= 1e-5 && pixels <= 1e-4, "losses {loss:e}, pixels {pixels:e}");
+    }
+
+    #[test]
+    fn parts_that_do_not_make_up_the_step_are_refused() {
+        let settings = TrainSettings { batch: 8, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, 1) };
+        let mut session = Session::new(settings, None, digits(16), Device::flex().autodiff()).unwrap();
+        assert!(pollster::block_on(session.step_part(Share { index: 2, count: 2 })).err().unwrap().contains("no part 3 of 2"));
+        let mut half = pollster::block_on(session.step_part(Share { index: 0, count: 2 })).unwrap();
+        assert!(session.apply_parts(&half).err().unwrap().contains("4 images of 8"));
+        let mut later = half.clone();
+        later.step = 2;
+        assert!(half.add(&later).is_err());
+        half.images = 8;
+        half.gradients.pop();
+        assert!(session.apply_parts(&half).is_err());
+        assert_eq!(session.steps(), 0, "nothing was applied");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use vae_lab::train::step::{self, StepSettings};
 use vae_lab::study::Variant;
 use vae_lab::kernels::conv_gradients::WeightGradients;
-use vae_lab::model::VaeConfig;
+use vae_lab::model::{Noise, VaeConfig};
 
 /// Digit-like batches: a few bright strokes on black, the same for both runs.
 fn batches(count: usize, batch: usize, device: &Device) -> Vec<Tensor<4>> {
@@ -42,11 +42,11 @@ fn losses(variant: Variant, grads: WeightGradients, device: &Device, data: &[Ten
     let mut model = config.init(device);
     let mut optimizer = step::adam();
     let settings = StepSettings { weight_gradients: grads, ..StepSettings::study(config.recon_loss) };
-    device.seed(11);
+    let mut noise = Noise::seeded(11);
     let mut out = Vec::new();
     for images in data {
         let loss;
-        (model, loss) = step::step(model, &mut optimizer, images.clone(), &settings);
+        (model, loss) = step::step(model, &mut optimizer, images.clone(), &settings, &mut noise);
         out.push(loss.total.inner().into_scalar::<f32>());
     }
     assert!(model.num_params() > 0);

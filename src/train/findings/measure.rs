@@ -326,12 +326,12 @@ pub fn seed_runs(dir: &Path) -> Result<Vec<SeedRun>, String> {
 
 /// Our loss and Keras' formula on the same sampled outputs of the test digits.
 fn keras_loss_check(variant: Variant, model: &Vae, test: &Digits, device: &Device) -> LossCheck {
-    crate::model::seed(device, SEED);
+    let mut noise = crate::model::Noise::seeded(SEED);
     let (mut ours, mut keras) = (0.0, 0.0);
     let all: Vec<usize> = (0..test.len()).collect();
     for chunk in all.chunks(1000) {
         let images = crate::train::batch_tensor(test, chunk, device);
-        let output: VaeOutput = model.forward(images.clone());
+        let output: VaeOutput = model.forward(images.clone(), &mut noise);
         let loss = vae_loss(&output, images.clone(), ReconLoss::Bce);
         let weight = chunk.len() as f64;
         ours += f64::from(loss.total.into_scalar::<f32>()) * weight;
