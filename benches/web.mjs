@@ -26,15 +26,17 @@ const BACKENDS = [
 ];
 const only = process.argv.slice(2);
 
-// Training in the page (the Train mode's Web Worker: burn's flex in wasm on the CPU, burn-wgpu on
-// WebGPU): baseline, batch 128, one epoch of `digits`; images/s over its last 20 steps.
-async function trainInPage(page, backend, digits) {
+// Training in the page (the Train mode's Web Workers: burn's flex in wasm on the CPU, each worker
+// computing part of every batch; burn-wgpu on WebGPU, one worker): baseline, batch 128, one epoch
+// of `digits`; images/s over its last 20 steps. `workers`: on the CPU, how many.
+async function trainInPage(page, backend, digits, workers) {
   await page.goto(`${server.url}${backend.query}&m=train`);
   await page.getByTestId('model-ready').first().waitFor({ timeout: TIMEOUT });
   for (const [id, value] of [['train-digits', String(digits)], ['train-epochs', '1'], ['train-seed', '1']]) {
     await page.getByTestId(id).fill(value);
     await page.getByTestId(id).dispatchEvent('change');
   }
+  if (workers) await page.getByTestId('train-workers').selectOption(String(workers));
   await page.getByTestId('train-go').click();
   await page.locator('[data-testid=train-phase][data-phase=finished]').waitFor({ timeout: 4 * TIMEOUT });
   return Number(await page.getByTestId('train-phase').getAttribute('data-images-per-second'));
@@ -105,8 +107,15 @@ try {
         inpaint20_ms: await bench({ op: 'inpaint', steps: 20, iters: backend.iters.inpaint20 }),
         iters: backend.iters,
       };
-      // 30 steps on the CPU; 10 over SwiftShader (~8 s a step here).
-      if (backend.train) row.train_images_per_second = await trainInPage(page, backend, backend.name === 'cpu' ? 3840 : 1280);
+      // 30 steps on the CPU, with 1 worker, 2 and every core (up to 4); 10 over SwiftShader
+      // (~8 s a step here), one worker.
+      if (backend.train && backend.name === 'cpu') {
+        row.train_images_per_second_by_workers = {};
+        for (const workers of [...new Set([1, 2, Math.min(4, os.cpus().length)])]) {
+          row.train_images_per_second_by_workers[workers] = await trainInPage(page, backend, 3840, workers);
+        }
+        row.train_images_per_second = Math.max(...Object.values(row.train_images_per_second_by_workers));
+      } else if (backend.train) row.train_images_per_second = await trainInPage(page, backend, 1280);
       results.push(row);
       console.error(`${backend.name}: ${JSON.stringify({ ...row, files: undefined })}`);
     } finally {
@@ -143,8 +152,11 @@ const trained = results.filter((r) => r.train_images_per_second);
 if (trained.length > 0) {
   report.native_train_images_per_second = nativeTrainImagesPerSecond();
   const native = report.native_train_images_per_second;
-  const inPage = trained.map((r) => `${r.backend} ${r.train_images_per_second.toFixed(r.train_images_per_second < 10 ? 1 : 0)}${native ? ` (${(100 * r.train_images_per_second / native).toFixed(1)} %)` : ''}`);
-  console.log(`\nTraining baseline, batch 128, images/s: in the page (one worker) ${inPage.join(', ')}; native trainer ${native ?? '–'}`);
+  const figure = (ips) => `${ips.toFixed(ips < 10 ? 1 : 0)}${native ? ` (${(100 * ips / native).toFixed(1)} % of native)` : ''}`;
+  const inPage = trained.flatMap((r) => r.train_images_per_second_by_workers
+    ? Object.entries(r.train_images_per_second_by_workers).map(([n, ips]) => `${r.backend} ${n} worker${n === '1' ? '' : 's'} ${figure(ips)}`)
+    : [`${r.backend} 1 worker ${figure(r.train_images_per_second)}`]);
+  console.log(`\nTraining baseline, batch 128, images/s: in the page ${inPage.join(', ')}; native trainer ${native ?? '–'} (same run)`);
   fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
 }
 console.log(`\nwasm: ${wasm.map((w) => `${w.file} ${(w.bytes / 1e6).toFixed(2)} MB`).join(', ')} raw; JSON in ${path.relative(ROOT, OUT)}`);

@@ -200,6 +200,11 @@ pub(crate) fn field(value: &JsValue, name: &str) -> JsValue {
     Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// The browser's logical cores (`navigator.hardwareConcurrency`; 1 where it does not say).
+pub(crate) fn cores() -> usize {
+    web_sys::window().map_or(1, |w| (w.navigator().hardware_concurrency() as usize).max(1))
+}
+
 /// Milliseconds since the page (or the worker) started, for timing.
 pub(crate) fn now_ms() -> f64 {
     let performance = match web_sys::window() {

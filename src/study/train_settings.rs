@@ -48,6 +48,30 @@ impl TrainSettings {
     }
 }
 
+/// Which part of every step's batch a replica computes in data-parallel training (the page's
+/// training workers): the `index`-th of `count` runs of consecutive rows, their sizes differing by
+/// one at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// This replica's place, from 0.
+    pub index: usize,
+    /// The replicas.
+    pub count: usize,
+}
+
+impl Share {
+    /// The whole batch, one replica.
+    pub const WHOLE: Share = Share { index: 0, count: 1 };
+
+    /// Its rows of a batch of `batch` images.
+    pub fn rows(self, batch: usize) -> Result<std::ops::Range<usize>, String> {
+        if self.index >= self.count {
+            return Err(format!("there is no part {} of {}", self.index + 1, self.count));
+        }
+        Ok(batch * self.index / self.count..batch * (self.index + 1) / self.count)
+    }
+}
+
 /// The loss of one step, read back.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StepLoss {

@@ -20,7 +20,7 @@ use crate::study::metrics::{EpochRecord, Metrics, Protocol};
 use crate::train::step::{self, StepSettings};
 use crate::model::layers::Start;
 use crate::model::weights::load_module;
-use crate::study::train_settings::{StepLoss, TrainSettings};
+use crate::study::train_settings::{Share, StepLoss, TrainSettings};
 use crate::model::{Noise, Rows, Vae};
 use crate::study::Variant;
 use crate::kernels::conv_gradients::WeightGradients;
@@ -46,26 +46,6 @@ pub struct Session {
     seconds: f64,
     history: Vec<EpochRecord>,
     last_test: Option<Evaluation>,
-}
-
-/// Which part of every step's batch a replica computes in data-parallel training: the `index`-th
-/// of `count` runs of consecutive rows, their sizes differing by one at most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Share {
-    /// This replica's place, from 0.
-    pub index: usize,
-    /// The replicas.
-    pub count: usize,
-}
-
-impl Share {
-    /// Its rows of a batch of `batch` images.
-    fn rows(self, batch: usize) -> Result<Range<usize>, String> {
-        if self.index >= self.count {
-            return Err(format!("there is no part {} of {}", self.index + 1, self.count));
-        }
-        Ok(batch * self.index / self.count..batch * (self.index + 1) / self.count)
-    }
 }
 
 /// A replica's part of a step ([`Session::step_part`]), or the sum of every replica's.
@@ -329,6 +309,16 @@ impl Session {
         Ok(record)
     }
 
+    /// Closes the ended epoch with `record`, another replica's (data-parallel training: one
+    /// replica evaluates and tells the others).
+    pub fn end_epoch_as(&mut self, record: EpochRecord) -> Result<(), String> {
+        if !self.epoch_ended() || self.history.len() == self.epoch || record.epoch != self.epoch {
+            return Err(format!("epoch {} has not ended here", record.epoch));
+        }
+        self.history.push(record);
+        Ok(())
+    }
+
     /// The loss on `digits` (z sampled, the seed's ε, as the trainer evaluates).
     pub async fn evaluate(&self, digits: &Digits) -> Evaluation {
         evaluate_async(&self.model, digits, self.settings.architecture.recon_loss(), self.settings.seed, &self.device).await
@@ -548,8 +538,10 @@ mod tests {
             loss_difference = loss_difference.max((losses[0].loss - whole.loss).abs() / whole.loss.abs());
             if one.epoch_ended() {
                 pollster::block_on(one.end_epoch(&digits(4))).unwrap();
-                for r in &mut replicas {
-                    pollster::block_on(r.end_epoch(&digits(4))).unwrap();
+                // The first replica evaluates; the others take its record.
+                let record = pollster::block_on(replicas[0].end_epoch(&digits(4))).unwrap();
+                for r in &mut replicas[1..] {
+                    r.end_epoch_as(record.clone()).unwrap();
                 }
             }
         }

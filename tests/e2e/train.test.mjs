@@ -62,6 +62,32 @@ for (const { backend, steps, tolerance } of AGREEMENT) {
   });
 }
 
+// Data-parallel training: two workers, each computing half of every batch and adding up their
+// gradients, train as one worker does, up to the order of a sum (engine::workers::train).
+test('two training workers take the steps one worker takes (cpu, 1e-5 relative)', { timeout: 600_000 }, async () => {
+  const { browser, page, errors } = await open(CPU);
+  try {
+    await readyAt(page, `${server.url}?backend=cpu&m=train`);
+    await page.getByTestId('train-use-drawings').uncheck();
+    await settings(page, { digits: REFERENCE.sample_digits, epochs: 1, batch: REFERENCE.batch, seed: REFERENCE.seed });
+    const runs = {};
+    for (const workers of [1, 2]) {
+      await page.getByTestId('train-workers').selectOption(String(workers));
+      await page.getByTestId('train-go').click();
+      await phase(page, 'finished');
+      assert.equal(Number(await page.getByTestId('train-phase').getAttribute('data-workers')), workers);
+      runs[workers] = await losses(page);
+      assert.equal(runs[workers].length, REFERENCE.losses.length);
+    }
+    const worst = Math.max(...runs[2].map((l, k) => Math.abs(l - runs[1][k]) / runs[1][k]));
+    console.log(`2 workers against 1: ${runs[2].length} steps, worst relative difference ${worst.toExponential(2)}`);
+    assert.ok(worst <= 1e-5, `worst relative difference ${worst}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('train in the page: learn, pause and resume, use, keep, download and load back', { timeout: 900_000 }, async (t) => {
   const { browser, page, errors } = await open(CPU);
   const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-downloads-'));

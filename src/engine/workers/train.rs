@@ -13,7 +13,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, now_ms, sleep_ms};
-use super::train_protocol::{FromTrainer, HELD_OUT, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
+use super::train_protocol::{FromTrainer, HELD_OUT, MAX_WORKERS, PartMessage, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
+use crate::study::train_settings::{Share, StepLoss};
 use crate::data::{Digits, Images, PIXELS, SIDE};
 use crate::train::session::Session;
 
@@ -28,6 +29,9 @@ enum Control {
 thread_local! {
     /// The run's control, shared by the message handler and the loop (`None`: no run).
     static RUN: RefCell<Option<Rc<Cell<Control>>>> = const { RefCell::new(None) };
+    /// In a replica (another worker of a data-parallel run): its session and share, once built
+    /// (out of the cell while it computes a part).
+    static REPLICA: RefCell<Option<(Session, Share)>> = const { RefCell::new(None) };
 }
 
 fn post(message: &FromTrainer) {
@@ -78,8 +82,155 @@ fn handle(message: ToTrainer) {
         (ToTrainer::Pause, Some(control)) if control.get() == Control::Run => control.set(Control::Pause),
         (ToTrainer::Resume, Some(control)) if control.get() == Control::Pause => control.set(Control::Run),
         (ToTrainer::Stop, Some(control)) => control.set(Control::Stop),
+        (ToTrainer::Replica { request, share }, _) => spawn_local(async move {
+            match prepare(&request).await {
+                Ok((session, ..)) => {
+                    REPLICA.with(|r| *r.borrow_mut() = Some((session, share)));
+                    post(&FromTrainer::ReplicaReady);
+                }
+                Err(message) => post(&FromTrainer::Failed { message }),
+            }
+        }),
+        (ToTrainer::Part, _) => spawn_local(async {
+            let Some((mut session, share)) = REPLICA.with(|r| r.borrow_mut().take()) else {
+                return post(&FromTrainer::Failed { message: "this worker is not a replica of a run".into() });
+            };
+            let part = session.step_part(share).await;
+            REPLICA.with(|r| *r.borrow_mut() = Some((session, share)));
+            match part {
+                Ok(part) => post(&FromTrainer::Part { part: PartMessage::from(&part) }),
+                Err(message) => post(&FromTrainer::Failed { message }),
+            }
+        }),
+        (ToTrainer::Apply { sum }, _) => {
+            let applied = REPLICA.with(|r| match r.borrow_mut().as_mut() {
+                Some((session, _)) => session.apply_parts(&sum.into()).map(|_| ()),
+                None => Err("this worker is not a replica of a run".into()),
+            });
+            if let Err(message) = applied {
+                post(&FromTrainer::Failed { message });
+            }
+        }
+        (ToTrainer::Record { record }, _) => {
+            let recorded = REPLICA.with(|r| match r.borrow_mut().as_mut() {
+                Some((session, _)) => session.end_epoch_as(record),
+                None => Err("this worker is not a replica of a run".into()),
+            });
+            if let Err(message) = recorded {
+                post(&FromTrainer::Failed { message });
+            }
+        }
         // A pause of a paused run, or a stop after the end: nothing to do.
         _ => {}
+    }
+}
+
+/// The other workers of a data-parallel run, started by its first (this one) and answering it.
+struct Team {
+    workers: Vec<web_sys::Worker>,
+    inbox: Rc<RefCell<Inbox>>,
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+/// What the team's workers sent and the first worker has not read yet, and how to wake it.
+#[derive(Default)]
+struct Inbox {
+    messages: std::collections::VecDeque<FromTrainer>,
+    wake: Option<js_sys::Function>,
+}
+
+impl Team {
+    /// Starts `request.workers - 1` replicas of this worker's run (itself the first) and waits
+    /// until each has built its session. `None` where a worker cannot start workers (a browser
+    /// without nested workers) or a replica fails: the run then trains on this worker alone.
+    async fn start(request: &TrainRequest) -> Option<Team> {
+        let count = request.workers.min(MAX_WORKERS);
+        // This worker's own script: the replicas run the same build.
+        let script = crate::engine::web::field(&crate::engine::web::field(&js_sys::global(), "location"), "href").as_string()?;
+        let inbox = Rc::new(RefCell::new(Inbox::default()));
+        let mut team = Team { workers: Vec::new(), inbox: inbox.clone(), _handlers: Vec::new() };
+        for index in 1..count {
+            let options = web_sys::WorkerOptions::new();
+            options.set_type(web_sys::WorkerType::Module);
+            let worker = web_sys::Worker::new_with_options(&script, &options).ok()?;
+            let inbox = inbox.clone();
+            let receive = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let message = serde_wasm_bindgen::from_value::<FromTrainer>(crate::engine::web::field(&event, "data"))
+                    .unwrap_or_else(|e| FromTrainer::Failed { message: format!("a training worker sent a message this one does not know ({e})") });
+                let mut inbox = inbox.borrow_mut();
+                inbox.messages.push_back(message);
+                if let Some(wake) = inbox.wake.take() {
+                    let _ = wake.call0(&JsValue::NULL);
+                }
+            });
+            worker.set_onmessage(Some(receive.as_ref().unchecked_ref()));
+            team._handlers.push(receive);
+            team.workers.push(worker);
+            team.send(index - 1, &ToTrainer::Replica { request: TrainRequest { workers: 1, ..request.clone() }, share: Share { index, count } }).ok()?;
+        }
+        let mut ready = 0;
+        while ready < team.workers.len() {
+            match team.next().await {
+                FromTrainer::ReplicaReady => ready += 1,
+                FromTrainer::Failed { .. } => return None,
+                _ => {}
+            }
+        }
+        Some(team)
+    }
+
+    /// Replicas and this worker.
+    fn count(&self) -> usize {
+        self.workers.len() + 1
+    }
+
+    fn send(&self, worker: usize, message: &ToTrainer) -> Result<(), String> {
+        let value = serde::Serialize::serialize(message, &serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| e.to_string())?;
+        self.workers[worker].post_message(&value).map_err(|e| format!("a training worker cannot be reached ({e:?})"))
+    }
+
+    fn send_all(&self, message: &ToTrainer) -> Result<(), String> {
+        (0..self.workers.len()).try_for_each(|w| self.send(w, message))
+    }
+
+    /// The next message a replica sent, waiting for one.
+    async fn next(&self) -> FromTrainer {
+        loop {
+            if let Some(message) = self.inbox.borrow_mut().messages.pop_front() {
+                return message;
+            }
+            let inbox = self.inbox.clone();
+            let arrived = js_sys::Promise::new(&mut |resolve, _| inbox.borrow_mut().wake = Some(resolve));
+            let _ = wasm_bindgen_futures::JsFuture::from(arrived).await;
+        }
+    }
+
+    /// One step on every worker: each computes its part of the batch, this one adds them up, and
+    /// every one applies the sum.
+    async fn step(&self, session: &mut Session) -> Result<StepLoss, String> {
+        self.send_all(&ToTrainer::Part)?;
+        let mut sum = session.step_part(Share { index: 0, count: self.count() }).await?;
+        let mut parts = 1;
+        while parts < self.count() {
+            match self.next().await {
+                FromTrainer::Part { part } => {
+                    sum.add(&part.into())?;
+                    parts += 1;
+                }
+                FromTrainer::Failed { message } => return Err(format!("a training worker stopped: {message}")),
+                _ => {}
+            }
+        }
+        self.send_all(&ToTrainer::Apply { sum: PartMessage::from(&sum) })?;
+        session.apply_parts(&sum)
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        for worker in &self.workers {
+            worker.terminate();
+        }
     }
 }
 
@@ -130,7 +281,9 @@ async fn webgpu_device() -> Result<(Device, String), String> {
 /// The shipped training sample's compressed size, for the progress bar before the first byte.
 const SAMPLE_BYTES: u64 = 1_609_457;
 
-async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), String> {
+/// The run's training digits and session, and the held-out digits (what every worker of a run
+/// builds alike).
+async fn prepare(request: &TrainRequest) -> Result<(Session, Digits, String, String), String> {
     let sample = if request.sample_digits > 0 {
         fetch_digits("train-sample", |received| post(&FromTrainer::Loading { received, total: SAMPLE_BYTES.max(received) })).await?
     } else {
@@ -142,15 +295,24 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
     if train_set.is_empty() {
         return Err("there is nothing to train on: choose some shipped digits or add drawings first".into());
     }
-    let settings = request.settings.clone();
-    let latent = usize::from(settings.architecture.latent_dim);
     let data_label = match (&request.base, request.drawings.is_empty()) {
         (Some(base), true) => format!("fine-tuned from {base} on {} shipped training digits, in the browser", request.sample_digits),
         (Some(base), false) => format!("fine-tuned from {base} on {} digits ({} drawn by you), in the browser", train_set.len(), request.drawings.len() / PIXELS),
         (None, _) => format!("{} training digits ({} drawn by you), trained in the browser", train_set.len(), request.drawings.len() / PIXELS),
     };
     let (device, backend) = training_device(request.backend).await?;
-    let mut session = Session::new(settings.clone(), request.start_from.map(ByteBuf::into_vec), train_set, device)?;
+    let start = request.start_from.clone().map(ByteBuf::into_vec);
+    let session = Session::new(request.settings.clone(), start, train_set, device)?;
+    Ok((session, held_out, data_label, backend))
+}
+
+async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), String> {
+    let settings = request.settings.clone();
+    let latent = usize::from(settings.architecture.latent_dim);
+    let (mut session, held_out, data_label, backend) = prepare(&request).await?;
+    let team = if request.workers > 1 && request.backend == TrainBackend::Cpu { Team::start(&request).await } else { None };
+    let workers = team.as_ref().map_or(1, Team::count);
+    let backend = if workers > 1 { backend.replace("one Web Worker", &format!("{workers} Web Workers")) } else { backend };
 
     // The shown digits: the first held-out digit of each class 0..8, in that order.
     let shown: Vec<usize> = (0..SHOWN as u8).filter_map(|label| held_out.labels.iter().position(|&l| l == label)).collect();
@@ -160,6 +322,7 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
         steps_per_epoch: session.steps_per_epoch(),
         shown: to_bytes(&shown_pixels),
         held_out_labels: ByteBuf::from(held_out.labels.clone()),
+        workers,
     });
     let held_out_pixels = held_out.intensities(&(0..held_out.len()).collect::<Vec<_>>());
     let shown = Shown { pixels: &shown_pixels, held_out: &held_out_pixels, latent_map: latent == 2 };
@@ -192,7 +355,10 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
             Control::Run => {}
         }
         let started = now_ms();
-        let loss = session.step().await?;
+        let loss = match &team {
+            Some(team) => team.step(&mut session).await?,
+            None => session.step().await?,
+        };
         let seconds = (now_ms() - started) / 1000.0;
         session.add_seconds(seconds);
         recent.push_back((loss.images, seconds));
@@ -208,6 +374,9 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
         });
         if session.epoch_ended() {
             let record = session.end_epoch(&held_out).await?;
+            if let Some(team) = &team {
+                team.send_all(&ToTrainer::Record { record: record.clone() })?;
+            }
             post(&FromTrainer::Epoch { record });
             saved.post(&session).await?;
             shown.post(&session).await;

@@ -8,12 +8,17 @@
 //! [`SNAPSHOT_EVERY_MS`], an `Epoch` and `Weights` after each epoch; `Pause` / `Resume` /
 //! `Stop` at any time (a pause and a stop answer with the `Weights` so far, then `Paused` /
 //! `Finished`). Anything that goes wrong ends the run with `Failed`.
+//!
+//! On the CPU a run may use several workers (`TrainRequest::workers`, data-parallel): the page's
+//! worker starts the others itself and sends each a `Replica`; each answers `ReplicaReady`, then,
+//! every step, a `Part` for the page's worker's `Part`, which adds them up and sends the sum back
+//! (`Apply`), and after each epoch its record (`Record`). The page sees one worker.
 
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 
 use crate::study::metrics::{EpochRecord, Metrics};
-use crate::study::train_settings::{StepLoss, TrainSettings};
+use crate::study::train_settings::{Share, StepLoss, TrainSettings};
 
 /// Held-out digits (the first of the page's shipped test digits) the test loss is computed on.
 #[cfg(feature = "train")]
@@ -38,7 +43,77 @@ pub(crate) enum ToTrainer {
     Resume,
     /// End the run after the current step.
     Stop,
+    /// Become replica `share` of a data-parallel run of `request` (from the run's first worker).
+    Replica {
+        /// The run.
+        request: TrainRequest,
+        /// This replica's part of every batch.
+        share: Share,
+    },
+    /// Compute this replica's part of the next step.
+    Part,
+    /// The step's parts added up: apply them.
+    Apply {
+        /// Every replica's part, added up.
+        sum: PartMessage,
+    },
+    /// The epoch that ended, as the first worker recorded it.
+    Record {
+        /// Its record.
+        record: EpochRecord,
+    },
 }
+
+/// A replica's part of a step (`train::session::StepPart`), as messages carry it: the gradients
+/// as little-endian f32 bytes (`Uint8Array`: one copy, not an array of numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PartMessage {
+    /// The step (1-based).
+    pub(crate) step: usize,
+    /// The gradients, 4 bytes each.
+    pub(crate) gradients: ByteBuf,
+    /// The reconstruction term summed over the rows.
+    pub(crate) recon: f64,
+    /// The KL term summed over the rows.
+    pub(crate) kl: f64,
+    /// The rows.
+    pub(crate) images: usize,
+}
+
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+impl From<&crate::train::session::StepPart> for PartMessage {
+    fn from(part: &crate::train::session::StepPart) -> PartMessage {
+        PartMessage {
+            step: part.step,
+            gradients: ByteBuf::from(part.gradients.iter().flat_map(|g| g.to_le_bytes()).collect::<Vec<u8>>()),
+            recon: part.recon,
+            kl: part.kl,
+            images: part.images,
+        }
+    }
+}
+
+#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+impl From<PartMessage> for crate::train::session::StepPart {
+    fn from(part: PartMessage) -> crate::train::session::StepPart {
+        crate::train::session::StepPart {
+            step: part.step,
+            gradients: part.gradients.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            recon: part.recon,
+            kl: part.kl,
+            images: part.images,
+        }
+    }
+}
+
+/// How many workers a CPU run of `cores` logical cores (the browser's `hardwareConcurrency`) trains
+/// on by default: one per core, up to [`MAX_WORKERS`].
+pub(crate) fn default_workers(cores: usize) -> usize {
+    cores.clamp(1, MAX_WORKERS)
+}
+
+/// The most workers a run uses (each holds the training digits and a copy of the model).
+pub(crate) const MAX_WORKERS: usize = 8;
 
 /// What to train, on what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +131,13 @@ pub(crate) struct TrainRequest {
     pub(crate) drawings: ByteBuf,
     /// Where to train.
     pub(crate) backend: TrainBackend,
+    /// Workers to train on (data-parallel; the CPU only, WebGPU trains on one).
+    #[serde(default = "one")]
+    pub(crate) workers: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Where the worker trains: where the page runs. The page's WebGPU build carries training too
@@ -104,6 +186,8 @@ pub(crate) enum FromTrainer {
         shown: ByteBuf,
         /// Labels of the held-out digits (the scatter's colours).
         held_out_labels: ByteBuf,
+        /// The workers it trains on.
+        workers: usize,
     },
     /// One optimisation step finished.
     Step {
@@ -147,6 +231,13 @@ pub(crate) enum FromTrainer {
         /// Stopped before its last epoch.
         stopped: bool,
     },
+    /// A replica is ready for its first `Part`.
+    ReplicaReady,
+    /// A replica's part of a step.
+    Part {
+        /// The part.
+        part: PartMessage,
+    },
     /// The run could not go on.
     Failed {
         /// Why, for the visitor.
@@ -178,6 +269,7 @@ mod tests {
             sample_digits: 500,
             drawings: to_bytes(&[0.0, 0.5, 1.0, 2.0]),
             backend: TrainBackend::WebGpu,
+            workers: 2,
         });
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["kind"], "train");
@@ -195,6 +287,13 @@ mod tests {
         assert!(json.contains(r#""kind":"step""#));
         assert_eq!(serde_json::from_str::<FromTrainer>(&json).unwrap(), step);
         assert!(serde_json::from_str::<ToTrainer>(r#"{"kind":"explode"}"#).is_err());
+        // A replica's gradients travel as bytes and come back the same floats.
+        let part = crate::train::session::StepPart { step: 4, gradients: vec![1.5, -0.0, f32::MIN_POSITIVE, 3e-9], recon: 9.0, kl: 1.0, images: 16 };
+        let message = FromTrainer::Part { part: PartMessage::from(&part) };
+        let back = serde_json::from_str::<FromTrainer>(&serde_json::to_string(&message).unwrap()).unwrap();
+        let FromTrainer::Part { part: back } = back else { panic!("{back:?}") };
+        assert_eq!(crate::train::session::StepPart::from(back), part);
+        assert_eq!((default_workers(0), default_workers(2), default_workers(64)), (1, 2, MAX_WORKERS));
     }
 
     #[test]

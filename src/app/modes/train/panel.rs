@@ -11,9 +11,9 @@ use crate::model::weights::starts_as_weights;
 use crate::app::context::{Lab, use_lab};
 use crate::app::widgets::paint::{clear, context, label_color, paint_grid};
 use crate::app::modes::train::run::{Form, Phase, Training, Yours, adopt, use_training};
-use crate::engine::web::fetch_listed;
+use crate::engine::web::{cores, fetch_listed};
 use crate::engine::model_store;
-use crate::engine::workers::train_protocol::{SAMPLE_DIGITS, SHOWN, ToTrainer, TrainBackend, TrainRequest, to_bytes};
+use crate::engine::workers::train_protocol::{MAX_WORKERS, SAMPLE_DIGITS, SHOWN, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::study::metrics::Metrics;
 use crate::study::train_settings::TrainSettings;
 use crate::study::{Architecture, Variant};
@@ -92,6 +92,7 @@ fn start(lab: Lab, training: Training, form: Form) {
                     sample_digits,
                     drawings: to_bytes(&drawings),
                     backend: TrainBackend::OF_THIS_BUILD,
+                    workers: if TrainBackend::OF_THIS_BUILD == TrainBackend::Cpu { form.workers.get_untracked() } else { 1 },
                 },
             ),
             Err(e) => training.phase.set(Phase::Failed(e)),
@@ -150,6 +151,14 @@ pub(crate) fn TrainMode() -> impl IntoView {
                             {[32usize, 64, 128, 256].into_iter().map(|b| view! { <option value=b.to_string() selected=b == 128>{b.to_string()}</option> }).collect_view()}
                         </select>
                     </label>
+                    {(TrainBackend::OF_THIS_BUILD == TrainBackend::Cpu).then(|| view! {
+                        <label>"Workers "
+                            <select data-testid="train-workers" prop:value=move || form.workers.get().to_string() on:change=parse_into(form.workers)>
+                                {(1..=MAX_WORKERS).map(|n| view! { <option value=n.to_string()>{n.to_string()}</option> }).collect_view()}
+                            </select>
+                            <span class="small">{format!(" (this device has {} cores: each worker takes part of every batch, and they add up what they learnt)", cores())}</span>
+                        </label>
+                    })}
                     <label>"Learning rate "
                         <input type="number" min="0.00001" max="0.1" step="0.0001" data-testid="train-lr" prop:value=move || form.learning_rate.get().to_string() on:change=parse_into(form.learning_rate)/>
                     </label>
@@ -214,7 +223,11 @@ fn PhaseLine() -> impl IntoView {
             (Some(s), Some((per_epoch, epochs))) => format!("epoch {} of {epochs}, step {} of {}", s.epoch, s.step, per_epoch * epochs),
             _ => String::new(),
         };
-        let speed = training.speed.get().map(|(ips, left)| format!(" · {ips:.0} images/s · {} left", duration(left))).unwrap_or_default();
+        let workers = match training.workers.get() {
+            1 => String::new(),
+            n => format!(" on {n} workers"),
+        };
+        let speed = training.speed.get().map(|(ips, left)| format!(" · {ips:.0} images/s{workers} · {} left", duration(left))).unwrap_or_default();
         match training.phase.get() {
             Phase::Idle => "Choose the settings and press Train.".to_string(),
             Phase::Loading { received, total } if total > 0 => format!("Fetching the training digits… {} of {} KB", received / 1024, total / 1024),
@@ -233,7 +246,8 @@ fn PhaseLine() -> impl IntoView {
                 Phase::Paused => "paused", Phase::Finished { .. } => "finished", Phase::Failed(_) => "failed",
             }
             data-step=move || training.steps.with(|s| s.last().map(|s| s.step).unwrap_or(0))
-            data-images-per-second=move || training.speed.get().map(|(ips, _)| format!("{ips:.1}"))>
+            data-images-per-second=move || training.speed.get().map(|(ips, _)| format!("{ips:.1}"))
+            data-workers=move || training.workers.get()>
             {text}
         </p>
         {move || match training.phase.get() {

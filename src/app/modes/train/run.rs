@@ -10,7 +10,8 @@ use leptos::task::spawn_local;
 use crate::app::context::{Lab, ModelStatus};
 use crate::engine::model_store::{self, SavedModel};
 use crate::engine::workers::train_client::TrainClient;
-use crate::engine::workers::train_protocol::{FromTrainer, SAMPLE_DIGITS, ToTrainer, TrainRequest, to_intensities};
+use crate::engine::web::cores;
+use crate::engine::workers::train_protocol::{FromTrainer, SAMPLE_DIGITS, ToTrainer, TrainRequest, default_workers, to_intensities};
 use crate::study::metrics::{EpochRecord, Metrics};
 use crate::study::Variant;
 use crate::study::train_settings::StepLoss;
@@ -77,6 +78,8 @@ pub(crate) struct Training {
     pub(crate) means: RwSignal<(Vec<f32>, Vec<u8>)>,
     /// Images per second and seconds left.
     pub(crate) speed: RwSignal<Option<(f64, f64)>>,
+    /// The workers the run trains on.
+    pub(crate) workers: RwSignal<usize>,
     /// The model trained here, once there is one.
     pub(crate) yours: RwSignal<Option<Yours>>,
     /// What keeping it in the browser last said.
@@ -104,6 +107,8 @@ pub(crate) struct Form {
     pub(crate) use_drawings: RwSignal<bool>,
     /// Blank: a new seed per run.
     pub(crate) seed: RwSignal<String>,
+    /// Workers to train on (the CPU; one per core by default).
+    pub(crate) workers: RwSignal<usize>,
 }
 
 impl Form {
@@ -142,6 +147,7 @@ impl Form {
             sample_digits: RwSignal::new(SAMPLE_DIGITS),
             use_drawings: RwSignal::new(true),
             seed: RwSignal::new(String::new()),
+            workers: RwSignal::new(default_workers(cores())),
         }
     }
 }
@@ -157,6 +163,7 @@ impl Training {
             shown: RwSignal::new((Vec::new(), Vec::new())),
             means: RwSignal::new((Vec::new(), Vec::new())),
             speed: RwSignal::new(None),
+            workers: RwSignal::new(1),
             yours: RwSignal::new(None),
             kept: RwSignal::new(None),
             drawings: RwSignal::new(Vec::new()),
@@ -196,9 +203,12 @@ impl Training {
 
     fn receive(&self, lab: Lab, message: FromTrainer, epochs: usize) {
         match message {
+            // Between the training workers of a run; not sent to the page.
+            FromTrainer::ReplicaReady | FromTrainer::Part { .. } => {}
             FromTrainer::Loading { received, total } => self.phase.set(Phase::Loading { received, total }),
-            FromTrainer::Started { steps_per_epoch, shown, held_out_labels, .. } => {
+            FromTrainer::Started { steps_per_epoch, shown, held_out_labels, workers, .. } => {
                 self.plan.set(Some((steps_per_epoch, epochs)));
+                self.workers.set(workers);
                 self.shown.set((to_intensities(&shown), Vec::new()));
                 self.means.update(|(_, labels)| *labels = held_out_labels.into_vec());
                 self.phase.set(Phase::Running);
