@@ -153,18 +153,33 @@ impl Team {
             let options = web_sys::WorkerOptions::new();
             options.set_type(web_sys::WorkerType::Module);
             let worker = web_sys::Worker::new_with_options(&script, &options).ok()?;
-            let inbox = inbox.clone();
-            let receive = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                let message = serde_wasm_bindgen::from_value::<FromTrainer>(crate::engine::web::field(&event, "data"))
-                    .unwrap_or_else(|e| FromTrainer::Failed { message: format!("a training worker sent a message this one does not know ({e})") });
-                let mut inbox = inbox.borrow_mut();
-                inbox.messages.push_back(message);
-                if let Some(wake) = inbox.wake.take() {
-                    let _ = wake.call0(&JsValue::NULL);
+            let deliver = {
+                let inbox = inbox.clone();
+                move |message: FromTrainer| {
+                    let mut inbox = inbox.borrow_mut();
+                    inbox.messages.push_back(message);
+                    if let Some(wake) = inbox.wake.take() {
+                        let _ = wake.call0(&JsValue::NULL);
+                    }
                 }
+            };
+            let receive = {
+                let deliver = deliver.clone();
+                Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                    deliver(serde_wasm_bindgen::from_value::<FromTrainer>(crate::engine::web::field(&event, "data"))
+                        .unwrap_or_else(|e| FromTrainer::Failed { message: format!("a training worker sent a message this one does not know ({e})") }));
+                })
+            };
+            // A replica that cannot load its build (or dies) says so, instead of leaving this
+            // worker waiting.
+            let fail = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let detail = crate::engine::web::field(&event, "message").as_string().unwrap_or_else(|| "it could not be loaded".into());
+                deliver(FromTrainer::Failed { message: format!("a training worker stopped: {detail}") });
             });
             worker.set_onmessage(Some(receive.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(fail.as_ref().unchecked_ref()));
             team._handlers.push(receive);
+            team._handlers.push(fail);
             team.workers.push(worker);
             team.send(index - 1, &ToTrainer::Replica { request: TrainRequest { workers: 1, ..request.clone() }, share: Share { index, count } }).ok()?;
         }
@@ -385,8 +400,12 @@ async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), Str
             shown.post(&session).await;
             last_snapshot = now_ms();
         }
-        // Hear the page's messages before the next step.
-        sleep_ms(0).await;
+        // Hear the page's messages before the next step. With a team there is no need: every step
+        // waits for the replicas' messages, and the page's are heard then, in order (a timer of 0
+        // here waits 4 ms once nested, every step).
+        if team.is_none() {
+            sleep_ms(0).await;
+        }
     }
     if stopped {
         saved.post(&session).await?;
