@@ -82,13 +82,19 @@ test('two training workers take the steps one worker takes (cpu, 1e-5 relative)'
     const worst = Math.max(...runs[2].map((l, k) => Math.abs(l - runs[1][k]) / runs[1][k]));
     console.log(`2 workers against 1: ${runs[2].length} steps, worst relative difference ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-5, `worst relative difference ${worst}`);
+    // Stopped midway, a team ends as one worker does: the model so far is kept.
+    await page.getByTestId('train-go').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-phase]').dataset.step) >= 3, null, { timeout: TIMEOUT });
+    await page.getByTestId('train-stop').click();
+    await phase(page, 'finished');
+    assert.match(await page.getByTestId('train-phase').textContent(), /^Stopped at epoch 1 of 1, step \d+ of 20/);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }
 });
 
-test('train in the page: learn, pause and resume, use, keep, download and load back', { timeout: 900_000 }, async (t) => {
+test('train in the page on two workers: learn, pause and resume, use, keep, download and load back', { timeout: 900_000 }, async (t) => {
   const { browser, page, errors } = await open(CPU);
   const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-downloads-'));
   try {
@@ -103,8 +109,11 @@ test('train in the page: learn, pause and resume, use, keep, download and load b
     await t.test('a run from scratch learns while the page stays responsive', async () => {
       await page.getByTestId('tab-train').click();
       await settings(page, { digits: 400, epochs: 3, batch: 32, seed: 11 });
+      // Two workers, whatever the machine's cores: pause, resume and the live view with a team.
+      await page.getByTestId('train-workers').selectOption('2');
       await page.getByTestId('train-go').click();
       await phase(page, 'running');
+      assert.equal(await page.getByTestId('train-phase').getAttribute('data-workers'), '2');
       await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-phase]').dataset.step) >= 4, null, { timeout: TIMEOUT });
       // Draw while it trains: the drawing is reconstructed (by the shipped baseline).
       await page.getByTestId('tab-draw').click();

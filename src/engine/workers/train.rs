@@ -15,6 +15,7 @@ use wasm_bindgen_futures::spawn_local;
 use crate::engine::web::{MAX_UNLISTED_BYTES, fetch_bytes, now_ms, sleep_ms};
 use super::train_protocol::{FromTrainer, HELD_OUT, MAX_WORKERS, PartMessage, SHOWN, SNAPSHOT_EVERY_MS, ToTrainer, TrainBackend, TrainRequest, to_bytes};
 use crate::study::train_settings::{Share, StepLoss};
+use super::train_client::TrainClient;
 use crate::data::{Digits, Images, PIXELS, SIDE};
 use crate::train::session::Session;
 
@@ -125,11 +126,11 @@ fn handle(message: ToTrainer) {
     }
 }
 
-/// The other workers of a data-parallel run, started by its first (this one) and answering it.
+/// The other workers of a data-parallel run, started by its first (this one) as the page starts
+/// it ([`TrainClient`]), and answering it.
 struct Team {
-    workers: Vec<web_sys::Worker>,
+    replicas: Vec<TrainClient>,
     inbox: Rc<RefCell<Inbox>>,
-    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
 /// What the team's workers sent and the first worker has not read yet, and how to wake it.
@@ -145,46 +146,24 @@ impl Team {
     /// without nested workers) or a replica fails: the run then trains on this worker alone.
     async fn start(request: &TrainRequest) -> Option<Team> {
         let count = request.workers.min(MAX_WORKERS);
-        // This worker's own script: the replicas run the same build.
-        let script = crate::engine::web::field(&crate::engine::web::field(&js_sys::global(), "location"), "href").as_string()?;
         let inbox = Rc::new(RefCell::new(Inbox::default()));
-        let mut team = Team { workers: Vec::new(), inbox: inbox.clone(), _handlers: Vec::new() };
+        let mut team = Team { replicas: Vec::new(), inbox: inbox.clone() };
         for index in 1..count {
-            let options = web_sys::WorkerOptions::new();
-            options.set_type(web_sys::WorkerType::Module);
-            let worker = web_sys::Worker::new_with_options(&script, &options).ok()?;
-            let deliver = {
-                let inbox = inbox.clone();
-                move |message: FromTrainer| {
-                    let mut inbox = inbox.borrow_mut();
-                    inbox.messages.push_back(message);
-                    if let Some(wake) = inbox.wake.take() {
-                        let _ = wake.call0(&JsValue::NULL);
-                    }
+            let inbox = inbox.clone();
+            // A worker's relative URL is its script's: the replicas run this build.
+            let replica = TrainClient::start(TrainBackend::Cpu, move |message| {
+                let mut inbox = inbox.borrow_mut();
+                inbox.messages.push_back(message);
+                if let Some(wake) = inbox.wake.take() {
+                    let _ = wake.call0(&JsValue::NULL);
                 }
-            };
-            let receive = {
-                let deliver = deliver.clone();
-                Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                    deliver(serde_wasm_bindgen::from_value::<FromTrainer>(crate::engine::web::field(&event, "data"))
-                        .unwrap_or_else(|e| FromTrainer::Failed { message: format!("a training worker sent a message this one does not know ({e})") }));
-                })
-            };
-            // A replica that cannot load its build (or dies) says so, instead of leaving this
-            // worker waiting.
-            let fail = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                let detail = crate::engine::web::field(&event, "message").as_string().unwrap_or_else(|| "it could not be loaded".into());
-                deliver(FromTrainer::Failed { message: format!("a training worker stopped: {detail}") });
-            });
-            worker.set_onmessage(Some(receive.as_ref().unchecked_ref()));
-            worker.set_onerror(Some(fail.as_ref().unchecked_ref()));
-            team._handlers.push(receive);
-            team._handlers.push(fail);
-            team.workers.push(worker);
-            team.send(index - 1, &ToTrainer::Replica { request: TrainRequest { workers: 1, ..request.clone() }, share: Share { index, count } }).ok()?;
+            })
+            .ok()?;
+            replica.send(&ToTrainer::Replica { request: TrainRequest { workers: 1, ..request.clone() }, share: Share { index, count } }).ok()?;
+            team.replicas.push(replica);
         }
         let mut ready = 0;
-        while ready < team.workers.len() {
+        while ready < team.replicas.len() {
             match team.next().await {
                 FromTrainer::ReplicaReady => ready += 1,
                 FromTrainer::Failed { .. } => return None,
@@ -196,16 +175,11 @@ impl Team {
 
     /// Replicas and this worker.
     fn count(&self) -> usize {
-        self.workers.len() + 1
-    }
-
-    fn send(&self, worker: usize, message: &ToTrainer) -> Result<(), String> {
-        let value = serde::Serialize::serialize(message, &serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| e.to_string())?;
-        self.workers[worker].post_message(&value).map_err(|e| format!("a training worker cannot be reached ({e:?})"))
+        self.replicas.len() + 1
     }
 
     fn send_all(&self, message: &ToTrainer) -> Result<(), String> {
-        (0..self.workers.len()).try_for_each(|w| self.send(w, message))
+        self.replicas.iter().try_for_each(|r| r.send(message))
     }
 
     /// The next message a replica sent, waiting for one.
@@ -238,14 +212,6 @@ impl Team {
         }
         self.send_all(&ToTrainer::Apply { sum: PartMessage::from(&sum) })?;
         session.apply_parts(&sum)
-    }
-}
-
-impl Drop for Team {
-    fn drop(&mut self) {
-        for worker in &self.workers {
-            worker.terminate();
-        }
     }
 }
 

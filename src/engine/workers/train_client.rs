@@ -1,6 +1,7 @@
 //! The page's side of the training worker: starts `www/train-worker.js` (the `vae-lab-train`
 //! build, fetched only now, or on WebGPU the page's own WebGPU build) and exchanges
-//! [`train_protocol`](super::train_protocol)'s messages.
+//! [`train_protocol`](super::train_protocol)'s messages. The first worker of a data-parallel run
+//! starts its replicas with it too.
 
 use wasm_bindgen::prelude::*;
 
