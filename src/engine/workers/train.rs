@@ -206,7 +206,7 @@ impl Team {
                     sum.add(&part.into())?;
                     parts += 1;
                 }
-                FromTrainer::Failed { message } => return Err(format!("a training worker stopped: {message}")),
+                FromTrainer::Failed { message } => return Err(format!("one of the run's training workers failed ({message}); train again, or choose 1 worker")),
                 _ => {}
             }
         }
