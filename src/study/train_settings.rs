@@ -60,9 +60,6 @@ pub struct Share {
 }
 
 impl Share {
-    /// The whole batch, one replica.
-    pub const WHOLE: Share = Share { index: 0, count: 1 };
-
     /// Its rows of a batch of `batch` images.
     pub fn rows(self, batch: usize) -> Result<std::ops::Range<usize>, String> {
         if self.index >= self.count {

@@ -4,9 +4,9 @@
 //! checkpoints and exported weights around it. Each epoch draws its shuffle and its ε from a seed
 //! of its own, so a resumed run replays exactly the epochs an uninterrupted one would.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use std::ops::Range;
 
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -48,8 +48,9 @@ pub struct Session {
     last_test: Option<Evaluation>,
 }
 
-/// A replica's part of a step ([`Session::step_part`]), or the sum of every replica's.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// A replica's part of a step ([`Session::step_part`]), or the sum of every replica's (messages
+/// carry it as `train_protocol::PartMessage`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct StepPart {
     /// The step (1-based).
     pub step: usize,
