@@ -80,14 +80,18 @@ for (const backend of BACKENDS) {
       });
 
       await t.test('resampling ε changes the draws, not μ', async () => {
-        const mean = await page.getByTestId('inside-mean-decode').evaluate((c) => c.toDataURL());
+        const mean = await pixels(page, 'inside-mean-decode');
         const samples = await pixels(page, 'inside-samples');
         const table = async () => page.getByTestId('inside-code-table').locator('tbody td:nth-child(2)').allTextContents();
         const mu = await table();
         const before = await shown(page);
         await page.getByTestId('inside-resample').click();
         await nextShown(page, before);
-        assert.equal(await page.getByTestId('inside-mean-decode').evaluate((c) => c.toDataURL()), mean);
+        // μ's decode is drawn again, the same up to the rounding of one level: on WebGPU the
+        // second decode may run another kernel (burn's autotune picks one by timing) whose sums
+        // round differently (seen: 1 level in 6 pixels, on 2 busy cores).
+        const meanAgain = await pixels(page, 'inside-mean-decode');
+        assert.ok(maxDiff(mean, meanAgain) <= 1 / 255 + 1e-9, `μ's decode changed by ${maxDiff(mean, meanAgain) * 255} levels`);
         assert.deepEqual(await table(), mu);
         const after = await pixels(page, 'inside-samples');
         assert.ok(maxDiff(samples, after) > 0.05, `the draws did not change (${maxDiff(samples, after)})`);
