@@ -262,16 +262,14 @@ async fn webgpu_device() -> Result<(Device, String), String> {
 /// The shipped training sample's compressed size, for the progress bar before the first byte.
 const SAMPLE_BYTES: u64 = 1_609_457;
 
-/// The run's training digits and session, and the held-out digits (what every worker of a run
+/// The run's training digits and session, its data and backend in words (what every worker of a run
 /// builds alike).
-async fn prepare(request: &TrainRequest) -> Result<(Session, Digits, String, String), String> {
+async fn prepare(request: &TrainRequest) -> Result<(Session, String, String), String> {
     let sample = if request.sample_digits > 0 {
         fetch_digits("train-sample", |received| post(&FromTrainer::Loading { received, total: SAMPLE_BYTES.max(received) })).await?
     } else {
         Digits { images: Images { count: 0, rows: SIDE, cols: SIDE, pixels: Vec::new() }, labels: Vec::new() }
     };
-    let test = fetch_digits("test-sample", |_| {}).await?;
-    let held_out = test.subset(&(0..HELD_OUT.min(test.len())).collect::<Vec<_>>());
     let train_set = training_set(&sample, request.sample_digits, &request.drawings)?;
     if train_set.is_empty() {
         return Err("there is nothing to train on: choose some shipped digits or add drawings first".into());
@@ -284,13 +282,16 @@ async fn prepare(request: &TrainRequest) -> Result<(Session, Digits, String, Str
     let (device, backend) = training_device(request.backend).await?;
     let start = request.start_from.clone().map(ByteBuf::into_vec);
     let session = Session::new(request.settings.clone(), start, train_set, device)?;
-    Ok((session, held_out, data_label, backend))
+    Ok((session, data_label, backend))
 }
 
 async fn train(request: TrainRequest, control: &Cell<Control>) -> Result<(), String> {
     let settings = request.settings.clone();
     let latent = usize::from(settings.architecture.latent_dim);
-    let (mut session, held_out, data_label, backend) = prepare(&request).await?;
+    let (mut session, data_label, backend) = prepare(&request).await?;
+    // The first worker alone evaluates and shows: the replicas do not fetch the test digits.
+    let test = fetch_digits("test-sample", |_| {}).await?;
+    let held_out = test.subset(&(0..HELD_OUT.min(test.len())).collect::<Vec<_>>());
     let team = if request.workers > 1 && request.backend == TrainBackend::Cpu { Team::start(&request).await } else { None };
     let workers = team.as_ref().map_or(1, Team::count);
     let backend = if workers > 1 { backend.replace("one Web Worker", &format!("{workers} Web Workers")) } else { backend };
