@@ -76,8 +76,8 @@ async fn on_cpu(failure: WebGpuFailure, _detail: &str) -> (Engine, Option<String
     cpu(Some(failure.notice().into())).await
 }
 
-/// The WebGPU build does not run the page on the CPU (its flex is for the training worker's
-/// initialisation only; the CPU build has the fused CPU kernels and the decode workers): WebGPU
+/// The WebGPU build does not run the page on the CPU (it has no CPU backend; the CPU build has the
+/// fused CPU kernels and the decode workers): WebGPU
 /// failed to start, so it reloads the page as the CPU build and never returns.
 #[cfg(feature = "webgpu")]
 async fn on_cpu(failure: WebGpuFailure, detail: &str) -> (Engine, Option<String>) {

@@ -139,7 +139,7 @@ pub struct Engine {
 
 impl Engine {
     /// An engine on the CPU: the fused kernels, and burn's flex layers where the build has them
-    /// (not in the page's WebGPU build without training, which has no flex).
+    /// (not in the page's WebGPU build, which has no flex).
     #[cfg(any(feature = "cpu", not(feature = "burn-layers")))]
     pub fn cpu() -> Engine {
         Engine::new(

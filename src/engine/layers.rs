@@ -57,7 +57,7 @@ impl Layers {
 
     /// Installs the digit classifier from its checked weights file.
     pub(super) fn install_classifier(&self, checked: Checked) -> Result<(), WeightsError> {
-        let model = load_checked(DigitClassifierConfig::new().init_as(Start::Zeros, &self.device), checked)?;
+        let model = load_checked(DigitClassifierConfig::new().init_as(&mut Start::Zeros, &self.device), checked)?;
         *self.classifier.borrow_mut() = Some(model);
         Ok(())
     }

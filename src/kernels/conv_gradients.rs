@@ -27,7 +27,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 pub(crate) use gemm::ConvGradients;
 
 /// Where a training forward pass's convolutions get their weight gradients (the choice is per
@@ -42,7 +42,7 @@ pub enum WeightGradients {
 }
 
 // Where there is autodiff: natively (the trainer) and in the page's training build.
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 mod gemm {
     use burn::backend::autodiff::checkpoint::base::Checkpointer;
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -492,14 +492,14 @@ mod gemm {
 }
 
 /// Whether `device` is where [`ConvGradients`] applies: autodiff over flex.
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 fn trains_on_flex(device: &Device) -> bool {
     device.is_autodiff() && matches!(device.clone().without_autodiff().as_dispatch(), burn::backend::DispatchDevice::Flex(_))
 }
 
 /// `(before, after)` padding along spatial axis `axis` as burn's `Conv2d::forward` computes it
 /// (its helper is crate-private): `Same` is TensorFlow's, the odd pixel after.
-#[cfg_attr(all(target_arch = "wasm32", not(feature = "train")), allow(dead_code))]
+#[cfg_attr(not(flex_train), allow(dead_code))]
 fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usize, stride: usize) -> (usize, usize) {
     match *padding {
         PaddingConfig2d::Valid => (0, 0),
@@ -515,7 +515,7 @@ fn padding_pair(padding: &PaddingConfig2d, axis: usize, side: usize, kernel: usi
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
 pub(crate) fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    #[cfg(flex_train)]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let [_, _, height, width] = x.dims();
         let padding = [0, 1].map(|i| padding_pair(&layer.padding, i, [height, width][i], layer.kernel_size[i], layer.stride[i]));
@@ -534,7 +534,7 @@ pub(crate) fn conv2d(layer: &Conv2d, x: Tensor<4>, grads: WeightGradients) -> Te
 /// `layer.forward(x)`, with [`ConvGradients`]' weight gradient when `grads` asks for it and the
 /// device trains on flex.
 pub(crate) fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    #[cfg(flex_train)]
     if let Some(bias) = layer.bias.as_ref().filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         let options =
             burn::backend::ops::ConvTransposeOptions::new(layer.stride, layer.padding, layer.padding_out, layer.dilation, layer.groups);
@@ -554,7 +554,7 @@ pub(crate) fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>, grads: Wei
 /// [`crate::kernels::phase_planes`]' matrix products (as the adjoint of a transposed one); otherwise
 /// [`conv2d`] and burn's ReLU.
 pub fn conv2d_activated(layer: &Conv2d, x: Tensor<4>, relu: bool, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    #[cfg(flex_train)]
     if let Some((bias, phases)) = layer.bias.as_ref().zip(direct_phase_conv(layer, &x, relu)).filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_phases(
             x.into_dispatch(),
@@ -569,7 +569,7 @@ pub fn conv2d_activated(layer: &Conv2d, x: Tensor<4>, relu: bool, grads: WeightG
 
 /// `layer` on `x` as the adjoint [`PhaseConv`], if it is one: stride 2, 3 × 3, square, no
 /// dilation or groups.
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 fn direct_phase_conv(layer: &Conv2d, x: &Tensor<4>, relu: bool) -> Option<crate::kernels::phase_planes::PhaseConv> {
     let [images, c_in, height, width] = x.dims();
     let [c_out, w_in, kh, kw] = layer.weight.dims();
@@ -590,7 +590,7 @@ fn direct_phase_conv(layer: &Conv2d, x: &Tensor<4>, relu: bool) -> Option<crate:
 /// flex device with `grads` [`WeightGradients::Gemm`], a stride-2 3 × 3 layer runs as one node
 /// with [`crate::kernels::phase_planes`]' matrix products each way; otherwise burn's ops in turn.
 pub fn conv_transpose2d_activated(layer: &ConvTranspose2d, x: Tensor<4>, crop: usize, relu: bool, grads: WeightGradients) -> Tensor<4> {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+    #[cfg(flex_train)]
     if let Some((bias, phases)) = layer.bias.as_ref().zip(phase_conv(layer, &x, crop, relu)).filter(|_| grads == WeightGradients::Gemm && trains_on_flex(&x.device())) {
         return Tensor::from_dispatch(<burn::backend::Dispatch as ConvGradients>::conv_phases(
             x.into_dispatch(),
@@ -606,7 +606,7 @@ pub fn conv_transpose2d_activated(layer: &ConvTranspose2d, x: Tensor<4>, crop: u
 
 /// `layer` as a [`PhaseConv`] on `x`, if it is one: stride 2, 3 × 3, square, no dilation, groups
 /// or output padding.
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 fn phase_conv(layer: &ConvTranspose2d, x: &Tensor<4>, crop: usize, relu: bool) -> Option<crate::kernels::phase_planes::PhaseConv> {
     let [images, c_in, height, width] = x.dims();
     let [w_in, c_out, kh, kw] = layer.weight.dims();

@@ -5,7 +5,7 @@
 
 pub mod conv_gradients;
 pub mod cpu_fused;
-#[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
+#[cfg(flex_train)]
 pub(crate) mod phase_planes;
 #[cfg(feature = "burn-layers")]
 pub(crate) mod sub_pixel;

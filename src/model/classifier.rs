@@ -34,11 +34,11 @@ impl DigitClassifierConfig {
     /// Builds the classifier with Keras-style initial weights on `device` (the trainer's).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn init(&self, device: &Device) -> DigitClassifier {
-        self.init_as(Start::Keras, device)
+        self.init_as(&mut Start::Keras, device)
     }
 
     /// Builds the classifier on `device`, its kernels starting as `start` says.
-    pub(crate) fn init_as(&self, start: Start, device: &Device) -> DigitClassifier {
+    pub(crate) fn init_as(&self, start: &mut Start<'_>, device: &Device) -> DigitClassifier {
         let mut in_channels = 1;
         let mut side: usize = 28;
         let convs = self

@@ -13,7 +13,7 @@ use crate::kernels::cpu_fused::{Conv, ConvKind};
 #[cfg(feature = "burn-layers")]
 use crate::kernels::sub_pixel::{PhaseConv, SubPixelDecoder};
 
-fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, start: Start, device: &Device) {
+fn keras_init(deconv: &mut ConvTranspose2d, c_in: usize, c_out: usize, start: &mut Start<'_>, device: &Device) {
     // burn's layout is [c_in, c_out, kh, kw]; Keras' fans are 9·c_out and 9·c_in.
     deconv.weight = glorot_uniform([c_in, c_out, 3, 3], (9 * c_out, 9 * c_in), start, device);
     deconv.bias = Some(zeros(c_out, device));
@@ -81,7 +81,7 @@ impl DecoderConfig {
     }
 
     /// Builds the decoder on `device`, its kernels starting as `start` says.
-    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Decoder {
+    pub(crate) fn init_as(&self, start: &mut Start<'_>, device: &Device) -> Decoder {
         let ((start_channels, start_side), shapes) = self.geometry();
         let mut layers: Vec<(ConvTranspose2d, usize)> = shapes
             .iter()
@@ -279,7 +279,7 @@ pub(crate) mod tests {
     /// A variant's decoder with every weight and bias random: Keras' init zeroes the biases, and
     /// its weights, scaled up, spread the outputs over the whole sigmoid.
     pub(crate) fn random_decoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Decoder {
-        let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
+        let mut decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(&mut Start::Keras, device);
         decoder.dense.bias = decoder.dense.bias.map(|b| seeded.bias(&b, 0.3));
         decoder.dense.weight = seeded.weights(&decoder.dense.weight, 3.0);
         for deconv in decoder.deconvs.iter_mut().chain(std::iter::once(&mut decoder.output)) {

@@ -27,7 +27,7 @@ pub(crate) struct EncoderConfig {
 
 impl EncoderConfig {
     /// Builds the encoder on `device`, its kernels starting as `start` says.
-    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Encoder {
+    pub(crate) fn init_as(&self, start: &mut Start<'_>, device: &Device) -> Encoder {
         let mut in_channels = 1;
         let convs = self
             .conv_filters
@@ -146,7 +146,7 @@ pub(crate) mod tests {
     /// A variant's encoder with random biases too (Keras' init zeroes them), weights scaled up so
     /// that the outputs are not all near 0.
     pub(crate) fn random_encoder(variant: Variant, seeded: &mut Seeded, device: &Device) -> Encoder {
-        let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, device);
+        let mut encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(&mut Start::Keras, device);
         for conv in encoder.convs.iter_mut() {
             conv.bias = conv.bias.take().map(|b| seeded.bias(&b, 0.3));
             conv.weight = seeded.weights(&conv.weight, 3.0);

@@ -285,7 +285,7 @@ mod against_burns_layers {
         for variant in Variant::ALL {
             let encoder = random_encoder(variant, &mut seeded, &device);
             // Through the model's weights file, as the engine reads it.
-            let decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &device);
+            let decoder = DecoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(&mut Start::Keras, &device);
             let vae = Vae { encoder: encoder.clone(), decoder };
             let (kernel, _) = vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
             let images = seeded.uniform([7, 1, 28, 28], 0.0, 1.0, &device);
@@ -309,7 +309,7 @@ mod against_burns_layers {
     fn a_files_decoder_kernel_decodes_like_the_burn_layers() {
         assert_decodes_like_the_burn_layers(7, "fused CPU kernel", |variant, decoder, z| {
             // Through the model's weights file, as the engine reads it.
-            let encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(Start::Keras, &z.device());
+            let encoder = EncoderConfig::new(variant.latent_dim(), variant.architecture().conv_filters()).init_as(&mut Start::Keras, &z.device());
             let vae = Vae { encoder, decoder: decoder.clone() };
             let (_, kernel) = vae_kernels_of(variant, vae).expect("every variant's file has CPU kernels");
             kernel.decode(&z.into_data().try_into_vec::<f32>().expect("f32 latents"))

@@ -12,11 +12,17 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
+use super::vae::Noise;
+
 /// What a new model's kernels start as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Start {
-    /// Keras' draw: a model to train.
+pub(crate) enum Start<'a> {
+    /// Keras' draw with the device's own random numbers (burn's `Tensor::random`).
     Keras,
+    /// Keras' draw from a run's generator, on the CPU: the numbers flex would draw after
+    /// `seed(seed)` ([`Noise`]), whatever the device — a seed starts a training run from the same
+    /// weights on WebGPU, in the page's CPU worker and in the trainer, and the WebGPU build needs
+    /// no CPU backend for it.
+    Seeded(&'a mut Noise),
     /// Zeros: a model whose weights are loaded next (drawing its ~135,000 random numbers for
     /// nothing took a few ms of the page's thread at start-up).
     Zeros,
@@ -26,12 +32,14 @@ pub(crate) enum Start {
 pub(crate) fn glorot_uniform<const D: usize>(
     shape: [usize; D],
     (fan_in, fan_out): (usize, usize),
-    start: Start,
+    start: &mut Start<'_>,
     device: &Device,
 ) -> Param<Tensor<D>> {
     let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+    let distribution = Distribution::Uniform(-a, a);
     Param::from_tensor(match start {
-        Start::Keras => Tensor::random(shape, Distribution::Uniform(-a, a), device),
+        Start::Keras => Tensor::random(shape, distribution, device),
+        Start::Seeded(noise) => Tensor::from_data(noise.draw(shape, distribution), device),
         Start::Zeros => Tensor::zeros(shape, device),
     })
 }
@@ -42,7 +50,7 @@ pub(crate) fn zeros(len: usize, device: &Device) -> Param<Tensor<1>> {
 }
 
 /// A Keras-initialised dense layer.
-pub(crate) fn dense(d_input: usize, d_output: usize, start: Start, device: &Device) -> Linear {
+pub(crate) fn dense(d_input: usize, d_output: usize, start: &mut Start<'_>, device: &Device) -> Linear {
     let mut linear = LinearConfig::new(d_input, d_output).init(device);
     // burn stores Linear weights as [d_input, d_output].
     linear.weight = glorot_uniform([d_input, d_output], (d_input, d_output), start, device);
@@ -52,7 +60,7 @@ pub(crate) fn dense(d_input: usize, d_output: usize, start: Start, device: &Devi
 
 /// A Keras-initialised 3×3 stride-2 `same` convolution: TensorFlow's asymmetric padding (extra
 /// row/col at the bottom/right), which burn's `Same` reproduces.
-pub(crate) fn stride2_conv(in_channels: usize, filters: usize, start: Start, device: &Device) -> Conv2d {
+pub(crate) fn stride2_conv(in_channels: usize, filters: usize, start: &mut Start<'_>, device: &Device) -> Conv2d {
     let mut conv = Conv2dConfig::new([in_channels, filters], [3, 3])
         .with_stride([2, 2])
         .with_padding(PaddingConfig2d::Same)

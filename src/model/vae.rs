@@ -34,12 +34,18 @@ pub struct VaeConfig {
 impl VaeConfig {
     /// Builds the encoder and decoder with freshly initialised weights on `device`.
     pub fn init(&self, device: &Device) -> Vae {
-        self.init_as(Start::Keras, device)
+        self.init_as(&mut Start::Keras, device)
+    }
+
+    /// Builds the encoder and decoder on `device` with the initial weights of seed `seed`: the
+    /// weights flex draws after `seed(seed)`, on any device (a training run's start).
+    pub fn init_seeded(&self, seed: u64, device: &Device) -> Vae {
+        self.init_as(&mut Start::Seeded(&mut Noise::seeded(seed)), device)
     }
 
     /// Builds the encoder and decoder on `device`, their kernels starting as `start` says
     /// ([`Start::Zeros`] for a model whose weights are loaded next).
-    pub(crate) fn init_as(&self, start: Start, device: &Device) -> Vae {
+    pub(crate) fn init_as(&self, start: &mut Start<'_>, device: &Device) -> Vae {
         Vae {
             encoder: EncoderConfig::new(self.latent_dim, self.conv_filters.clone())
                 .with_hidden(self.hidden)
@@ -85,17 +91,22 @@ impl Noise {
 
     /// ε ~ N(0, 1) for a batch of `batch` images, `[batch, latent]`, on `device`.
     pub(crate) fn standard_normal(&mut self, batch: usize, latent: usize, device: &Device) -> Tensor<2> {
-        Tensor::from_data(self.draw(batch, latent), device)
+        Tensor::from_data(self.normal(batch, latent), device)
     }
 
     /// Draws a batch's ε and drops it (a replica with no rows of the batch keeps in step).
     #[cfg(any(not(target_arch = "wasm32"), feature = "train"))]
     pub(crate) fn skip(&mut self, batch: usize, latent: usize) {
-        self.draw(batch, latent);
+        self.normal(batch, latent);
     }
 
-    fn draw(&mut self, batch: usize, latent: usize) -> TensorData {
-        TensorData::random::<f32, _, _>([batch, latent], Distribution::Normal(0.0, 1.0), &mut self.0)
+    /// The next values of `shape` from `distribution`, as flex's `float_random` draws them.
+    pub(crate) fn draw<const D: usize>(&mut self, shape: [usize; D], distribution: Distribution) -> TensorData {
+        TensorData::random::<f32, _, _>(shape, distribution, &mut self.0)
+    }
+
+    fn normal(&mut self, batch: usize, latent: usize) -> TensorData {
+        self.draw([batch, latent], Distribution::Normal(0.0, 1.0))
     }
 }
 

@@ -68,13 +68,13 @@ pub fn load_vae(variant: Variant, bytes: Vec<u8>, device: &Device) -> Result<Vae
 
 /// [`load_vae`] from a file [`check`] has passed (the page checks and loads in separate tasks).
 pub(crate) fn load_checked_vae(variant: Variant, checked: Checked, device: &Device) -> Result<Vae, WeightsError> {
-    load_checked(VaeConfig::from(variant).init_as(Start::Zeros, device), checked)
+    load_checked(VaeConfig::from(variant).init_as(&mut Start::Zeros, device), checked)
 }
 
 /// The digit classifier (the Report's judge, and the page's reading of what a digit looks like)
 /// with the weights in `bytes`, checked as a model's are.
 pub fn load_classifier(bytes: Vec<u8>, device: &Device) -> Result<super::classifier::DigitClassifier, WeightsError> {
-    load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init_as(Start::Zeros, device), bytes)
+    load_module("the digit classifier", super::classifier::DigitClassifierConfig::new().init_as(&mut Start::Zeros, device), bytes)
 }
 
 /// Applies the weights in `bytes` to `model` (freshly initialised, of the expected

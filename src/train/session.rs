@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
@@ -18,7 +18,6 @@ use super::evaluate::{Evaluation, batch_tensor, evaluate_async, read_f32};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::study::metrics::{EpochRecord, Metrics, Protocol};
 use crate::train::step::{self, StepSettings};
-use crate::model::layers::Start;
 use crate::model::weights::load_module;
 use crate::study::train_settings::{Share, StepLoss, TrainSettings};
 use crate::model::{Noise, Rows, Vae};
@@ -87,12 +86,9 @@ impl Session {
             return Err("there are no digits to train on".into());
         }
         let config = VaeConfig::from(settings.architecture);
-        // Initialised on the CPU whatever the device, so that a seed gives the native trainer's
-        // initial weights on WebGPU too (each backend has its own random numbers).
-        let cpu = Device::flex();
-        cpu.seed(settings.seed);
-        let initial = config.init(&cpu).into_record().into_bytes().map_err(|e| e.to_string())?;
-        let mut model = load_module("the initial weights", config.init(&device), initial.to_vec()).map_err(|e| e.to_string())?;
+        // Drawn on the CPU whatever the device, so that a seed gives the native trainer's initial
+        // weights on WebGPU too (each backend has its own random numbers).
+        let mut model = config.init_seeded(settings.seed, &device);
         if let Some(bytes) = start {
             model = load_module("the model to fine-tune", model, bytes).map_err(|e| e.to_string())?;
         }
@@ -377,24 +373,19 @@ impl Session {
         read_f32(self.encode(images).1).await
     }
 
-    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32), read
-    /// back asynchronously into a CPU copy (a record reads its tensors synchronously).
+    /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32): what
+    /// `into_record().into_bytes()` writes, with the tensors read back asynchronously (a record
+    /// reads them synchronously, which a WebGPU tensor in a browser cannot be).
     pub(crate) async fn weights(&self) -> Result<Vec<u8>, String> {
-        let mut tensors = ParamTensors::default();
-        let model = self.model.valid();
-        model.visit(&mut tensors);
-        let mut values = Vec::with_capacity(tensors.0.len());
-        for tensor in tensors.0 {
-            values.push(read_f32(tensor).await);
+        let mut params = RecordParams::default();
+        self.model.valid().visit(&mut params);
+        let mut tensors = Vec::with_capacity(params.tensors.len());
+        for (path, id, shape, tensor) in params.tensors {
+            let data = tensor.into_data_async().await.map_err(|e| format!("the trained weights could not be read back ({e:?})"))?;
+            let (bytes, _, dtype) = data.into_parts();
+            tensors.push(burn_pack::Tensor::new(path, dtype, shape, Some(id.val()), bytes));
         }
-        // Zeros, not a draw: the values are replaced next.
-        let cpu = VaeConfig::from(self.settings.architecture).init_as(Start::Zeros, &Device::flex());
-        let mut fill = FillParams { values: values.into_iter(), missing: false };
-        let cpu = cpu.map(&mut fill);
-        if fill.missing {
-            return Err("the trained weights could not be read back".into());
-        }
-        cpu.into_record().into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
+        burn_pack::Writer::new(tensors).into_bytes().map(|b| b.to_vec()).map_err(|e| e.to_string())
     }
 
     /// The run's record as "your model" in the schema of the shipped metrics files; `data` says
@@ -406,36 +397,28 @@ impl Session {
     }
 }
 
-/// Every float parameter of a module, flattened, in the module's order.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's training worker's; natively only tests use it"))]
+/// A module's float parameters as burn's record collects them — their paths
+/// (`encoder.convs.0.weight`), ids and shapes in the module's order — but the values still on
+/// their device, flattened, to be read asynchronously ([`Session::weights`]).
 #[derive(Default)]
-struct ParamTensors(Vec<Tensor<1>>);
+struct RecordParams {
+    path: Vec<String>,
+    tensors: Vec<(String, ParamId, Shape, Tensor<1>)>,
+}
 
-impl ModuleVisitor for ParamTensors {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().flatten::<1>(0, D - 1));
+impl ModuleVisitor for RecordParams {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
     }
-}
 
-/// Replaces a module's float parameters, in its order, by `values` ([`ParamTensors`]' order).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code, reason = "the page's training worker's; natively only tests use it"))]
-struct FillParams<I> {
-    values: I,
-    /// Whether a parameter found no values of its size (a different module).
-    missing: bool,
-}
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
 
-impl<I: Iterator<Item = Vec<f32>>> ModuleMapper for FillParams<I> {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let values = self.values.next();
-        let missing = &mut self.missing;
-        param.map(|tensor| match values {
-            Some(values) if values.len() == tensor.shape().num_elements() => Tensor::from_data(TensorData::new(values, tensor.shape()), &tensor.device()),
-            _ => {
-                *missing = true;
-                tensor
-            }
-        })
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        // The saved form, as burn's record takes it (the same unless a layer maps it on save).
+        let tensor = param.transform_for_save().val();
+        self.tensors.push((self.path.join("."), param.id, tensor.shape(), tensor.flatten::<1>(0, D - 1)));
     }
 }
 
@@ -505,10 +488,22 @@ mod tests {
         assert_eq!((pixels.len(), means.len()), (2 * PIXELS, 4));
         // The weights read back load as the same model.
         let bytes = pollster::block_on(session.weights()).unwrap();
+        // Byte for byte what burn's own record writes (which reads the tensors synchronously).
+        assert_eq!(bytes, session.model().valid().into_record().into_bytes().unwrap().to_vec());
         let loaded = load_module("the weights read back", VaeConfig::from(Architecture::of(Variant::Baseline)).init(&Device::flex()), bytes).unwrap();
         let input = Tensor::<4>::from_data(TensorData::new(digits(2).intensities(&[0, 1]), [2, 1, SIDE, SIDE]), &Device::flex());
         let loaded_means: Vec<f32> = loaded.encoder.forward(input).0.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(loaded_means, means);
+    }
+
+    /// Every float parameter of a module, flattened, in the module's order.
+    #[derive(Default)]
+    struct ParamTensors(Vec<Tensor<1>>);
+
+    impl ModuleVisitor for ParamTensors {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.val().flatten::<1>(0, D - 1));
+        }
     }
 
     /// Every float parameter of `session`'s model, flat.

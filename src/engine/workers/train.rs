@@ -239,9 +239,19 @@ fn training_set(sample: &Digits, count: usize, drawings: &[u8]) -> Result<Digits
 /// The autodiff device to train on, and what it is in words (for the record).
 async fn training_device(backend: TrainBackend) -> Result<(Device, String), String> {
     match backend {
-        TrainBackend::Cpu => Ok((Device::flex().autodiff(), "burn 0.22.1 flex (CPU, wasm32, one Web Worker)".into())),
+        TrainBackend::Cpu => cpu_device(),
         TrainBackend::WebGpu => webgpu_device().await,
     }
+}
+
+#[cfg(flex_train)]
+fn cpu_device() -> Result<(Device, String), String> {
+    Ok((Device::flex().autodiff(), "burn 0.22.1 flex (CPU, wasm32, one Web Worker)".into()))
+}
+
+#[cfg(not(flex_train))]
+fn cpu_device() -> Result<(Device, String), String> {
+    Err("this training build has no CPU backend (the page's `vae-lab-train` build trains on the CPU)".into())
 }
 
 #[cfg(feature = "webgpu")]
