@@ -75,12 +75,13 @@ impl From<Variant> for VaeConfig {
     }
 }
 
-/// Where the reparameterisation's ε comes from: a generator of the kind burn's CPU backend (flex)
-/// draws with — rand's `StdRng`, seeded the same way, filling a tensor value after value as its
-/// `float_random` does — so these are the very numbers flex's `random_like` would draw, whatever
-/// the device. It belongs to its run instead of being flex's global one: one seed gives the native
-/// trainer's ε on WebGPU too (batch × latent values a step), and replicas of data-parallel training
-/// in one process (the tests) do not draw from each other's.
+/// Where a training run's random numbers come from — its initial weights
+/// ([`VaeConfig::init_seeded`]) and the reparameterisation's ε: a generator of the kind burn's
+/// CPU backend (flex) draws with — rand's `StdRng`, seeded the same way, filling a tensor value
+/// after value as its `float_random` does — so these are the very numbers flex would draw,
+/// whatever the device. It belongs to its run instead of being flex's global one: one seed gives
+/// the native trainer's run on WebGPU too (where there is no flex), and replicas of data-parallel
+/// training in one process (the tests) do not draw from each other's.
 pub struct Noise(rand10::rngs::StdRng);
 
 impl Noise {
