@@ -12,7 +12,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use super::vae::Noise;
+use super::noise::Noise;
 
 /// What a new model's kernels start as.
 pub(crate) enum Start<'a> {

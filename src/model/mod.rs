@@ -10,10 +10,12 @@ pub mod fused;
 mod gradient_check;
 pub(crate) mod layers;
 pub mod loss;
+pub(crate) mod noise;
 pub(crate) mod vae;
 pub mod weights;
 
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use loss::{VaeLoss, kl_per_dim, vae_loss};
-pub use vae::{Noise, Rows, Vae, VaeConfig, VaeOutput};
+pub use noise::Noise;
+pub use vae::{Rows, Vae, VaeConfig, VaeOutput};
