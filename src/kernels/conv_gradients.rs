@@ -56,7 +56,7 @@ mod gemm {
     use burn::tensor::TensorData;
     use burn::backend::flex::FlexTensor;
 
-    use crate::kernels::phase_planes::{PhaseConv, for_each_chunk};
+    use crate::kernels::phase_planes::{PhaseConv, for_each_chunk, zeroed};
 
     /// Convolutions whose weight gradient is [`weight_gradient`]'s GEMM.
     #[backend_extension(Flex, Autodiff)]
@@ -294,7 +294,7 @@ mod gemm {
             let [kh, kw] = self.kernel;
             let cols = c * kh * kw;
             let src: &[f32] = b.as_slice().expect("a contiguous f32 tensor (to_contiguous above)");
-            let mut out = vec![0.0f32; n * h * w * cols];
+            let mut out = zeroed(n * h * w * cols);
             let fill = |(i, sample): (usize, &mut [f32])| {
                 let src = &src[i * c * bh * bw..(i + 1) * c * bh * bw];
                 for y in 0..h {
@@ -437,7 +437,7 @@ mod gemm {
             let width = pw + ow + pw;
             let (grad, weight) = (grad.to_contiguous(), weight.to_contiguous());
             let (gs, ws) = (slice(&grad), slice(&weight));
-            let mut out = vec![0.0f32; n * c * h * w];
+            let mut out = zeroed(n * c * h * w);
             for_each_chunk(&mut out, c * h * w, |(i, image)| {
                 let g = padded(&gs[i * oh * ow..][..oh * ow], [oh, ow], pad);
                 let mut wide = vec![0.0f32; (h - 1) * width + w];
