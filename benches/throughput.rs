@@ -143,13 +143,16 @@ fn main() {
         pytorch(threads);
     }
 
-    // Per layer: each convolution of the baseline at its training shape (batch 128) as the model
+    // Per layer (`layer baseline`, `layer deeper`): each convolution at its training shape (batch 128) as the model
     // runs it (with its crop and ReLU), forward and backward (input and weight gradients), with
     // the trainer's gradients and burn's.
-    if wanted("layer") {
+    for variant in [Variant::Baseline, Variant::Deeper] {
+        if !wanted(&format!("layer {variant}")) {
+            continue;
+        }
         let device = Device::flex().autodiff();
         device.seed(0);
-        let model = VaeConfig::from(Variant::Baseline).init(&device);
+        let model = VaeConfig::from(variant).init(&device);
         let mut x = Tensor::<4>::random([128, 1, 28, 28], Distribution::Default, &device);
         let mut layers: Vec<(String, Tensor<4>, Box<dyn Fn(Tensor<4>, WeightGradients) -> Tensor<4>>)> = Vec::new();
         for (i, conv) in model.encoder.convs().iter().enumerate() {
@@ -157,13 +160,15 @@ fn main() {
             x = conv_gradients::conv2d_activated(conv, x, true, WeightGradients::Burn).detach();
             layers.push((format!("conv {i}"), input, Box::new(move |x, g| conv_gradients::conv2d_activated(conv, x, true, g))));
         }
-        let mut z = Tensor::<4>::random([128, 64, 7, 7], Distribution::Default, &device);
+        let (channels, side) = if variant == Variant::Deeper { (128, 4) } else { (64, 7) };
+        let mut z = Tensor::<4>::random([128, channels, side, side], Distribution::Default, &device);
         let deconvs: Vec<_> = model.decoder.transposed_convs().collect();
         for (i, &deconv) in deconvs.iter().enumerate() {
             let input = z.clone();
-            // The decoder crops a stride-2 layer's odd side (15, 29) to Keras' (14, 28); the last
-            // layer has no ReLU (its logits go through the loss's sigmoid).
-            let (crop, relu) = if i + 1 < deconvs.len() { (input.dims()[2] * 2, true) } else { (0, false) };
+            // The decoder crops a stride-2 layer's odd side (15, 29) to Keras' (14, 28); 4 -> 7
+            // needs no crop. The last layer has no ReLU (its logits go through the loss's sigmoid).
+            let side = input.dims()[2];
+            let (crop, relu) = if i + 1 < deconvs.len() { (if side == 4 { 0 } else { side * 2 }, true) } else { (0, false) };
             z = conv_gradients::conv_transpose2d_activated(deconv, z, crop, relu, WeightGradients::Burn).detach();
             layers.push((format!("deconv {i}"), input, Box::new(move |x, g| conv_gradients::conv_transpose2d_activated(deconv, x, crop, relu, g))));
         }
@@ -182,7 +187,7 @@ fn main() {
                     bwd.push(t1.elapsed().as_secs_f64());
                 }
                 let which = if grads == WeightGradients::Gemm { "ours" } else { "burn" };
-                println!("{:<34} fwd {:.1} ms, bwd {:.1} ms", format!("  layer {name} {:?}, {which}", input.dims()), median(fwd) * 1e3, median(bwd) * 1e3);
+                println!("{:<34} fwd {:.1} ms, bwd {:.1} ms", format!("  layer {variant} {name} {:?}, {which}", input.dims()), median(fwd) * 1e3, median(bwd) * 1e3);
             }
         }
     }
