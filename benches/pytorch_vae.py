@@ -9,7 +9,7 @@ Adam 1e-3, batch 128, on synthetic digits like the Rust bench. PyTorch pads `sam
 where TensorFlow pads after: the multiply-adds are the same. Prints one line per variant:
 `pytorch train step <variant> batch 128 <median ms> ms <images/s> img/s`.
 
-    python3 benches/pytorch_vae.py [--threads 2] [--steps 20] [--variant baseline|deeper]
+    python3 benches/pytorch_vae.py [--threads 2] [--steps 20] [--variant baseline|deeper] [--layers]
 
 (ONNX Runtime Web's copy of the baseline, for benches/ort-web.mjs, is benches/onnx_vae.py's.)
 """
@@ -68,17 +68,44 @@ def step_ms(model, optimizer, images):
     return (time.perf_counter() - started) * 1000
 
 
+def layer_times(variant: str):
+    """Each convolution at its training shape (batch 128), forward with its ReLU and backward
+    (input and weight gradients; the first layer's input needs none), as `cargo bench --bench
+    throughput -- "layer deeper"` times the trainer's: median of 8 after 3 untimed."""
+    model = Vae(deeper=variant == "deeper")
+    sides = [28, 14, 7, 4][: len(model.convs) + 1]
+    layers = [(f"conv {i}", conv, conv.in_channels, sides[i], True) for i, conv in enumerate(model.convs)]
+    layers += [(f"deconv {i}", deconv, deconv.in_channels, sides[-1 - i], True) for i, deconv in enumerate(model.deconvs)]
+    layers.append((f"deconv {len(model.deconvs)}", model.out, model.out.in_channels, 28, False))
+    for name, layer, channels, side, relu in layers:
+        x = torch.rand(128, channels, side, side, requires_grad=name != "conv 0")
+        forward, backward = [], []
+        for i in range(11):
+            started = time.perf_counter()
+            y = F.relu(layer(x)) if relu else layer(x)
+            between = time.perf_counter()
+            y.sum().backward()
+            if i >= 3:
+                forward.append((between - started) * 1000)
+                backward.append((time.perf_counter() - between) * 1000)
+        print(f"  pytorch layer {variant} {name} {list(x.shape)}: fwd {statistics.median(forward):.1f} ms, bwd {statistics.median(backward):.1f} ms")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--variant", choices=["baseline", "deeper"], help="only this variant (default: both)")
+    parser.add_argument("--layers", action="store_true", help="time each convolution instead of whole steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     images = (torch.rand(128, 1, 28, 28) > 0.8).float()
     print(f"pytorch {torch.__version__}, {torch.get_num_threads()} threads")
     for variant in [args.variant] if args.variant else ["baseline", "deeper"]:
+        if args.layers:
+            layer_times(variant)
+            continue
         model = Vae(deeper=variant == "deeper")
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
         for _ in range(3):
