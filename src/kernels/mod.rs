@@ -1,10 +1,12 @@
 //! Fast layers that know burn's layers, not the VAE: the fused CPU kernels the page infers with
 //! (`cpu_fused`), the sub-pixel form of the transposed convolutions for WebGPU (`sub_pixel`),
 //! and the trainer's convolutions with their own gradients (`conv_gradients`, over the
-//! `phase_planes` matrix products).
+//! `phase_planes` matrix products, and `phase_columns`' for small planes).
 
 pub mod conv_gradients;
 pub mod cpu_fused;
+#[cfg(flex_train)]
+pub(crate) mod phase_columns;
 #[cfg(flex_train)]
 pub(crate) mod phase_planes;
 #[cfg(feature = "burn-layers")]

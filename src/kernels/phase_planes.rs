@@ -39,7 +39,7 @@ pub(crate) struct PhaseConv {
 }
 
 const KERNEL: usize = 3;
-const TAPS: usize = KERNEL * KERNEL;
+pub(super) const TAPS: usize = KERNEL * KERNEL;
 
 /// The flat layout of a batch of zero-bordered planes: pixel `(r, c)` of image `i` at
 /// `margin + i·plane + (r + 1)·side + c + 1`, for `r, c ∈ [0, side − 1)`. Row `side − 1` of one
@@ -84,10 +84,10 @@ impl Planes {
 
 /// Tap `(ky, kx)`: its output phase `(a, b)` and shift `(e_y, e_x)` (see the module comment).
 #[derive(Debug, Clone, Copy)]
-struct Tap {
-    index: usize,
-    phase: usize,
-    shift: [isize; 2],
+pub(super) struct Tap {
+    pub(super) index: usize,
+    pub(super) phase: usize,
+    pub(super) shift: [isize; 2],
 }
 
 impl PhaseConv {
@@ -108,15 +108,21 @@ impl PhaseConv {
     }
 
     /// Rows of output phase `a` (`2u + a < side_out`).
-    fn phase_side(&self, a: usize) -> usize {
+    pub(super) fn phase_side(&self, a: usize) -> usize {
         (self.side_out.saturating_sub(a)).div_ceil(2)
     }
 
     fn planes(&self) -> Planes {
-        Planes { side: self.side_in.max(self.phase_side(0)) + 1, images: self.images }
+        Planes { side: self.plane_side(), images: self.images }
     }
 
-    fn taps(&self) -> impl Iterator<Item = Tap> + '_ {
+    /// Side of the zero-bordered planes: the larger of the input's and the even phase's, plus
+    /// the border.
+    pub(super) fn plane_side(&self) -> usize {
+        self.side_in.max(self.phase_side(0)) + 1
+    }
+
+    pub(super) fn taps(&self) -> impl Iterator<Item = Tap> + '_ {
         let p = self.padding as isize;
         (0..TAPS).map(move |index| {
             let (ky, kx) = ((index / KERNEL) as isize, (index % KERNEL) as isize);
@@ -348,6 +354,11 @@ impl PhaseConv {
     /// either way: a transposed convolution's `[in, out]`, a direct one's `[out, in]`) and the
     /// bias; with what [`PhaseConv::backward`] needs of the input (its planes).
     pub(crate) fn forward(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        if self.columns() { self.forward_columns(x, weight, bias) } else { self.forward_planes(x, weight, bias) }
+    }
+
+    /// [`PhaseConv::forward`] over the zero-bordered planes.
+    fn forward_planes(&self, x: &[f32], weight: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
         if self.direct {
             let (phases, _) = self.phase_planes(x, self.c_out, None);
             let out = self.extract(&self.adjoint_products(&phases, weight), Some(bias), self.relu);
@@ -361,7 +372,12 @@ impl PhaseConv {
 
     /// `[input, weight, bias]` gradients from the forward's `saved` planes, the weight, its
     /// `output` (the ReLU's mask) and the output gradient `grad`, each only where `wanted`.
-    pub(crate) fn backward(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], [want_x, want_w, want_b]: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+    pub(crate) fn backward(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], wanted: [bool; 3]) -> [Option<Vec<f32>>; 3] {
+        if self.columns() { self.backward_columns(saved, weight, output, grad, wanted) } else { self.backward_planes(saved, weight, output, grad, wanted) }
+    }
+
+    /// [`PhaseConv::backward`] over the zero-bordered planes.
+    fn backward_planes(&self, saved: &[f32], weight: &[f32], output: &[f32], grad: &[f32], [want_x, want_w, want_b]: [bool; 3]) -> [Option<Vec<f32>>; 3] {
         let mask = self.relu.then_some(output);
         if self.direct {
             // The output gradient is at the adjoint's input side: plain planes; the input's phases were saved.
@@ -382,11 +398,11 @@ impl PhaseConv {
 const BLOCK_POSITIONS: usize = 512;
 
 /// A strided matrix view: element `(r, c)` at `start + r·row + c·column` of `data`.
-struct Operand<D> {
-    data: D,
-    start: isize,
-    row: isize,
-    column: isize,
+pub(super) struct Operand<D> {
+    pub(super) data: D,
+    pub(super) start: isize,
+    pub(super) row: isize,
+    pub(super) column: isize,
 }
 
 impl<D: AsRef<[f32]>> Operand<D> {
@@ -402,12 +418,25 @@ impl<D: AsRef<[f32]>> Operand<D> {
 
 /// `dst (+)= lhs · rhs` for `[m, n, k]` (`dst` `m × n`, `lhs` `m × k`, `rhs` `k × n`), adding to
 /// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views.
-fn product(dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+fn product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+    // One thread: the callers share the blocks out between the cores.
+    product_on(gemm::Parallelism::None, dst, accumulate, dims, lhs, rhs);
+}
+
+/// [`product`] on every core natively (gemm's own split over rayon), one thread in wasm.
+pub(super) fn whole_product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+    #[cfg(not(target_arch = "wasm32"))]
+    let parallelism = gemm::Parallelism::Rayon(0);
+    #[cfg(target_arch = "wasm32")]
+    let parallelism = gemm::Parallelism::None;
+    product_on(parallelism, dst, accumulate, dims, lhs, rhs);
+}
+
+/// [`product`] with gemm's `parallelism`.
+fn product_on(parallelism: gemm::Parallelism, dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
     dst.check(m, n);
     lhs.check(m, k);
     rhs.check(k, n);
-    // One thread: the callers share the blocks out between the cores.
-    let parallelism = gemm::Parallelism::None;
     // SAFETY: `check` put every element of the three views inside their slices; `dst` is a unique
     // borrow, so it aliases neither operand.
     unsafe {
@@ -558,11 +587,16 @@ mod tests {
     fn check(layer: &PhaseConv, tensors: [Tensor<4>; 4], bias_len: usize, after: usize) {
         let [x, weight, bias, grad] = tensors.clone().map(|t| read(t.inner()));
         let (out, [dx, dw, db]) = burns(layer, tensors, bias_len, after);
-        let (saved, got) = layer.forward(&x, &weight, &bias);
-        assert_close(&format!("{layer:?} output"), &got, &out);
-        let [gx, gw, gb] = layer.backward(&saved, &weight, &got, &grad, [true; 3]).map(|g| g.expect("asked for"));
-        assert_close(&format!("{layer:?} input gradient"), &gx, &dx);
-        assert_close(&format!("{layer:?} weight gradient"), &gw, &dw);
-        assert_close(&format!("{layer:?} bias gradient"), &gb, &db);
+        // Both forms, whichever `forward` would pick for these shapes.
+        for columns in [false, true] {
+            let form = if columns { "columns" } else { "planes" };
+            let (saved, got) = if columns { layer.forward_columns(&x, &weight, &bias) } else { layer.forward_planes(&x, &weight, &bias) };
+            assert_close(&format!("{layer:?} {form} output"), &got, &out);
+            let grads = if columns { layer.backward_columns(&saved, &weight, &got, &grad, [true; 3]) } else { layer.backward_planes(&saved, &weight, &got, &grad, [true; 3]) };
+            let [gx, gw, gb] = grads.map(|g| g.expect("asked for"));
+            assert_close(&format!("{layer:?} {form} input gradient"), &gx, &dx);
+            assert_close(&format!("{layer:?} {form} weight gradient"), &gw, &dw);
+            assert_close(&format!("{layer:?} {form} bias gradient"), &gb, &db);
+        }
     }
 }
