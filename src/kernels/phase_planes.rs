@@ -17,8 +17,11 @@
 //! output gradient's phases at the opposite shift, the weight gradient multiplies the input rows
 //! with the shifted phase rows; the borders are zero, so they add nothing.
 //!
+//! Layers of 7 × 7 and less, where the borders cost the most, run the same products over
+//! gathered columns instead ([`crate::kernels::phase_columns`]).
+//!
 //! Tested against burn's `ConvTranspose2d` + crop + ReLU, gradients included, on every variant
-//! (`conv_gradients::tests`).
+//! (`conv_gradients::tests`), in both forms.
 
 /// One stride-2, 3 × 3 transposed convolution (square, no dilation or groups) cropped to
 /// `side_out` and optionally followed by a ReLU, for a batch of `images`.
