@@ -7,14 +7,18 @@
 #              its build is missing): scripts/serve.sh shows the page with it first
 #   --bench    every build with the `bench` feature: window.vaeLab, the hook the browser tests
 #              and the benchmarks drive (a visitor's page, built without it, does not carry it)
+#   --no-wasm-opt  no wasm-opt pass (the tests' build: the same cargo builds, larger wasm files;
+#              wasm-opt took 6 min of CPU on 2 cores of a first-generation AMD EPYC, 167 s of it
+#              the WebGPU build's). The hosted page and the benchmarks keep it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-browser= first= bench=
+browser= first= bench= noopt=
 for arg in "$@"; do
     case "$arg" in
         --browser) browser=--browser ;;
         --first) first=--first ;;
         --bench) bench=--bench ;;
+        --no-wasm-opt) noopt=--no-wasm-opt ;;
         *) echo "build-page.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -35,13 +39,13 @@ if ! wait "$tools"; then
     exit 1
 fi
 trap - EXIT
-if [ -n "$first$bench" ]; then
+if [ -n "$first$bench$noopt" ]; then
     # Trunk takes the links of the page it builds from its HTML file, which must sit beside
     # index.html (the links' paths are relative to it).
-    node scripts/page-builds.mjs html index.variant.html $first $bench
+    node scripts/page-builds.mjs html index.variant.html $first $bench $noopt
     trap 'rm -f index.variant.html' EXIT
     trunk build index.variant.html --release --html-output index.html
 else
     trunk build --release
 fi
-echo "release build of the page${first:+ (main CPU build only)}${bench:+ (with the bench hook)}: ${SECONDS} s"
+echo "release build of the page${first:+ (main CPU build only)}${bench:+ (with the bench hook)}${noopt:+ (no wasm-opt)}: ${SECONDS} s"

@@ -1,7 +1,8 @@
 // The page's cargo builds, read from index.html's Trunk links (the one place they are written).
 //   node scripts/page-builds.mjs build [--first] [--bench]  runs them (`--first`: the main CPU
 //       build only; `--bench`: each with the `bench` feature, the tests' and benchmarks' hook)
-//   node scripts/page-builds.mjs html OUT [--first] [--bench]  writes index.html so changed to OUT
+//   node scripts/page-builds.mjs html OUT [--first] [--bench] [--no-wasm-opt]  writes index.html so
+//       changed to OUT (`--no-wasm-opt`: Trunk skips wasm-opt on every build, for the tests)
 // `build` runs each exactly as Trunk does (same target, profile, bin and features), so the `trunk
 // build` after it finds them done: the scripts start it while Trunk itself is still compiling.
 import { spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ if (links.length === 0) throw new Error('index.html has no rust build');
 const [command, ...rest] = process.argv.slice(2);
 const first = rest.includes('--first');
 const bench = rest.includes('--bench');
+const noWasmOpt = rest.includes('--no-wasm-opt');
 const out = rest.find((a) => !a.startsWith('--'));
 // A link's features with `bench` added where asked.
 const featuresOf = (l) => (bench ? [l.features, 'bench'].filter(Boolean).join(',') : l.features);
@@ -50,14 +52,20 @@ if (command === 'build') {
   // The loader runs what is there (scripts/finish-dist.mjs lists the builds for it).
   let page = html;
   for (const l of links) {
-    if (first && !l.main) page = page.replace(l.tag, `<!-- ${l.bin}: left out of this build -->`);
-    else if (bench) {
-      const tag = l.features ? l.tag.replace(`data-cargo-features="${l.features}"`, `data-cargo-features="${featuresOf(l)}"`) : l.tag.replace('rel="rust"', `rel="rust" data-cargo-features="bench"`);
-      page = page.replace(l.tag, tag);
+    if (first && !l.main) {
+      page = page.replace(l.tag, `<!-- ${l.bin}: left out of this build -->`);
+      continue;
     }
+    let tag = l.tag;
+    if (bench) {
+      tag = l.features ? tag.replace(`data-cargo-features="${l.features}"`, `data-cargo-features="${featuresOf(l)}"`) : tag.replace('rel="rust"', `rel="rust" data-cargo-features="bench"`);
+    }
+    // Trunk skips wasm-opt at level 0 (the cargo builds are the same).
+    if (noWasmOpt) tag = tag.replace(/\bdata-wasm-opt="[^"]*"/, 'data-wasm-opt="0"');
+    page = page.replace(l.tag, tag);
   }
   fs.writeFileSync(out, page);
 } else {
-  console.error('usage: node scripts/page-builds.mjs build [--first] [--bench] | html OUT [--first] [--bench]');
+  console.error('usage: node scripts/page-builds.mjs build [--first] [--bench] | html OUT [--first] [--bench] [--no-wasm-opt]');
   process.exit(2);
 }

@@ -3,9 +3,11 @@
 # and the CPU path). Installs the tools it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/build-page.sh --browser --bench
-# One test file at a time. Two at a time ran the 85 tests in 402 s instead of 528 s on 2 cores
-# (AMD EPYC, 2026-12-05), but on 2 busy cores one of three full runs failed a WebGPU test whose
-# second decode rounded 1 level differently (burn's autotune picks kernels by timing; the test
-# now allows it): until more runs show two at a time steady, CI stays with one.
-node --test --test-concurrency=1 --test-reporter=spec tests/e2e/
+# The bench hook the tests drive, and no wasm-opt: the same cargo builds as the hosted page
+# (scripts/build-page.sh: 3 min less on 2 cores of a first-generation AMD EPYC).
+bash scripts/build-page.sh --browser --bench --no-wasm-opt
+# Two test files at a time: one file mostly waits on one core (the page's thread, a worker or
+# SwiftShader), so two keep both busy (85 tests in 402 s instead of 528 s, 2 cores, AMD EPYC,
+# 2026-12-05). The WebGPU tests allow for burn's autotune picking another kernel when the cores
+# are busy (a decode may round 1 level differently, tests/e2e/inside.test.mjs).
+node --test --test-concurrency=2 --test-reporter=spec tests/e2e/
