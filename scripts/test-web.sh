@@ -3,8 +3,9 @@
 # and the CPU path). Installs the tools it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The bench hook the tests drive, and no wasm-opt: the same cargo builds as the hosted page
-# (scripts/build-page.sh: 3 min less on 2 cores of a first-generation AMD EPYC).
+# The bench hook the tests drive, and no wasm-opt: the cargo builds of `build-page.sh --bench`
+# (the benchmarks' page), without its wasm-opt pass (3 min less on 2 cores of a first-generation
+# AMD EPYC).
 bash scripts/build-page.sh --browser --bench --no-wasm-opt
 # Two test files at a time: one file mostly waits on one core (the page's thread, a worker or
 # SwiftShader), so two keep both busy (85 tests in 402 s instead of 528 s, 2 cores, AMD EPYC,
