@@ -3,9 +3,8 @@
 //! nothing else, so they link no burn backend (1 MB less to fetch before the first digit).
 //!
 //! The shapes come from the model's configuration ([`VaeConfig`], the classifier's), and every
-//! tensor of the file must have the shape those layers have, as burn's loader requires; the
-//! values are laid out as `Encoder::cpu_kernel` and `Decoder::cpu_kernel` lay out a built
-//! model's (the tests check the two give the same kernels).
+//! tensor of the file must have the shape those layers have, as burn's loader requires (the tests
+//! check the kernels against burn's layers with the same weights).
 
 use std::collections::HashMap;
 

@@ -18,7 +18,9 @@ use super::evaluate::{Evaluation, batch_tensor, evaluate_async, read_f32};
 use crate::data::{Digits, PIXELS, SIDE};
 use crate::study::metrics::{EpochRecord, Metrics, Protocol};
 use crate::train::step::{self, StepSettings};
-use crate::model::weights::load_module;
+use crate::kernels::cpu_fused::{CpuDecoder, CpuEncoder};
+use crate::model::fused::vae_kernels;
+use crate::model::weights::{check, load_module};
 use crate::study::train_settings::{Share, StepLoss, TrainSettings};
 use crate::model::{Noise, Rows, Vae};
 use crate::study::Variant;
@@ -373,6 +375,15 @@ impl Session {
         read_f32(self.encode(images).1).await
     }
 
+    /// The model's fused CPU kernels (`kernels::cpu_fused`), read from its weights as the page
+    /// reads a shipped file: what the CPU training worker shows the run's progress with (the
+    /// held-out digits' means for the latent map, the shown reconstructions), about twice as fast
+    /// there as burn's layers.
+    pub(crate) async fn cpu_kernels(&self) -> Result<(CpuEncoder, CpuDecoder), String> {
+        let checked = check("your model", self.weights().await?).map_err(|e| e.to_string())?;
+        vae_kernels(&VaeConfig::from(self.settings.architecture), &checked).map_err(|e| e.to_string())
+    }
+
     /// The model's weights as a burn record (the format of the shipped `.bpk` files, f32): what
     /// `into_record().into_bytes()` writes, with the tensors read back asynchronously (a record
     /// reads them synchronously, which a WebGPU tensor in a browser cannot be).
@@ -494,6 +505,15 @@ mod tests {
         let input = Tensor::<4>::from_data(TensorData::new(digits(2).intensities(&[0, 1]), [2, 1, SIDE, SIDE]), &Device::flex());
         let loaded_means: Vec<f32> = loaded.encoder.forward(input).0.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(loaded_means, means);
+        // The fused CPU kernels the training worker shows the run with give what burn's layers give.
+        let (encoder, decoder) = pollster::block_on(session.cpu_kernels()).unwrap();
+        let images = digits(2).intensities(&[0, 1]);
+        let fused_means = encoder.encode(&images).0;
+        let fused_pixels = decoder.decode(&fused_means);
+        let furthest = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert_eq!((fused_means.len(), fused_pixels.len()), (means.len(), pixels.len()));
+        assert!(furthest(&fused_means, &means) < 1e-4, "means differ by {}", furthest(&fused_means, &means));
+        assert!(furthest(&fused_pixels, &pixels) < 1e-4, "pixels differ by {}", furthest(&fused_pixels, &pixels));
     }
 
     /// Every float parameter of a module, flattened, in the module's order.

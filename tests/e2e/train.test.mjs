@@ -71,6 +71,7 @@ test('two training workers take the steps one worker takes (cpu, 1e-5 relative)'
     await page.getByTestId('train-use-drawings').uncheck();
     await settings(page, { digits: REFERENCE.sample_digits, epochs: 1, batch: REFERENCE.batch, seed: REFERENCE.seed });
     const runs = {};
+    const maps = {};
     for (const workers of [1, 2]) {
       await page.getByTestId('train-workers').selectOption(String(workers));
       await page.getByTestId('train-go').click();
@@ -78,10 +79,17 @@ test('two training workers take the steps one worker takes (cpu, 1e-5 relative)'
       assert.equal(Number(await page.getByTestId('train-phase').getAttribute('data-workers')), workers);
       runs[workers] = await losses(page);
       assert.equal(runs[workers].length, REFERENCE.losses.length);
+      // The live view's map of the held-out means after the last step (a team computes it in slices).
+      maps[workers] = await page.getByTestId('train-means').evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
     }
     const worst = Math.max(...runs[2].map((l, k) => Math.abs(l - runs[1][k]) / runs[1][k]));
     console.log(`2 workers against 1: ${runs[2].length} steps, worst relative difference ${worst.toExponential(2)}`);
     assert.ok(worst <= 1e-5, `worst relative difference ${worst}`);
+    const painted = maps[1].filter((v, i) => i % 4 === 0 && v !== maps[1][0]).length;
+    const furthest = maps[2].reduce((m, v, i) => Math.max(m, Math.abs(v - maps[1][i])), 0);
+    console.log(`the held-out means' map: ${painted} pixels painted, 2 workers' against 1 worker's: a channel differs by ${furthest} at most`);
+    assert.ok(painted > 200, `the map has points (${painted} pixels off the background's red)`);
+    assert.ok(maps[2].length === maps[1].length && furthest <= 2, `2 workers drew the map 1 worker drew (a channel differs by ${furthest})`);
     // Stopped midway, a team ends as one worker does: the model so far is kept.
     await page.getByTestId('train-go').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=train-phase]').dataset.step) >= 3, null, { timeout: TIMEOUT });

@@ -62,6 +62,19 @@ pub(crate) enum ToTrainer {
         /// Its record.
         record: EpochRecord,
     },
+    /// The held-out digits whose latent means the live view maps (latent 2), 784 bytes each: once,
+    /// so that the replicas compute part of every map.
+    HeldOut {
+        /// Their pixels.
+        pixels: ByteBuf,
+    },
+    /// Compute the latent means of held-out digits `start..end` for the live view's map.
+    Means {
+        /// The first digit.
+        start: usize,
+        /// One past the last.
+        end: usize,
+    },
 }
 
 /// A replica's part of a step (`train::session::StepPart`), as messages carry it: the gradients
@@ -193,9 +206,10 @@ pub(crate) enum FromTrainer {
     Step {
         /// Its loss.
         loss: StepLoss,
-        /// Training images per second over the last steps.
+        /// Training images per second over the last steps (the steps' time alone).
         images_per_second: f64,
-        /// Estimated seconds to the end of the run.
+        /// Estimated seconds to the end of the run, with the time the run spends between steps
+        /// (the live view's snapshots, the epochs' evaluations) as it has so far.
         seconds_left: f64,
     },
     /// The live view: reconstructions of the shown digits and the held-out latent means.
@@ -233,6 +247,13 @@ pub(crate) enum FromTrainer {
     },
     /// A replica is ready for its first `Part`.
     ReplicaReady,
+    /// A replica's part of the live view's map (`ToTrainer::Means`).
+    Means {
+        /// The replica's index in the run.
+        index: usize,
+        /// The means of its digits, `n × latent`.
+        means: Vec<f32>,
+    },
     /// A replica's part of a step.
     Part {
         /// The part.
@@ -293,6 +314,14 @@ mod tests {
         let back = serde_json::from_str::<FromTrainer>(&serde_json::to_string(&message).unwrap()).unwrap();
         let FromTrainer::Part { part: back } = back else { panic!("{back:?}") };
         assert_eq!(crate::train::session::StepPart::from(back), part);
+        // The live view's map, split between the workers: the digits as bytes, the means as floats.
+        for message in [ToTrainer::HeldOut { pixels: ByteBuf::from(vec![0, 7, 255]) }, ToTrainer::Means { start: 500, end: 1000 }] {
+            assert_eq!(serde_json::from_str::<ToTrainer>(&serde_json::to_string(&message).unwrap()).unwrap(), message);
+        }
+        let means = FromTrainer::Means { index: 1, means: vec![0.25, -1.5] };
+        let json = serde_json::to_string(&means).unwrap();
+        assert!(json.contains(r#""kind":"means""#));
+        assert_eq!(serde_json::from_str::<FromTrainer>(&json).unwrap(), means);
         assert_eq!((default_workers(0), default_workers(2), default_workers(64)), (1, 2, MAX_WORKERS));
     }
 

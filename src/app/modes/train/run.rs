@@ -204,7 +204,7 @@ impl Training {
     fn receive(&self, lab: Lab, message: FromTrainer, epochs: usize) {
         match message {
             // Between the training workers of a run; not sent to the page.
-            FromTrainer::ReplicaReady | FromTrainer::Part { .. } => {}
+            FromTrainer::ReplicaReady | FromTrainer::Part { .. } | FromTrainer::Means { .. } => {}
             FromTrainer::Loading { received, total } => self.phase.set(Phase::Loading { received, total }),
             FromTrainer::Started { steps_per_epoch, shown, held_out_labels, workers, .. } => {
                 self.plan.set(Some((steps_per_epoch, epochs)));
