@@ -12,7 +12,9 @@
 //! On the CPU a run may use several workers (`TrainRequest::workers`, data-parallel): the page's
 //! worker starts the others itself and sends each a `Replica`; each answers `ReplicaReady`, then,
 //! every step, a `Part` for the page's worker's `Part`, which adds them up and sends the sum back
-//! (`Apply`), and after each epoch its record (`Record`). The page sees one worker.
+//! (`Apply`), and after each epoch its record (`Record`). For latent 2 each replica also gets the
+//! held-out digits once (`HeldOut`) and computes a slice of every snapshot's map (`Means`,
+//! answered with `Means`). The page sees one worker.
 
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
