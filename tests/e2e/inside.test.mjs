@@ -85,7 +85,10 @@ for (const backend of BACKENDS) {
         const table = async () => page.getByTestId('inside-code-table').locator('tbody td:nth-child(2)').allTextContents();
         const mu = await table();
         const before = await shown(page);
+        const eps = await page.getByTestId('inside').getAttribute('data-eps').then(Number);
         await page.getByTestId('inside-resample').click();
+        // A run the pen started may still land after the click: wait for the run with the new ε.
+        await page.waitForFunction((e) => Number(document.querySelector('[data-testid=inside]')?.dataset.eps) === e, eps + 1, { timeout: TIMEOUT });
         await nextShown(page, before);
         // μ's decode is drawn again, the same up to the rounding of one level: on WebGPU the
         // second decode may run another kernel (burn's autotune picks one by timing) whose sums

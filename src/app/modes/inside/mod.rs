@@ -27,7 +27,7 @@ use crate::study::Variant;
 /// What the mode shows for the current input.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Seen {
-    /// Which run of the mode computed it (counts up; the page's tests wait on it).
+    /// Which run of the mode computed it (counts up; the page's tests wait on it, and on `seed`).
     pub(crate) run: u64,
     /// The model it came from.
     pub(crate) variant: Variant,
@@ -100,7 +100,8 @@ pub(crate) fn InsideMode() -> impl IntoView {
     let drawing = move || lab.view.source().get() == InpaintSource::Drawing;
     view! {
         <section class="mode inside" data-testid="inside"
-            data-shown=move || shown.seen.with(|s| s.as_ref().map_or(0, |s| s.run))>
+            data-shown=move || shown.seen.with(|s| s.as_ref().map_or(0, |s| s.run))
+            data-eps=move || shown.seen.with(|s| s.as_ref().map(|s| s.seed))>
             <div class="panel inside-input">
                 <h2>"The input"</h2>
                 <div class="gallery" role="group" aria-label="Input digit">
