@@ -116,15 +116,18 @@ fn handle(message: ToTrainer) {
             }
         }
         (ToTrainer::HeldOut { pixels }, _) => HELD_OUT_PIXELS.with(|h| *h.borrow_mut() = to_intensities(&pixels)),
-        (ToTrainer::Means { start, end }, _) => spawn_local(async move {
+        (ToTrainer::Means, _) => spawn_local(async move {
             let Some((session, share)) = REPLICA.with(|r| r.borrow_mut().take()) else {
                 return post(&FromTrainer::Failed { message: "this worker is not a replica of a run".into() });
             };
             let kernels = session.cpu_kernels().await;
             REPLICA.with(|r| *r.borrow_mut() = Some((session, share)));
             let means = kernels.and_then(|(encoder, _)| {
-                HELD_OUT_PIXELS.with(|h| h.borrow().get(start * PIXELS..end * PIXELS).map(|pixels| encoder.encode(pixels).0))
-                    .ok_or_else(|| format!("this replica has no held-out digits {start}..{end}"))
+                HELD_OUT_PIXELS.with(|h| {
+                    let held_out = h.borrow();
+                    let rows = share.rows(held_out.len() / PIXELS)?;
+                    Ok(encoder.encode(&held_out[rows.start * PIXELS..rows.end * PIXELS]).0)
+                })
             });
             match means {
                 Ok(means) => post(&FromTrainer::Means { index: share.index, means }),
@@ -214,16 +217,12 @@ impl Team {
     }
 
     /// The latent means of `held_out` (intensities, `PIXELS` each) with `encoder`, this model's:
-    /// each worker computes those of a slice of the digits (the replicas hold them, `HeldOut`),
+    /// each worker computes those of its `Share`'s rows of the digits (the replicas hold them, `HeldOut`),
     /// so that the live view's map costs each a fraction of the time it would cost this one.
     async fn means(&self, encoder: &CpuEncoder, held_out: &[f32]) -> Result<Vec<f32>, String> {
-        let (n, count) = (held_out.len() / PIXELS, self.count());
-        let slice = |index: usize| index * n / count..(index + 1) * n / count;
-        for (i, replica) in self.replicas.iter().enumerate() {
-            let range = slice(i + 1);
-            replica.send(&ToTrainer::Means { start: range.start, end: range.end })?;
-        }
-        let own = slice(0);
+        let count = self.count();
+        self.send_all(&ToTrainer::Means)?;
+        let own = Share { index: 0, count }.rows(held_out.len() / PIXELS)?;
         let mut parts = vec![None; count];
         parts[0] = Some(encoder.encode(&held_out[own.start * PIXELS..own.end * PIXELS]).0);
         while parts.iter().any(Option::is_none) {
@@ -463,12 +462,14 @@ impl Shown<'_> {
         let kernels = if self.fused { session.cpu_kernels().await.ok() } else { None };
         let (reconstructions, means) = match kernels {
             Some((encoder, decoder)) => {
-                let means = match (self.latent_map, team) {
+                // The team's, or where there is none (or it failed) this worker's alone.
+                let shared = match team {
+                    Some(team) if self.latent_map => team.means(&encoder, self.held_out).await.ok(),
+                    _ => None,
+                };
+                let means = match (self.latent_map, shared) {
                     (false, _) => Vec::new(),
-                    (true, Some(team)) => match team.means(&encoder, self.held_out).await {
-                        Ok(means) => means,
-                        Err(_) => encoder.encode(self.held_out).0,
-                    },
+                    (true, Some(means)) => means,
                     (true, None) => encoder.encode(self.held_out).0,
                 };
                 (decoder.decode(&encoder.encode(self.pixels).0), means)

@@ -70,13 +70,9 @@ pub(crate) enum ToTrainer {
         /// Their pixels.
         pixels: ByteBuf,
     },
-    /// Compute the latent means of held-out digits `start..end` for the live view's map.
-    Means {
-        /// The first digit.
-        start: usize,
-        /// One past the last.
-        end: usize,
-    },
+    /// Compute the latent means of this replica's share of the held-out digits (its `Share`'s
+    /// rows of them) for the live view's map.
+    Means,
 }
 
 /// A replica's part of a step (`train::session::StepPart`), as messages carry it: the gradients
@@ -317,7 +313,7 @@ mod tests {
         let FromTrainer::Part { part: back } = back else { panic!("{back:?}") };
         assert_eq!(crate::train::session::StepPart::from(back), part);
         // The live view's map, split between the workers: the digits as bytes, the means as floats.
-        for message in [ToTrainer::HeldOut { pixels: ByteBuf::from(vec![0, 7, 255]) }, ToTrainer::Means { start: 500, end: 1000 }] {
+        for message in [ToTrainer::HeldOut { pixels: ByteBuf::from(vec![0, 7, 255]) }, ToTrainer::Means] {
             assert_eq!(serde_json::from_str::<ToTrainer>(&serde_json::to_string(&message).unwrap()).unwrap(), message);
         }
         let means = FromTrainer::Means { index: 1, means: vec![0.25, -1.5] };
