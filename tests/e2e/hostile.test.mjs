@@ -21,6 +21,8 @@ test('a weights file far larger than the manifest says is refused at once, unrea
   try {
     await page.goto(`${host.url}?backend=cpu&v=latent10`);
     await page.getByTestId('model-ready').filter({ hasText: 'Latent 10' }).waitFor({ timeout: TIMEOUT });
+    // The start-up's own fetches (test digits, records) done, so that they do not count below.
+    await page.locator('html[data-started=true]').waitFor({ state: 'attached', timeout: TIMEOUT });
     const before = await wasmBytes(page);
     const started = Date.now();
     await page.getByTestId('variant-picker').selectOption('baseline');
@@ -29,7 +31,9 @@ test('a weights file far larger than the manifest says is refused at once, unrea
     const after = await wasmBytes(page);
     console.log(`a 200 MiB weights file: refused in ${seconds.toFixed(2)} s; wasm memory ${before} -> ${after} bytes; "${message}"`);
     assert.match(message, /baseline\.bpk.*larger than the \d+ bytes expected/);
-    assert.ok(seconds < 1, `refused after ${seconds} s`);
+    // Unread is what the memory shows; the time only says it did not wait for the download (a
+    // bound loose enough for two busy cores).
+    assert.ok(seconds < 5, `refused after ${seconds} s`);
     // The page's own memory is a few MiB, and switching models does work of its own (seen:
     // +0 to +1.1 MiB), so the bound is on what reading the file would add: under 4 MiB, 2 % of
     // the 200 MiB (before the fix, the memory grew by 573 MB).
@@ -50,7 +54,7 @@ test('a 1 GiB upload is refused by its size, unread', { timeout: 600_000 }, asyn
   try {
     await page.goto(`${server.url}?backend=cpu&m=train`);
     await page.getByTestId('model-ready').waitFor({ timeout: TIMEOUT });
-    await page.waitForTimeout(1000);
+    await page.locator('html[data-started=true]').waitFor({ state: 'attached', timeout: TIMEOUT });
     const before = await wasmBytes(page);
     const started = Date.now();
     await page.getByTestId('your-model-upload').setInputFiles(file);
@@ -59,7 +63,9 @@ test('a 1 GiB upload is refused by its size, unread', { timeout: 600_000 }, asyn
     const after = await wasmBytes(page);
     console.log(`a 1 GiB upload: refused in ${seconds.toFixed(2)} s; wasm memory ${before} -> ${after} bytes; "${problem}"`);
     assert.match(problem, /huge\.bpk is 1024 MiB, more than a model file can be/);
-    assert.ok(seconds < 1, `refused after ${seconds} s`);
+    // Unread is what the memory shows; the time only says it did not wait for the download (a
+    // bound loose enough for two busy cores).
+    assert.ok(seconds < 5, `refused after ${seconds} s`);
     // The page's own memory is a few MiB: the bound is on what reading the file would add, under
     // 4 MiB of the 1 GiB (before the fix, 3 GB).
     assert.ok(after - before < 4 * MIB, `wasm memory ${before} -> ${after}`);

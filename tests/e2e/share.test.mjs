@@ -172,7 +172,8 @@ test('back and forward walk through strokes and modes; reload keeps the view; sl
         slider.dispatchEvent(new Event('input', { bubbles: true }));
       }
     });
-    await page.waitForTimeout(1000);
+    // The link is written once the slider settles (300 ms after the last move).
+    await page.waitForFunction(() => /z=3(,|%2C)/.test(location.search), null, { timeout: TIMEOUT });
     const added = (await page.evaluate(() => history.length)) - before;
     console.log(`400 slider moves added ${added} history entries`);
     assert.ok(added <= 1, `${added} history entries`);
