@@ -116,7 +116,8 @@ test('train in the page on two workers: learn, pause and resume, use, keep, down
 
     await t.test('a run from scratch learns while the page stays responsive', async () => {
       await page.getByTestId('tab-train').click();
-      await settings(page, { digits: 400, epochs: 3, batch: 32, seed: 11 });
+      // Long enough (3 × 26 steps) that it is still running after a drawing on a fast machine.
+      await settings(page, { digits: 800, epochs: 3, batch: 32, seed: 11 });
       // Two workers, whatever the machine's cores: pause, resume and the live view with a team.
       await page.getByTestId('train-workers').selectOption('2');
       await page.getByTestId('train-go').click();
@@ -143,11 +144,11 @@ test('train in the page on two workers: learn, pause and resume, use, keep, down
       await phase(page, 'finished');
       assert.equal(await page.locator('details.train-settings').evaluate((d) => d.open), true, 'the settings open again when it is done');
       const all = await losses(page);
-      // One loss per step, none skipped or repeated across the pause: 3 epochs of ⌈403 / 32⌉.
-      assert.equal(all.length, 3 * Math.ceil(403 / 32));
+      // One loss per step, none skipped or repeated across the pause: 3 epochs of ⌈803 / 32⌉.
+      assert.equal(all.length, 3 * Math.ceil(803 / 32));
       const head = all.slice(0, 3).reduce((a, b) => a + b) / 3;
       const tail = all.slice(-3).reduce((a, b) => a + b) / 3;
-      console.log(`cpu: train 3 epochs of 403 digits: loss ${head.toFixed(1)} → ${tail.toFixed(1)}; ${await page.getByTestId('train-phase').textContent()}`);
+      console.log(`cpu: train 3 epochs of 803 digits: loss ${head.toFixed(1)} → ${tail.toFixed(1)}; ${await page.getByTestId('train-phase').textContent()}`);
       assert.ok(tail < 0.75 * head, `the loss goes down: ${head} → ${tail}`);
       assert.equal(await page.locator('[data-testid=train-chart] circle.test').count(), 3, 'a held-out loss per epoch');
       assert.ok(Number(await page.getByTestId('train-reconstructions').getAttribute('data-painted')) >= 3, 'the reconstructions were redrawn');
