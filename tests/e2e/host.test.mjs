@@ -219,18 +219,19 @@ test('floods of pointer events, fast model switching and 10,000 reconstructions:
       for (let k = 1; k <= 5000; k++) canvas.dispatchEvent(new PointerEvent('pointermove', at(k)));
       canvas.dispatchEvent(new PointerEvent('pointerup', at(5000)));
     });
-    const settled = () => page.waitForFunction(() => {
-      const [input, recon] = ['model-input', 'reconstruction'].map((id) => document.querySelector(`[data-testid=${id}]`).dataset.points);
-      return Number(input) > 50 && input === recon;
-    }, null, { timeout: TIMEOUT });
-    await settled();
+    // The reconstruction on screen is of the whole stroke, by `variant`.
+    const settled = (variant) => page.waitForFunction((v) => {
+      const [input, recon] = ['model-input', 'reconstruction'].map((id) => document.querySelector(`[data-testid=${id}]`));
+      return Number(input.dataset.points) > 50 && input.dataset.points === recon.dataset.points && recon.dataset.variant === v;
+    }, variant, { timeout: TIMEOUT });
+    await settled('baseline');
     // Switch models as fast as the picker allows, ending on latent10.
     const picker = page.getByTestId('variant-picker');
     for (let round = 0; round < 3; round++) {
       for (const v of ['deeper', 'mse', 'latent1', 'baseline', 'latent10']) await picker.selectOption(v);
     }
     await page.getByTestId('model-ready').filter({ hasText: 'Latent 10' }).waitFor({ timeout: TIMEOUT });
-    await settled();
+    await settled('latent10');
 
     const memory = () => page.evaluate(() => {
       window.gc();

@@ -17,6 +17,7 @@ use crate::app::widgets::reading::reading;
 use crate::app::widgets::sources::strokes_to_input;
 use crate::app::view::state::{Stroke, latent_label};
 use crate::app::view::state::ViewStateStoreFields;
+use crate::study::Variant;
 
 fn pen_points(strokes: &[Stroke]) -> usize {
     strokes.iter().map(Vec::len).sum()
@@ -33,12 +34,13 @@ pub(crate) fn DrawMode() -> impl IntoView {
     // The reconstruction on screen, and which digit it looks like.
     let recon = RwSignal::new(None::<Vec<f32>>);
     let looks = reading(lab, recon.into());
-    // Pen points of the drawing the reconstruction on screen was made from (tests wait on it).
-    let shown_points = RwSignal::new(0usize);
+    // The pen points of the drawing the reconstruction on screen was made from, and the model
+    // that made it (its name says which; tests wait on both).
+    let shown = RwSignal::new(None::<(usize, Variant)>);
     let runner = FrameRunner::default();
 
     let work: Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>> = Rc::new(move || {
-        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, (latent, recon), shown_points).await })
+        Box::pin(async move { reconstruct_drawing(lab, input_ref, recon_ref, message, (latent, recon), shown).await })
     });
 
     // Redraw and re-run whenever the strokes or the model change.
@@ -58,10 +60,10 @@ pub(crate) fn DrawMode() -> impl IntoView {
 
     // What the reconstruction shows now, for its name; and, announced to a screen reader when a
     // stroke is added or taken back (not at every pen point), what the model made of it.
-    let recon_label = move || match latent.get() {
-        Some(z) if shown_points.get() > 0 => format!(
+    let recon_label = move || match (latent.get(), shown.get()) {
+        (Some(z), Some((_, variant))) => format!(
             "The {} model's reconstruction of your drawing{}, decoded from its latent mean z = {}",
-            lab.view.variant().get().label(),
+            variant.label(),
             looks.get().map(|words| format!(": it {words}")).unwrap_or_default(),
             latent_label(&z)
         ),
@@ -69,14 +71,11 @@ pub(crate) fn DrawMode() -> impl IntoView {
     };
     let announced = Memo::new(move |_| {
         let strokes = lab.view.strokes().with(Vec::len);
-        let shown = shown_points.get() > 0;
-        let variant = lab.view.variant().get_untracked().label();
         let looks = looks.get().map(|words| format!(", which {words}")).unwrap_or_default();
-        match (strokes, shown) {
-            (0, _) => String::new(),
-            (_, false) => String::new(),
-            (1, true) => format!("Reconstructed by the {variant} model: your drawing of 1 stroke{looks}."),
-            (n, true) => format!("Reconstructed by the {variant} model: your drawing of {n} strokes{looks}."),
+        match (strokes, shown.get()) {
+            (0, _) | (_, None) => String::new(),
+            (1, Some((_, variant))) => format!("Reconstructed by the {} model: your drawing of 1 stroke{looks}.", variant.label()),
+            (n, Some((_, variant))) => format!("Reconstructed by the {} model: your drawing of {n} strokes{looks}.", variant.label()),
         }
     });
     view! {
@@ -113,9 +112,10 @@ pub(crate) fn DrawMode() -> impl IntoView {
                 <figure>
                     <canvas class="digit big" data-testid="reconstruction" node_ref=recon_ref width="28" height="28"
                         role="img" aria-label=recon_label
-                        data-points=move || shown_points.get()></canvas>
+                        data-points=move || shown.get().map_or(0, |(points, _)| points)
+                        data-variant=move || shown.get().map(|(_, variant)| variant.to_string())></canvas>
                     <figcaption>"Reconstruction"
-                        {move || (shown_points.get() > 0).then(|| looks.get()).flatten().map(|words| view! {
+                        {move || shown.get().is_some().then(|| looks.get()).flatten().map(|words| view! {
                             <span class="looks" data-testid="draw-looks">{format!(" · {words}")}</span>
                         })}
                     </figcaption>
@@ -154,7 +154,7 @@ async fn reconstruct_drawing(
     recon_ref: NodeRef<html::Canvas>,
     message: RwSignal<Option<String>>,
     (latent, recon): (RwSignal<Option<Vec<f32>>>, RwSignal<Option<Vec<f32>>>),
-    shown_points: RwSignal<usize>,
+    shown: RwSignal<Option<(usize, Variant)>>,
 ) {
     let (strokes, variant) = (lab.view.strokes().get_untracked(), lab.view.variant().get_untracked());
     let points = pen_points(&strokes);
@@ -164,7 +164,7 @@ async fn reconstruct_drawing(
         }
         latent.try_set(None);
         recon.try_set(None);
-        shown_points.try_set(0);
+        shown.try_set(None);
         // A model that failed to load says so at once, not only after a stroke.
         let text = match lab.failure_untracked(variant) {
             Some(failure) => failure,
@@ -195,7 +195,7 @@ async fn reconstruct_drawing(
             }
             latent.try_set(Some(mean));
             recon.try_set(Some(out));
-            shown_points.try_set(points);
+            shown.try_set(Some((points, variant)));
             message.try_set(None);
         }
         Some(Err(e)) => { let _ = message.try_set(Some(e.to_string())); },
