@@ -398,7 +398,7 @@ impl PhaseConv {
 }
 
 /// Positions per block of a product (see [`PhaseConv::block_images`]).
-const BLOCK_POSITIONS: usize = 512;
+pub(super) const BLOCK_POSITIONS: usize = 512;
 
 /// A strided matrix view: element `(r, c)` at `start + r·row + c·column` of `data`.
 pub(super) struct Operand<D> {
@@ -421,7 +421,7 @@ impl<D: AsRef<[f32]>> Operand<D> {
 
 /// `dst (+)= lhs · rhs` for `[m, n, k]` (`dst` `m × n`, `lhs` `m × k`, `rhs` `k × n`), adding to
 /// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views.
-fn product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+pub(super) fn product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
     // One thread: the callers share the blocks out between the cores.
     product_on(gemm::Parallelism::None, dst, accumulate, dims, lhs, rhs);
 }
