@@ -320,10 +320,14 @@ impl PhaseConv {
                 );
             }
         });
-        let mut dw = vec![0.0f32; size];
-        for part in partial.chunks_exact(size) {
-            dw.iter_mut().zip(part).for_each(|(d, p)| *d += p);
-        }
+        // Summed on every core, a range of the gradient each, the blocks in order.
+        let mut dw = zeroed(size);
+        for_each_chunk(&mut dw, size.div_ceil(8).max(1), |(k, dst)| {
+            let at = k * size.div_ceil(8).max(1);
+            for part in partial.chunks_exact(size) {
+                dst.iter_mut().zip(&part[at..]).for_each(|(d, p)| *d += p);
+            }
+        });
         dw
     }
 
@@ -486,7 +490,7 @@ pub(crate) fn for_each_chunk(out: &mut [f32], size: usize, fill: impl Fn((usize,
 }
 
 /// `f(i, chunk)` for each `size`-long chunk of `out`, collected (as [`for_each_chunk`]).
-fn map_chunks<R: Send>(out: &mut [f32], size: usize, f: impl Fn((usize, &mut [f32])) -> R + Send + Sync) -> Vec<R> {
+pub(super) fn map_chunks<R: Send>(out: &mut [f32], size: usize, f: impl Fn((usize, &mut [f32])) -> R + Send + Sync) -> Vec<R> {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
