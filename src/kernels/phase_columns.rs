@@ -13,7 +13,8 @@
 //! `[c_out · tap][image · input pixel]` (zero where a tap falls outside the image), and the
 //! weight gradient one product of the input with those same columns. The copies cost one read
 //! and write per tap and value against `c_out` multiply-adds per value in the
-//! products. gemm splits each product over the cores itself.
+//! products. The transposed convolution's product is split over the cores by blocks of images
+//! (each summed while in cache); gemm splits the others itself.
 //!
 //! Same layer as the planes, same results: `phase_planes`' tests run both against burn's layers.
 
