@@ -93,6 +93,12 @@ impl PhaseConv {
         let (side_out, plane_out) = (self.side_out, self.side_out * self.side_out);
         let width = self.c_out * TAPS;
         let taps: Vec<Tap> = self.taps().collect();
+        // Output pixel (2u + a, 2v + b) from input pixel (u − e_y, v − e_x), where inside: v from
+        // max(e_x, 0) to min(side + e_x, the phase's columns), for each tap.
+        let columns: Vec<(usize, usize)> = taps
+            .iter()
+            .map(|tap| (tap.shift[1].max(0) as usize, ((side as isize + tap.shift[1]).max(0) as usize).min(self.phase_side(tap.phase % 2))))
+            .collect();
         // Each core takes blocks of images; a block's products, a few output channels at a time,
         // stay in its cache until they are summed.
         let per = (BLOCK_POSITIONS / pixels).clamp(1, self.images);
@@ -116,13 +122,10 @@ impl PhaseConv {
                 for i in 0..count {
                     for co in c0..c0 + cs {
                         let plane = &mut chunk[(i * self.c_out + co) * plane_out..][..plane_out];
-                        for tap in &taps {
+                        for (tap, &(from, to)) in taps.iter().zip(&columns) {
                             let (a, b) = (tap.phase / 2, tap.phase % 2);
                             let [ey, ex] = tap.shift;
                             let src = &products[((co - c0) * TAPS + tap.index) * n + i * pixels..][..pixels];
-                            // Output pixel (2u + a, 2v + b) from input pixel (u − e_y, v − e_x), where
-                            // inside: v from max(e_x, 0) to min(side + e_x, the phase's columns).
-                            let (from, to) = (ex.max(0) as usize, ((side as isize + ex).max(0) as usize).min(self.phase_side(b)));
                             if from >= to {
                                 continue;
                             }

@@ -44,6 +44,17 @@ pub(crate) struct PhaseConv {
 const KERNEL: usize = 3;
 pub(super) const TAPS: usize = KERNEL * KERNEL;
 
+/// A block of images in [`PhaseConv::for_each_block`]: its first position in the batch's planes,
+/// its positions (the last block's may be fewer), a whole block's positions, and the layout of
+/// the block's own planes.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    first: usize,
+    len: usize,
+    size: usize,
+    local: Planes,
+}
+
 /// The flat layout of a batch of zero-bordered planes: pixel `(r, c)` of image `i` at
 /// `margin + i·plane + (r + 1)·side + c + 1`, for `r, c ∈ [0, side − 1)`. Row `side − 1` of one
 /// image is row `−1` of the next, and column `side − 1` of a row is column `−1` of the next, so a
@@ -204,6 +215,19 @@ impl PhaseConv {
         (BLOCK_POSITIONS / self.planes().plane()).clamp(1, self.images)
     }
 
+    /// An output of `image` values an image, each core filling blocks of images: `fill(block,
+    /// the block's part of the output)`.
+    fn for_each_block(&self, image: usize, fill: impl Fn(Block, &mut [f32]) + Send + Sync) -> Vec<f32> {
+        let (planes, per) = (self.planes(), self.block_images());
+        let mut out = zeroed(self.images * image);
+        for_each_chunk(&mut out, per * image, |(k, chunk)| {
+            let size = per * planes.plane();
+            let local = Planes { side: planes.side, images: per };
+            fill(Block { first: k * size, len: chunk.len() / image * planes.plane(), size, local }, chunk)
+        });
+        out
+    }
+
     /// The blocks of images: `(first position, positions)` of each.
     fn blocks(&self) -> Vec<(usize, usize)> {
         let (plane, per) = (self.planes().plane(), self.block_images());
@@ -220,13 +244,8 @@ impl PhaseConv {
     /// throughput -- "layer deeper"`, 2 cores of an AMD EPYC 7001).
     fn transposed_planes(&self, x_planes: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
         let planes = self.planes();
-        let (side, per) = (self.side_out, self.block_images());
-        let block = per * planes.plane();
-        let local = Planes { side: planes.side, images: per };
-        let image = self.c_out * side * side;
-        let mut out = zeroed(self.images * image);
-        for_each_chunk(&mut out, per * image, |(k, chunk)| {
-            let (first, len) = (k * block, chunk.len() / image * planes.plane());
+        let side = self.side_out;
+        self.for_each_block(self.c_out * side * side, |Block { first, len, size: block, local }, chunk| {
             let mut phases = vec![0.0f32; self.c_out * 4 * block];
             let mut started = [false; 4];
             for tap in self.taps() {
@@ -258,8 +277,7 @@ impl PhaseConv {
                     }
                 }
             }
-        });
-        out
+        })
     }
 
     /// The adjoint of [`PhaseConv::transposed_planes`]: from four phases' planes (`[c_out][phase][row]`)
@@ -269,13 +287,8 @@ impl PhaseConv {
     fn adjoint_planes(&self, phases: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
         let planes = self.planes();
         let row = planes.row();
-        let (side, per) = (self.side_in, self.block_images());
-        let block = per * planes.plane();
-        let local = Planes { side: planes.side, images: per };
-        let image = self.c_in * side * side;
-        let mut out = zeroed(self.images * image);
-        for_each_chunk(&mut out, per * image, |(k, chunk)| {
-            let (first, len) = (k * block, chunk.len() / image * planes.plane());
+        let side = self.side_in;
+        self.for_each_block(self.c_in * side * side, |Block { first, len, size: block, local }, chunk| {
             let mut wide = vec![0.0f32; self.c_in * block];
             for tap in self.taps() {
                 // dx[ci, j] (+)= Σ_co W[ci, co, tap] · G_phase[co, j + shift]
@@ -295,8 +308,7 @@ impl PhaseConv {
                     line.iter_mut().zip(src).for_each(|(d, &v)| *d = if relu { (v + b).max(0.0) } else { v + b });
                 }
             }
-        });
-        out
+        })
     }
 
     /// `dW[ci, co, tap] = Σ_j X[ci, j] · G_phase[co, j + shift]` from `x_planes` (`[c_in][row]`)
@@ -322,8 +334,9 @@ impl PhaseConv {
         });
         // Summed on every core, a range of the gradient each, the blocks in order.
         let mut dw = zeroed(size);
-        for_each_chunk(&mut dw, size.div_ceil(8).max(1), |(k, dst)| {
-            let at = k * size.div_ceil(8).max(1);
+        let range = size.div_ceil(8).max(1);
+        for_each_chunk(&mut dw, range, |(k, dst)| {
+            let at = k * range;
             for part in partial.chunks_exact(size) {
                 dst.iter_mut().zip(&part[at..]).for_each(|(d, p)| *d += p);
             }
