@@ -2,7 +2,8 @@
 //! backend, on synthetic digits (no dataset needed). Prints a table.
 
 // Training allocates and frees large activation buffers every step; glibc returns them to the
-// kernel each time (page faults, TLB shootdowns), mimalloc keeps them.
+// kernel each time (page faults, TLB shootdowns), mimalloc keeps them (for good: main's first
+// call, as the trainer's, vae_lab::train::memory).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -119,6 +120,7 @@ fn time_train_steps(variant: Variant, grads: WeightGradients, steps: usize) -> S
 }
 
 fn main() {
+    vae_lab::train::memory::keep_freed_pages();
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     // A filter matches a measure whose name contains it, or, written `=name`, only that name.
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| f.strip_prefix('=').map_or(name.contains(f.as_str()), |exact| name == exact));

@@ -18,6 +18,8 @@ pub mod files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod findings;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod points;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod report;
