@@ -5,9 +5,11 @@
 //! gradients: tens of MB). mimalloc by default returns freed pages to the kernel a second after they
 //! are freed, so a later step faults them back in, and the kernel zeroes every one of them
 //! (`clear_page_erms` at 8.2 % of a `deeper` step's samples in `perf record`, 2 cores of an AMD
-//! EPYC family 25). Kept, a `deeper` step took 100–108 ms against 123–126 in alternating runs of
-//! `cargo bench --bench throughput -- "=train step deeper batch 128"`, for ~45 MB more resident
-//! memory (the baseline's peak 125 → 170 MB).
+//! EPYC family 25). Kept, a `deeper` step took 100–108 ms against 123–126 in three alternating runs
+//! of `cargo bench --bench throughput -- "=train step deeper batch 128"` on a noisy machine; when
+//! it was quieter the two were the same (103–115 ms), and what held in every run is the system
+//! time (0.13–0.23 s a bench run kept, 0.15–1.22 s not), for ~45 MB more resident memory (the
+//! baseline's peak 125 → 170 MB).
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 
