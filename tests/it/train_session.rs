@@ -1,10 +1,13 @@
 //! The training loop (`train::session`) driven step by step, as the Train mode's worker drives
 //! it, against the native trainer (`train::run`, which drives the same session with checkpoints
-//! and export around it, and reports running means): from one seed the first 20 steps on the
-//! shipped training digits give the same losses. They are also the reference the browser
-//! test (tests/e2e/train.test.mjs) compares the page's steps with, kept in
-//! `tests/fixtures/train-20-steps.json`; `UPDATE_FIXTURES=1 cargo test --release --test it
-//! train_session` rewrites it (this test fails while the file disagrees with the trainer).
+//! and export around it, and reports running means): from one seed the first steps on the
+//! shipped training digits give the same losses. They are also the references the browser
+//! test (tests/e2e/train.test.mjs) compares the page's steps with: 20 steps of 128 digits
+//! (`tests/fixtures/train-20-steps.json`, the CPU path's) and 20 of 32
+//! (`tests/fixtures/train-20-steps-batch-32.json`, whose first 5 are WebGPU's: SwiftShader, a
+//! CPU emulation of a GPU, takes ~15 s a step of 128 and ~8 s a step of 32 on 2 cores).
+//! `UPDATE_FIXTURES=1 cargo test --release --test it train_session` rewrites them (this test
+//! fails while a file disagrees with the trainer).
 
 use crate::common;
 
@@ -28,8 +31,6 @@ struct Reference {
 }
 
 const SEED: u64 = 7;
-const BATCH: usize = 128;
-const STEPS: usize = 20;
 
 fn training_sample() -> Digits {
     let dir = common::root().join("www/data");
@@ -38,12 +39,12 @@ fn training_sample() -> Digits {
 }
 
 /// The trainer's losses per step, from its running means (`Event::Step`).
-fn trainer_losses(train_set: &Digits, test: &Digits) -> Vec<f64> {
+fn trainer_losses(train_set: &Digits, test: &Digits, batch: usize) -> Vec<f64> {
     let dir = tempfile::tempdir().unwrap();
     let options = TrainOptions {
         variant: Variant::Baseline,
         epochs: 1,
-        batch: BATCH,
+        batch,
         lr: 1e-3,
         seed: SEED,
         resume: false,
@@ -60,37 +61,50 @@ fn trainer_losses(train_set: &Digits, test: &Digits) -> Vec<f64> {
         }
     })
     .unwrap();
-    // Every batch is full (STEPS × BATCH digits): step k's loss is k·mean_k − (k−1)·mean_(k−1).
+    // Every batch is full (steps × batch digits): step k's loss is k·mean_k − (k−1)·mean_(k−1).
     means.iter().enumerate().map(|(k, &m)| if k == 0 { m } else { (k + 1) as f64 * m - k as f64 * means[k - 1] }).collect()
 }
 
-#[test]
-fn the_session_takes_the_native_trainers_steps_and_the_fixture_holds_them() {
+/// One epoch of `steps` batches of `batch` shipped training digits, from SEED: the session's
+/// losses step by step equal the trainer's, the last below `down_to` times the first, and they
+/// are what `fixture` holds.
+fn the_session_and_the_trainer_agree_and_the_fixture_holds(batch: usize, steps: usize, down_to: f64, fixture: &str) {
     let _turn = common::device_rng();
     let sample = training_sample();
-    let train_set = take(&sample, STEPS * BATCH);
+    let train_set = take(&sample, steps * batch);
     let test = take(&sample, 50);
-    let settings = TrainSettings { batch: BATCH, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, SEED) };
+    let settings = TrainSettings { batch, ..TrainSettings::study(Architecture::of(Variant::Baseline), 1, SEED) };
     let mut session = Session::new(settings, None, train_set.clone(), Device::flex().autodiff()).unwrap();
-    let losses: Vec<f64> = (0..STEPS).map(|_| pollster::block_on(session.step()).unwrap().loss).collect();
-    assert!(session.epoch_ended(), "{STEPS} steps of {BATCH} are one epoch of the {} digits", train_set.len());
-    assert!(losses[STEPS - 1] < 0.7 * losses[0], "the loss goes down: {losses:?}");
+    let losses: Vec<f64> = (0..steps).map(|_| pollster::block_on(session.step()).unwrap().loss).collect();
+    assert!(session.epoch_ended(), "{steps} steps of {batch} are one epoch of the {} digits", train_set.len());
+    assert!(losses[steps - 1] < down_to * losses[0], "the loss goes down: {losses:?}");
 
     // One process-wide generator: the trainer runs after the session, not beside it.
-    let trainer = trainer_losses(&train_set, &test);
+    let trainer = trainer_losses(&train_set, &test, batch);
+    assert_eq!(trainer.len(), steps);
     for (k, (a, b)) in losses.iter().zip(&trainer).enumerate() {
         assert!((a - b).abs() <= 1e-9 * b.abs(), "step {}: session {a} vs trainer {b}", k + 1);
     }
 
-    let path = common::root().join("tests/fixtures/train-20-steps.json");
-    let reference = Reference { seed: SEED, batch: BATCH, learning_rate: 1e-3, sample_digits: STEPS * BATCH, losses };
+    let path = common::root().join("tests/fixtures").join(fixture);
+    let reference = Reference { seed: SEED, batch, learning_rate: 1e-3, sample_digits: steps * batch, losses };
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(&reference).unwrap() + "\n").unwrap();
     }
-    let shipped: Reference = serde_json::from_slice(&std::fs::read(&path).expect("tests/fixtures/train-20-steps.json")).unwrap();
-    assert_eq!((shipped.seed, shipped.batch, shipped.sample_digits), (SEED, BATCH, STEPS * BATCH));
+    let shipped: Reference = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("tests/fixtures/{fixture}: {e}"))).unwrap();
+    assert_eq!((shipped.seed, shipped.batch, shipped.sample_digits, shipped.losses.len()), (SEED, batch, steps * batch, steps));
     for (k, (a, b)) in reference.losses.iter().zip(&shipped.losses).enumerate() {
-        assert!((a - b).abs() <= 1e-6 * b.abs(), "step {}: now {a}, the fixture says {b} (UPDATE_FIXTURES=1 rewrites it)", k + 1);
+        assert!((a - b).abs() <= 1e-6 * b.abs(), "step {}: now {a}, {fixture} says {b} (UPDATE_FIXTURES=1 rewrites it)", k + 1);
     }
+}
+
+#[test]
+fn the_session_takes_the_native_trainers_steps_and_the_fixture_holds_them() {
+    the_session_and_the_trainer_agree_and_the_fixture_holds(128, 20, 0.7, "train-20-steps.json");
+}
+
+#[test]
+fn the_session_takes_the_native_trainers_smaller_steps_and_webgpus_fixture_holds_them() {
+    the_session_and_the_trainer_agree_and_the_fixture_holds(32, 20, 0.7, "train-20-steps-batch-32.json");
 }
