@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../tests/e2e/chromium.mjs';
 import { serve } from '../tests/e2e/server.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -25,11 +26,12 @@ try {
     const out = path.join(ROOT, 'target', `lighthouse-${profile}.json`);
     const args = ['--yes', LIGHTHOUSE, server.url, '--quiet', '--output=json', `--output-path=${out}`,
       '--only-categories=performance,accessibility,best-practices,seo',
-      // Without --disable-dev-shm-usage Chromium's tab died here (a small /dev/shm).
-      '--chrome-flags=--headless=new --no-sandbox --disable-dev-shm-usage'];
+      // The tests' Chromium and flags; without --disable-dev-shm-usage its tab died here (a
+      // small /dev/shm).
+      `--chrome-flags=--headless=new --disable-dev-shm-usage ${CHROMIUM_FLAGS.join(' ')}`];
     if (profile === 'desktop') args.push('--preset=desktop');
     // Not spawnSync: this process serves the page while Lighthouse loads it.
-    const status = await new Promise((resolve) => spawn('npx', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CHROME_PATH: '/usr/bin/chromium' } })
+    const status = await new Promise((resolve) => spawn('npx', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CHROME_PATH: CHROMIUM } })
       .on('exit', resolve));
     if (status !== 0) throw new Error(`lighthouse (${profile}) exited with ${status}`);
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));

@@ -26,7 +26,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launch } from '../tests/e2e/chromium.mjs';
 import { serve } from '../tests/e2e/server.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -83,7 +83,7 @@ const server = await serve(path.join(ROOT, 'dist'), {
   headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
   gzipFiles: true,
 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+const browser = await launch();
 const CONTENDERS = [
   { name: 'page, relaxed-SIMD build', url: '?backend=cpu' },
   { name: 'page, plain SIMD build', url: '?backend=cpu&simd=plain' },

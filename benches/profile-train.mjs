@@ -7,9 +7,8 @@
 // (Node 20 needs --experimental-websocket for the raw CDP connection to the worker, which
 // Playwright's CDP sessions cannot address.)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { freshProfile } from '../tests/e2e/chromium.mjs';
 import { serve } from '../tests/e2e/server.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -60,11 +59,7 @@ const PARTS = [
 const files = new Map(['vae-lab-train.js', 'vae-lab-train_bg.wasm'].map((f) => [f, fs.readFileSync(path.join(NAMED, f))]));
 const server = await serve(path.join(ROOT, 'dist'), { files });
 const port = 9300 + Math.floor(Math.random() * 500);
-const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-profile-')), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', `--remote-debugging-port=${port}`],
-});
+const context = await freshProfile({ flags: [`--remote-debugging-port=${port}`] });
 let cdp = null;
 try {
   const page = context.pages()[0] ?? await context.newPage();

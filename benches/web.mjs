@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { SWIFTSHADER, chromiumVersion, freshProfile } from '../tests/e2e/chromium.mjs';
 import { serve } from '../tests/e2e/server.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -15,7 +15,7 @@ const OUT = path.join(ROOT, 'target', 'web-bench.json');
 const TIMEOUT = 300_000;
 const BACKENDS = [
   // SwiftShader is a software adapter: the page uses it only when the link asks.
-  { name: 'webgpu', query: '?backend=webgpu', flags: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'],
+  { name: 'webgpu', query: '?backend=webgpu', flags: SWIFTSHADER,
     iters: { decode1: 30, recon1: 30, decode900: 2, inpaint20: 3 }, repeat: 1, train: true },
   // One CPU call takes under a millisecond and the page's clock ticks in 0.1 ms: each timed run
   // is 20 back-to-back calls.
@@ -68,12 +68,7 @@ const results = [];
 try {
   for (const backend of BACKENDS.filter((b) => only.length === 0 || only.includes(b.id ?? b.name))) {
     // A fresh profile: a cold cache, as a first visit.
-    const context = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-bench-')), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', ...backend.flags],
-    });
+    const context = await freshProfile({ flags: backend.flags });
     try {
       const page = context.pages()[0] ?? await context.newPage();
       await page.goto(server.url + backend.query);
@@ -153,7 +148,7 @@ const wasm = fs.readdirSync(DIST, { recursive: true }).filter((f) => f.endsWith(
 const report = {
   date: new Date().toISOString(),
   machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`,
-  chromium: (await chromium.launch({ executablePath: '/usr/bin/chromium' }).then(async (b) => { const v = b.version(); await b.close(); return v; })),
+  chromium: await chromiumVersion(),
   wasm_bytes: wasm,
   results,
 };

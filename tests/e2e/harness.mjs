@@ -1,19 +1,19 @@
-// What the browser tests share: Chromium with a fresh profile, the page's readiness, pixels of
-// its 28×28 canvases, pen strokes. Screenshots go to test-artifacts/.
+// What the browser tests share: Chromium with a fresh profile (chromium.mjs), the page's
+// readiness, pixels of its 28×28 canvases, pen strokes. Screenshots go to test-artifacts/.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { before, after } from 'node:test';
-import { chromium } from 'playwright-core';
+import { SWIFTSHADER, freshProfile } from './chromium.mjs';
 import { serve } from './server.mjs';
+
+export { SWIFTSHADER };
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const DIST = path.join(ROOT, 'dist');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 // What the page serves: the models copied into dist/ when it was built.
 export const MANIFEST = JSON.parse(fs.readFileSync(path.join(DIST, 'models/manifest.json'), 'utf8'));
-export const SWIFTSHADER = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'];
 export const BACKENDS = [
   { name: 'webgpu', query: '?backend=webgpu', flags: SWIFTSHADER },
   { name: 'cpu', query: '?backend=cpu', flags: [] },
@@ -34,17 +34,13 @@ export function servedDist(options) {
 }
 
 export async function open(backend, { serviceWorkers = 'block', ...options } = {}) {
-  // A fresh profile every time (persistent context is how Playwright takes --user-data-dir).
-  const browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'vae-lab-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
+  const browser = await freshProfile({
+    flags: backend.flags,
     viewport: { width: 1200, height: 900 },
     // Playwright's routes do not see requests a service worker answers: tests that damage files
     // block it; the offline tests allow it.
     serviceWorkers,
     ...options,
-    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', ...backend.flags],
   });
   const page = browser.pages()[0] ?? await browser.newPage();
   const errors = [];
