@@ -1,7 +1,8 @@
 //! Fast layers that know burn's layers, not the VAE: the fused CPU kernels the page infers with
 //! (`cpu_fused`), the sub-pixel form of the transposed convolutions for WebGPU (`sub_pixel`),
 //! and the trainer's convolutions with their own gradients (`conv_gradients`, over the
-//! `phase_planes` matrix products, and `phase_columns`' for small planes).
+//! `phase_planes` matrix products, and `phase_columns`' for small planes; in the page's training
+//! worker those products run on `tiled_product`'s kernels).
 
 pub mod conv_gradients;
 pub mod cpu_fused;
@@ -9,6 +10,9 @@ pub mod cpu_fused;
 pub(crate) mod phase_columns;
 #[cfg(flex_train)]
 pub(crate) mod phase_planes;
+// The page's training worker's products (and natively their tests against gemm).
+#[cfg(all(flex_train, any(test, target_arch = "wasm32")))]
+pub(crate) mod tiled_product;
 #[cfg(feature = "burn-layers")]
 pub(crate) mod sub_pixel;
 

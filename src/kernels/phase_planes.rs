@@ -427,7 +427,8 @@ impl<D: AsRef<[f32]>> Operand<D> {
 }
 
 /// `dst (+)= lhs · rhs` for `[m, n, k]` (`dst` `m × n`, `lhs` `m × k`, `rhs` `k × n`), adding to
-/// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views.
+/// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views, or in
+/// wasm the register-tiled kernels of [`crate::kernels::tiled_product`].
 pub(super) fn product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
     // One thread: the callers share the blocks out between the cores.
     product_on(gemm::Parallelism::None, dst, accumulate, dims, lhs, rhs);
@@ -443,10 +444,16 @@ pub(super) fn whole_product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [u
 }
 
 /// [`product`] with gemm's `parallelism`.
-fn product_on(parallelism: gemm::Parallelism, dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+fn product_on(parallelism: gemm::Parallelism, mut dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
     dst.check(m, n);
     lhs.check(m, k);
     rhs.check(k, n);
+    // In the page's training worker, the products' two layouts on register tiles that fit wasm
+    // (kernels::tiled_product); gemm natively, and for any other layout.
+    #[cfg(target_arch = "wasm32")]
+    if super::tiled_product::product(&mut dst, accumulate, [m, n, k], &lhs, &rhs) {
+        return;
+    }
     // SAFETY: `check` put every element of the three views inside their slices; `dst` is a unique
     // borrow, so it aliases neither operand.
     unsafe {
