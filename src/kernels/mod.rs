@@ -10,6 +10,8 @@ pub mod cpu_fused;
 pub(crate) mod phase_columns;
 #[cfg(flex_train)]
 pub(crate) mod phase_planes;
+#[cfg(flex_train)]
+mod strided;
 // The page's training worker's products (and natively their tests against gemm).
 #[cfg(all(flex_train, any(test, target_arch = "wasm32")))]
 pub(crate) mod tiled_product;

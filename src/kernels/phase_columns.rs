@@ -18,7 +18,8 @@
 //!
 //! Same layer as the planes, same results: `phase_planes`' tests run both against burn's layers.
 
-use super::phase_planes::{BLOCK_POSITIONS, Operand, PhaseConv, TAPS, Tap, for_each_chunk, map_chunks, product, whole_product, zeroed};
+use super::phase_planes::{BLOCK_POSITIONS, PhaseConv, TAPS, Tap, for_each_chunk, map_chunks, product, whole_product, zeroed};
+use super::strided::Operand;
 
 /// The largest plane side (border included: `side + 1`) whose layers use the columns: 7 × 7
 /// layers and less.

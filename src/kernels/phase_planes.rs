@@ -23,6 +23,8 @@
 //! Tested against burn's `ConvTranspose2d` + crop + ReLU, gradients included, on every variant
 //! (`conv_gradients::tests`), in both forms.
 
+use super::strided::Operand;
+
 /// One stride-2, 3 × 3 transposed convolution (square, no dilation or groups) cropped to
 /// `side_out` and optionally followed by a ReLU, for a batch of `images`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,25 +409,6 @@ impl PhaseConv {
 /// Positions per block of a product (see [`PhaseConv::block_images`]).
 pub(super) const BLOCK_POSITIONS: usize = 512;
 
-/// A strided matrix view: element `(r, c)` at `start + r·row + c·column` of `data`.
-pub(super) struct Operand<D> {
-    pub(super) data: D,
-    pub(super) start: isize,
-    pub(super) row: isize,
-    pub(super) column: isize,
-}
-
-impl<D: AsRef<[f32]>> Operand<D> {
-    /// Panics unless every element of an `rows × columns` view lies inside `data` (the one check
-    /// that makes [`product`]'s raw-pointer call sound).
-    fn check(&self, rows: usize, columns: usize) {
-        let last = self.start + (rows as isize - 1) * self.row + (columns as isize - 1) * self.column;
-        let len = self.data.as_ref().len() as isize;
-        assert!(rows > 0 && columns > 0 && self.row >= 0 && self.column >= 0, "an empty or reversed operand");
-        assert!(self.start >= 0 && last < len, "operand [{}, {last}] outside 0..{len}", self.start);
-    }
-}
-
 /// `dst (+)= lhs · rhs` for `[m, n, k]` (`dst` `m × n`, `lhs` `m × k`, `rhs` `k × n`), adding to
 /// `dst` when `accumulate`: the `gemm` crate (flex's own matrix product) on strided views, or in
 /// wasm the register-tiled kernels of [`crate::kernels::tiled_product`].
@@ -444,12 +427,14 @@ pub(super) fn whole_product(dst: Operand<&mut [f32]>, accumulate: bool, dims: [u
 }
 
 /// [`product`] with gemm's `parallelism`.
-fn product_on(parallelism: gemm::Parallelism, mut dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
+fn product_on(parallelism: gemm::Parallelism, dst: Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: Operand<&[f32]>, rhs: Operand<&[f32]>) {
     dst.check(m, n);
     lhs.check(m, k);
     rhs.check(k, n);
     // In the page's training worker, the products' two layouts on register tiles that fit wasm
     // (kernels::tiled_product); gemm natively, and for any other layout.
+    #[cfg(target_arch = "wasm32")]
+    let mut dst = dst;
     #[cfg(target_arch = "wasm32")]
     if super::tiled_product::product(&mut dst, accumulate, [m, n, k], &lhs, &rhs) {
         return;

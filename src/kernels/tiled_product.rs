@@ -15,7 +15,7 @@
 //! lane), only for the tests that check them against gemm in every layout and size; the native
 //! trainer keeps gemm, which has AVX2 / AVX-512 kernels and splits over the cores.
 
-use super::phase_planes::Operand;
+use super::strided::Operand;
 
 /// Four lanes: wasm's `v128` in the page, an array natively (tests only).
 mod lanes {
