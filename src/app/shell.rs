@@ -80,7 +80,7 @@ pub(crate) fn Shell() -> impl IntoView {
                 "A variational autoencoder squeezes each 28×28 digit into a few numbers (its latent code) and "
                 "learns to draw digits back from them. This page reproduces the Keras "
                 <a href="https://keras.io/examples/generative/vae/">"Variational AutoEncoder example"</a>
-                " and four variants, trained natively with burn and run here client-side: nothing leaves your browser."
+                " (“the study”), four variants of it and two more latent sizes, trained natively with burn and run here client-side: nothing leaves your browser."
             </p>
             <p class="small">
                 "MNIST digits by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0). "

@@ -138,7 +138,8 @@ pub(crate) fn TourPanel() -> impl IntoView {
                     </button>
                     <button class="link" data-testid="tour-leave" on:click=move |_| leave()>"Leave the tour"</button>
                 </div>
-                <div aria-live="polite">
+                // Scrolls when the panel is short (a phone): focusable, so a keyboard can scroll it.
+                <div class="tour-body" aria-live="polite" tabindex="0">
                     <h2 data-testid="tour-title">{step.title}</h2>
                     <div id="tour-text" class:hidden=move || folded.get()>
                         <p class="tour-text">{step.text}</p>

@@ -20,13 +20,22 @@ async function violations(page) {
   return found;
 }
 
-for (const scheme of ["light", "dark"]) {
-  test(`axe finds no WCAG 2.1 AA violation in any mode (${scheme} theme)`, { timeout: 900_000 }, async () => {
-    const { browser, page, errors } = await open({ flags: [] }, { bypassCSP: true, colorScheme: scheme });
+// The light theme on a wide screen, the dark one on a phone (where tables and the tour's text
+// scroll, and a scrolling box must take the keyboard's focus), with the tour open there too.
+const SCREENS = [
+  { scheme: 'light', screen: 'a wide screen', options: {}, views: MODES.map((m) => `m=${m}`) },
+  { scheme: 'dark', screen: 'a phone', options: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true },
+    views: [...MODES.map((m) => `m=${m}`), 'tour=3'] },
+];
+
+for (const { scheme, screen, options, views } of SCREENS) {
+  test(`axe finds no WCAG 2.1 AA violation in any mode (${scheme} theme, ${screen})`, { timeout: 900_000 }, async () => {
+    const { browser, page, errors } = await open({ flags: [] }, { bypassCSP: true, colorScheme: scheme, ...options });
     const all = [];
     try {
-      for (const mode of MODES) {
-        await ready(page, `${server.url}?m=${mode}&backend=cpu`);
+      for (const view of views) {
+        const mode = view.replace(/^m=/, '');
+        await ready(page, `${server.url}?${view}&backend=cpu`);
         // Some input, so that what it shows is checked too (the other modes open on a digit).
         if (mode === 'draw') await stroke(page, ONE);
         // What is folded away too ("?" explanations, long tables).

@@ -79,6 +79,27 @@ for (const backend of BACKENDS) {
         assert.deepEqual(look, [7, 7]);
       });
 
+      await t.test('a keyboard moves through a stage\'s maps with the arrows, one Tab stop a stage', async () => {
+        // One map a stage takes Tab (the shown one, else the first): 4 convolution stages, not 256 maps.
+        const stops = await page.locator('.maps button.map[tabindex="0"]').count();
+        const groups = await page.locator('.maps[role=toolbar]').count();
+        assert.ok(groups >= 4, `${groups} stages of maps`);
+        assert.equal(stops, groups, `${stops} maps take Tab in ${groups} stages`);
+        await page.getByTestId('inside-map-2-5').locator('xpath=..').focus();
+        await page.keyboard.press('ArrowRight');
+        await page.getByTestId('inside-look-caption').filter({ hasText: 'map 7 of 64' }).waitFor({ timeout: TIMEOUT });
+        await page.keyboard.press('End');
+        await page.getByTestId('inside-look-caption').filter({ hasText: 'map 64 of 64' }).waitFor({ timeout: TIMEOUT });
+        assert.equal(await page.evaluate(() => document.activeElement?.querySelector('canvas')?.dataset.testid), 'inside-map-2-63');
+        // Tab leaves the stage for what follows it.
+        await page.keyboard.press('Tab');
+        const stillIn = await page.evaluate(() => document.activeElement?.closest('.maps') === document.querySelector('[data-testid=inside-map-2-0]').closest('.maps'));
+        assert.equal(stillIn, false, 'Tab stayed among the stage\'s maps');
+        // Back to the map the next test's link names.
+        await page.getByTestId('inside-map-2-5').click();
+        await page.getByTestId('inside-look-caption').filter({ hasText: 'map 6 of 64' }).waitFor({ timeout: TIMEOUT });
+      });
+
       await t.test('resampling ε changes the draws, not μ', async () => {
         const table = async () => page.getByTestId('inside-code-table').locator('tbody td:nth-child(2)').allTextContents();
         const eps = await page.getByTestId('inside').getAttribute('data-eps').then(Number);

@@ -142,7 +142,7 @@ fn DrawingOnMap(latent: RwSignal<Option<Vec<f32>>>) -> impl IntoView {
                 label="The drawing's latent mean (white ring) among the test digits' means, coloured by label"/>
             <p class="hint">{move || match loaded.get() {
                 Some(Err(e)) => e,
-                _ => "The white ring is your drawing's latent mean; dots are test digits by label.".into(),
+                _ => "Dots are test digits' latent means, coloured by label; once you draw, a white ring marks your drawing's.".into(),
             }}</p>
         </div>
     }

@@ -27,8 +27,8 @@ pub(crate) const MANIFOLD: usize = 30;
 /// Latents decoded per slice of work between yields to the browser.
 const SLICE: usize = 90;
 
-/// The study's grid: column j has z₀ = linspace(−1, 1)[j], row i has z₁ = linspace(1, −1)[i]
-/// (top row z₁ = +1).
+/// The study's grid: column j has z₁ = linspace(−1, 1)[j], row i has z₂ = linspace(1, −1)[i]
+/// (top row z₂ = +1; the page counts dimensions from 1, the study's code indexes `z[:, 0]`).
 pub(crate) fn manifold_latents(n: usize, span: f32) -> Vec<f32> {
     let at = |k: usize| -span + 2.0 * span * k as f32 / (n - 1) as f32;
     let mut z = Vec::with_capacity(n * n * 2);
@@ -234,7 +234,7 @@ fn Manifold() -> impl IntoView {
                     let p = progress.get();
                     if let Some(failure) = lab.failure(variant.get()) {
                         failure
-                    } else if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₀ left → right from −1 to 1, z₁ top → bottom from 1 to −1. Hover to decode a point (keyboard: Tab to the grid, then the arrows).".into() }
+                    } else if p < MANIFOLD * MANIFOLD { format!("Decoding {p} / {} …", MANIFOLD * MANIFOLD) } else { "z₁ left → right from −1 to 1, z₂ top → bottom from 1 to −1. Hover or tap to decode a point (keyboard: Tab to the grid, then the arrows).".into() }
                 }}
             </p>
         </div>
@@ -280,7 +280,7 @@ fn Scatter() -> impl IntoView {
             <h2>"Test digits in latent space"</h2>
             <LatentMap points=points marker=marker on_pick=pick testid="latent-scatter"
                 label="Latent means of test digits coloured by label"/>
-            <p class="hint">{move || points_hint(loaded.get(), "Hover to decode any point.")}</p>
+            <p class="hint">{move || points_hint(loaded.get(), "Hover or tap to decode any point.")}</p>
         </div>
     }
 }
@@ -322,7 +322,7 @@ fn Projection() -> impl IntoView {
             <h2>"Test digits, mapped to 2-D"</h2>
             <LatentMap points=points marker=marker on_pick=pick testid="latent-projection"
                 label="A t-SNE map of the test digits' latent means, coloured by label"/>
-            <p class="hint">{move || points_hint(loaded.get(), "Hover to decode the nearest digit's mean.")}</p>
+            <p class="hint">{move || points_hint(loaded.get(), "Hover or tap to decode the nearest digit's mean.")}</p>
             <p class="small">{method}</p>
         </div>
     }
@@ -358,7 +358,7 @@ fn Strip() -> impl IntoView {
             <canvas class="strip" data-testid="latent-strip" node_ref=strip_ref width=(N * 28) as u32 height="28"
                 role="img" aria-label=format!("{N} digits decoded along the one latent dimension, z from −{SPAN} to {SPAN}")
                 on:pointermove=on_move on:pointerdown=on_move></canvas>
-            <p class="hint">{format!("z from −{SPAN} to {SPAN}. Hover to decode a point.")}</p>
+            <p class="hint">{format!("z from −{SPAN} to {SPAN}. Hover or tap to decode a point.")}</p>
         </div>
     }
 }
@@ -383,7 +383,7 @@ fn Sliders() -> impl IntoView {
             <div class="sliders">
                 {move || order.get().into_iter().map(|(d, kl)| view! {
                     <label>
-                        <span>{format!("z{d} · KL {kl:.2}")}</span>
+                        <span>{format!("z{} · KL {kl:.2}", d + 1)}</span>
                         <input type="range" min="-3" max="3" step="0.05" data-testid=format!("latent-slider-{d}")
                             prop:value=move || lab.view.latent().with(|z| z.get(d).copied().unwrap_or(0.0).to_string())
                             on:input=move |ev| {

@@ -238,7 +238,7 @@ pub(crate) fn InpaintMode() -> impl IntoView {
                 </div>
                 <p class="hint" aria-live="polite">{move || message.get()}</p>
                 <table class="errors" data-testid="inpaint-errors">
-                    <tr><th>"Mean squared error on the hidden pixels"</th><th></th></tr>
+                    <tr><th scope="col">"Input or fill"</th><th scope="col">"Mean squared error on the hidden pixels"</th></tr>
                     {move || errors.get().map(|e| view! {
                         <tr><td>"Zero-filled input"</td><td data-testid="error-masked">{format!("{:.4}", e[0])}</td></tr>
                         <tr><td>"One pass (study)"</td><td data-testid="error-one-pass">{format!("{:.4}", e[1])}</td></tr>

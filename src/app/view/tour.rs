@@ -29,7 +29,7 @@ pub(crate) struct Step {
 pub(crate) const STEPS: [Step; 11] = [
     Step {
         title: "The model",
-        text: "This is the study's model. The encoder (two convolutions and a dense layer) squeezes each 28×28 digit into just 2 numbers; \
+        text: "This is the study's model: the Keras VAE example this page reproduces. The encoder (two convolutions and a dense layer) squeezes each 28×28 digit into just 2 numbers; \
                the decoder, its mirror image, paints a digit back from them. Below, test digit 4865 flows through every stage: \
                tap, hover or focus any small map to see it large.",
         mode: Mode::Inside,
@@ -51,7 +51,7 @@ pub(crate) const STEPS: [Step; 11] = [
     },
     Step {
         title: "Every digit a point on a plane",
-        text: "With 2 numbers per digit, each digit is a point on a plane. The dots are the 10,000 test digits' points, coloured by \
+        text: "With 2 numbers per digit, each digit is a point on a plane. The dots are a thousand of the test digits' points, coloured by \
                their label: similar digits gather although the model never saw a label. Move across the plane to see what the \
                decoder draws at each point.",
         mode: Mode::Explore,

@@ -23,7 +23,7 @@ fn words(mode: Mode) -> (&'static str, &'static str, Option<&'static str>) {
             None,
         ),
         Mode::Inpaint => (
-            "Hide part of a digit and let the model fill it in. One pass, the study's way, sends the masked digit through the VAE once; \
+            "Hide part of a digit and let the model fill it in. One pass, the study's way (the study: the Keras VAE example this page reproduces), sends the masked digit through the VAE once; \
              repeating it (\"projection\") keeps the known pixels each round and takes only the hole from the model's guess.",
             "Each round, with m the mask (1 where a pixel is hidden), x the digit with its hole, μ(·) the encoder's centre and decode the decoder:",
             Some(
@@ -49,13 +49,14 @@ fn words(mode: Mode) -> (&'static str, &'static str, Option<&'static str>) {
             None,
         ),
         Mode::Compare => (
-            "One digit through each of the study's models at once: what the latent size, the depth and the loss change. \
+            "One digit through each of the study's five models at once (the Keras VAE example this page reproduces, and four variants of it): \
+             what the latent size, the depth and the loss change. \
              MSE under each is the mean squared difference between input and output pixels (lower is closer).",
             "All five were trained the same way (Adam, learning rate 0.001, batches of 128, 30 epochs); only the architecture or the loss differs.",
             None,
         ),
         Mode::Report => (
-            "Every number behind the tour, measured on the 10,000 test digits the models never trained on.",
+            "Every number behind the tour, measured on the 10,000 test digits the models never trained on, beside the study's (the Keras VAE example this page reproduces).",
             "The study trained on all 70,000 MNIST digits; we train on the 60,000 training digits and keep the test digits unseen, so our test losses are honest.",
             None,
         ),

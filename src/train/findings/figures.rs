@@ -125,8 +125,9 @@ pub(crate) fn active_units(f: &Findings) -> String {
             let fill = if var > ACTIVE_UNIT_THRESHOLD { BLUE } else { "#e4e4e4" };
             let _ = write!(
                 out,
-                r#"<rect x="{:.1}" y="{top:.1}" width="{cell}" height="{cell}" rx="3" fill="{fill}"><title>z{d}: Var E[z|x] = {var:.3}, KL = {kl:.2}</title></rect>"#,
-                name_w + d as f64 * (cell + gap)
+                r#"<rect x="{:.1}" y="{top:.1}" width="{cell}" height="{cell}" rx="3" fill="{fill}"><title>z{}: Var E[z|x] = {var:.3}, KL = {kl:.2}</title></rect>"#,
+                name_w + d as f64 * (cell + gap),
+                d + 1
             );
         }
     }

@@ -65,7 +65,7 @@ pub(crate) fn active_units(v: &VariantFindings) -> String {
         .iter()
         .enumerate()
         .filter(|(_, var)| **var <= ACTIVE_UNIT_THRESHOLD)
-        .map(|(d, _)| format!("z{d}"))
+        .map(|(d, _)| format!("z{}", d + 1))
         .collect();
     let name = label(&v.variant);
     let mut text = match (v.active_units, v.latent_dim) {
@@ -362,7 +362,8 @@ mod tests {
     #[test]
     fn active_units_name_the_idle_dimensions() {
         let f = findings();
-        assert_eq!(active_units(&f.variants[3]), "Latent 10 uses 5 of its 10 latent dimensions (z1, z2, z3, z6, z7 stay at the prior).");
+        // Counted from z1, as every view of the page counts them (Inside, Explore, the Report's bars).
+        assert_eq!(active_units(&f.variants[3]), "Latent 10 uses 5 of its 10 latent dimensions (z2, z3, z4, z7, z8 stay at the prior).");
         assert_eq!(active_units(&f.variants[0]), "Baseline (latent 2) uses both its latent dimensions.");
     }
 

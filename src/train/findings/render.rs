@@ -40,7 +40,7 @@ pub fn render(f: &Findings, shipped: &[Metrics]) -> PageReport {
         let text = format!(
             "Each row moves one of the {} active dimensions of latent 10 from −2.5 to +2.5 with the others at 0 ({}); the idle ones change nothing, so they are not drawn.",
             dims.len(),
-            dims.iter().map(|d| format!("z{d}")).collect::<Vec<_>>().join(", ")
+            dims.iter().map(|d| format!("z{}", d + 1)).collect::<Vec<_>>().join(", ")
         );
         let mut sweep = figure("latent10-sweep", "What the dimensions of latent 10 carry", Some(text), String::new(), "Decoded by this page's own latent-10 model.");
         sweep.sweep = Some(Sweep { variant: v.variant.clone(), dims });

@@ -110,13 +110,24 @@ fn SingleMap(stage: Stage, index: usize, shown: InsideView) -> impl IntoView {
     .into_any()
 }
 
-/// Every feature map of a convolution, small, each a button that shows it large.
+/// Every feature map of a convolution, small, each a button that shows it large. One Tab stop
+/// for the whole stage (the ARIA toolbar pattern's roving tabindex): the arrow keys, Home and
+/// End move between its maps, so a keyboard does not walk through all 256 maps to reach what
+/// follows.
 #[component]
 fn Maps(stage: Stage, index: usize, channels: usize, shown: InsideView) -> impl IntoView {
     let lab = use_lab();
     let Shape::Maps { side, .. } = stage.shape else { return ().into_any() };
-    let maps = (0..channels)
-        .map(|channel| {
+    let buttons: Vec<NodeRef<html::Button>> = (0..channels).map(|_| NodeRef::new()).collect();
+    // The map that takes the Tab stop: the one shown large if it is this stage's, else the first.
+    let current = move || match lab.view.look().get() {
+        Some((stage, channel)) if stage == index && channel < channels => channel,
+        _ => 0,
+    };
+    let maps = buttons
+        .iter()
+        .enumerate()
+        .map(|(channel, &button)| {
             let canvas = NodeRef::<html::Canvas>::new();
             let painted = stage.clone();
             Effect::new(move |_| {
@@ -129,7 +140,8 @@ fn Maps(stage: Stage, index: usize, channels: usize, shown: InsideView) -> impl 
             let look = move || lab.view.look().set(Some((index, channel)));
             let label = format!("{}, map {} of {channels}: show it large", stage.name, channel + 1);
             view! {
-                <button class="map" aria-label=label
+                <button class="map" aria-label=label node_ref=button
+                    tabindex=move || if current() == channel { "0" } else { "-1" }
                     class:active=move || lab.view.look().get() == Some((index, channel))
                     on:click=move |_| look() on:focus=move |_| look() on:mouseenter=move |_| look()>
                     <canvas node_ref=canvas width=side height=side data-testid=format!("inside-map-{index}-{channel}") aria-hidden="true"></canvas>
@@ -137,7 +149,22 @@ fn Maps(stage: Stage, index: usize, channels: usize, shown: InsideView) -> impl 
             }
         })
         .collect_view();
-    view! { <div class=format!("maps side-{side}")>{maps}</div> }.into_any()
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let (at, last) = (current(), channels.saturating_sub(1));
+        let to = match ev.key().as_str() {
+            "ArrowRight" | "ArrowDown" => (at + 1).min(last),
+            "ArrowLeft" | "ArrowUp" => at.saturating_sub(1),
+            "Home" => 0,
+            "End" => last,
+            _ => return,
+        };
+        ev.prevent_default();
+        if let Some(button) = buttons.get(to).and_then(|b| b.get()) {
+            let _ = button.focus();
+        }
+    };
+    let group = format!("{}: {channels} feature maps; arrow keys move between them", stage.name);
+    view! { <div class=format!("maps side-{side}") role="toolbar" aria-label=group on:keydown=on_key>{maps}</div> }.into_any()
 }
 
 /// A dense layer, μ, log σ² or z: one bar per number (up from the middle line when positive).

@@ -31,7 +31,7 @@ pub(crate) fn Figure(
     let long_table = move || html.with(|h| h.contains("<table") && h.matches("<tr").count() > 8);
     view! {
         <figure class="finding" data-testid=format!("figure-{name}") node_ref=body>
-            <h3>{title}</h3>
+            <h3>{title.clone()}</h3>
             <p class="reading" data-testid=format!("reading-{name}")>{move || reading.get().unwrap_or_else(|| "Not measured yet.".into())}</p>
             {move || if long_table() {
                 view! {
@@ -45,7 +45,8 @@ pub(crate) fn Figure(
             }}
             {children.map(|c| c())}
             {(!note.is_empty()).then(|| view! { <p class="hint">{note}</p> })}
-            <button class="download" data-testid=format!("download-{name}") on:click=save>"Download"</button>
+            // Named for its figure: a screen reader's list of buttons tells the ten apart.
+            <button class="download" data-testid=format!("download-{name}") on:click=save>"Download"<span class="sr-only">{format!(" “{title}”")}</span></button>
             {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </figure>
     }

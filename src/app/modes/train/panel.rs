@@ -145,11 +145,13 @@ pub(crate) fn TrainMode() -> impl IntoView {
                     </fieldset>
                     <label>"KL weight β "
                         <input type="number" min="0" max="100" step="0.1" data-testid="train-beta" prop:value=move || form.beta.get().to_string() on:change=parse_into(form.beta)/>
+                        <span class="small">" (how much the KL term counts: 1 as in the study; more gives smoother but blurrier digits, 0 drops the pull towards the bell curve)"</span>
                     </label>
                     <label>"Batch "
                         <select data-testid="train-batch" on:change=parse_into(form.batch)>
                             {[32usize, 64, 128, 256].into_iter().map(|b| view! { <option value=b.to_string() selected=b == 128>{b.to_string()}</option> }).collect_view()}
                         </select>
+                        <span class="small">" (digits per step: the weights move once per batch)"</span>
                     </label>
                     {(TrainBackend::OF_THIS_BUILD == TrainBackend::Cpu).then(|| view! {
                         <label>"Workers "
@@ -161,6 +163,7 @@ pub(crate) fn TrainMode() -> impl IntoView {
                     })}
                     <label>"Learning rate "
                         <input type="number" min="0.00001" max="0.1" step="0.0001" data-testid="train-lr" prop:value=move || form.learning_rate.get().to_string() on:change=parse_into(form.learning_rate)/>
+                        <span class="small">" (how big each step's nudge is; the study's 0.001)"</span>
                     </label>
                     <label>"Epochs "
                         <input type="number" min="1" max="1000" data-testid="train-epochs" prop:value=move || form.epochs.get().to_string() on:change=parse_into(form.epochs)/>
@@ -171,6 +174,7 @@ pub(crate) fn TrainMode() -> impl IntoView {
                     </label>
                     <label>"Seed "
                         <input type="text" inputmode="numeric" placeholder="new each run" size="10" data-testid="train-seed" prop:value=move || form.seed.get() on:change=move |ev| form.seed.set(event_target_value(&ev))/>
+                        <span class="small">" (the same seed and settings give the same run, number for number)"</span>
                     </label>
                     <label>
                         <input type="checkbox" data-testid="train-use-drawings" prop:checked=move || form.use_drawings.get() on:change=move |ev| form.use_drawings.set(event_target_checked(&ev))/>
