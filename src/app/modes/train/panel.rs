@@ -297,17 +297,17 @@ fn LossChart() -> impl IntoView {
                 <polyline class="recon" points=line(|s| s.recon)/>
                 <polyline class="kl" points=line(|s| s.kl)/>
                 {dots}
-                // Before the first step: what the chart will show.
-                {steps.is_empty().then(|| view! {
-                    <text x=W / 2.0 y=H / 2.0 - 18.0 text-anchor="middle" class="tick empty">"The loss of each training step will be drawn here."</text>
-                    <text x=W / 2.0 y=H / 2.0 + 2.0 text-anchor="middle" class="tick empty">"Total = reconstruction (how far the outputs are from the inputs) + KL (how far"</text>
-                    <text x=W / 2.0 y=H / 2.0 + 20.0 text-anchor="middle" class="tick empty">"the codes stray from the bell curve). It falls fast, then levels off."</text>
-                })}
             </svg>
         }
     };
     view! {
         <figure>
+            // Before the first step, what the chart will show: as text of the page's own size (in the
+            // SVG it shrank with the chart, to ~6 px on a phone).
+            {move || training.steps.with(Vec::is_empty).then(|| view! {
+                <p class="hint" data-testid="train-chart-empty">"The loss of each training step will be drawn here. Total = reconstruction \
+                    (how far the outputs are from the inputs) + KL (how far the codes stray from the bell curve). It falls fast, then levels off."</p>
+            })}
             {chart}
             <figcaption class="legend">
                 <span class="total">"total"</span>" · "<span class="recon">"reconstruction"</span>" · "<span class="kl">"KL"</span>
