@@ -181,7 +181,8 @@ unsafe fn rows(dst: &mut Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usiz
                         *c = lanes::madd(a, x, *c);
                     }
                 }
-                from = unsafe { from.offset(rhs.row) };
+                // Wrapping: after the last row this points past `rhs` and is never read.
+                from = from.wrapping_offset(rhs.row);
             }
             for (r, acc) in acc.iter().enumerate() {
                 let i = t * ROWS_TILE + r;
