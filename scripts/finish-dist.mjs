@@ -23,7 +23,7 @@ function files(root, sub = '') {
 // the main build alone first).
 const indexPath = path.join(dir, 'index.html');
 let html = fs.readFileSync(indexPath, 'utf8');
-const builds = ['first', 'relaxed-simd', 'webgpu', 'train'].filter((b) => fs.existsSync(path.join(dir, `vae-lab-${b}_bg.wasm`)));
+const builds = ['first', 'relaxed-simd', 'webgpu', 'train', 'train-relaxed-simd'].filter((b) => fs.existsSync(path.join(dir, `vae-lab-${b}_bg.wasm`)));
 if (!/start\(\{ base:/.test(html)) throw new Error("index.html's loader call is not `start({ base: ...`");
 html = html.replace(/start\(\{ base:/, `start({ builds: ${JSON.stringify(builds)}, base:`);
 

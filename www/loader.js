@@ -155,7 +155,7 @@ export async function start(options) {
   }
 }
 
-async function startBuild({ base, js, wasm, builds = ['first', 'relaxed-simd', 'webgpu', 'train'] }) {
+async function startBuild({ base, js, wasm, builds = ['first', 'relaxed-simd', 'webgpu', 'train', 'train-relaxed-simd'] }) {
   const wanted = new URLSearchParams(location.search).get('v') ?? 'baseline';
   const prefetched = prefetch(base, wanted);
   // The page's build waits for the start screen's first reconstruction (5 s at most), which

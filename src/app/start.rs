@@ -20,18 +20,10 @@ use crate::study::metrics;
 use crate::study::Variant;
 use crate::app::view::state::ViewStateStoreFields;
 
-unsafe extern "C" {
-    /// Runs the static constructors (cubecl registers its IR dialects through `inventory`).
-    fn __wasm_call_ctors();
-}
-
 /// Starts the page: runs the constructors once, then mounts the app on `<body>`. Each page binary
 /// (`vae-lab`, the CPU build; `vae-lab-webgpu`) has only this in its `main`.
 pub fn mount() {
-    // Called once, explicitly: otherwise wasm-ld treats the binary as a one-shot "command" and
-    // wraps every export — each call from JavaScript, each resolved future — in a rerun of all
-    // constructors, which took ~30 % of a warm decode (profiled in Chromium).
-    unsafe { __wasm_call_ctors() };
+    crate::engine::web::run_constructors_once();
     console_error_panic_hook::set_once();
     // The WebGPU build also runs in the training worker on WebGPU, and the CPU build in the
     // decode workers; neither has a page to mount.

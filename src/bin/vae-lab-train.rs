@@ -3,17 +3,8 @@
 //! the Train mode starts a run.
 
 #[cfg(target_arch = "wasm32")]
-unsafe extern "C" {
-    /// Runs the static constructors (see `app::start::mount`).
-    fn __wasm_call_ctors();
-}
-
-#[cfg(target_arch = "wasm32")]
 fn main() {
-    // Once, explicitly: otherwise wasm-ld reruns every constructor around each exported call.
-    unsafe { __wasm_call_ctors() };
-    console_error_panic_hook::set_once();
-    vae_lab::engine::workers::train::serve();
+    vae_lab::engine::workers::train::main();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -26,7 +26,9 @@ mod lanes {
 
     #[cfg(target_arch = "wasm32")]
     mod wasm {
-        use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store};
+        #[cfg(not(feature = "relaxed-simd"))]
+        use core::arch::wasm32::f32x4_mul;
+        use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store};
 
         pub(in super::super) type V = v128;
 
@@ -59,9 +61,15 @@ mod lanes {
             unsafe { v128_store(p.cast::<v128>(), v) }
         }
 
-        /// `a · b + c`, a multiply and an add (wasm SIMD has no fused multiply-add outside relaxed SIMD).
+        /// `a · b + c`: in the relaxed-SIMD build a fused multiply-add (`f32x4.relaxed_madd`, one
+        /// instruction where the CPU has FMA, rounded once; inlined only into [`super::super::rows`]
+        /// and [`super::super::dots`], which that build compiles with relaxed SIMD), else a multiply
+        /// and an add (wasm SIMD has no fused multiply-add outside relaxed SIMD).
         #[inline(always)]
         pub(in super::super) fn madd(a: V, b: V, c: V) -> V {
+            #[cfg(feature = "relaxed-simd")]
+            return core::arch::wasm32::f32x4_relaxed_madd(a, b, c);
+            #[cfg(not(feature = "relaxed-simd"))]
             f32x4_add(f32x4_mul(a, b), c)
         }
 
@@ -150,7 +158,9 @@ const ROWS_VECTORS: usize = 2;
 /// `[tile][k][ROWS_TILE]`), in 8 accumulators. Columns past the last 8 one at a time.
 ///
 /// # Safety
-/// The three views are inside their slices for `[m, n, k]`, and `dst` aliases neither operand.
+/// The three views are inside their slices for `[m, n, k]`, and `dst` aliases neither operand;
+/// in the relaxed-SIMD build, the browser has relaxed SIMD (it validated the module).
+#[cfg_attr(all(target_arch = "wasm32", feature = "relaxed-simd"), target_feature(enable = "relaxed-simd"))]
 unsafe fn rows(dst: &mut Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: &Operand<&[f32]>, rhs: &Operand<&[f32]>) {
     let tiles = m.div_ceil(ROWS_TILE);
     let mut packed = vec![0.0f32; tiles * k * ROWS_TILE];
@@ -218,7 +228,9 @@ const DOTS_TILE: usize = 3;
 /// repeats it and drops the copy.
 ///
 /// # Safety
-/// The three views are inside their slices for `[m, n, k]`, and `dst` aliases neither operand.
+/// The three views are inside their slices for `[m, n, k]`, and `dst` aliases neither operand;
+/// in the relaxed-SIMD build, the browser has relaxed SIMD (it validated the module).
+#[cfg_attr(all(target_arch = "wasm32", feature = "relaxed-simd"), target_feature(enable = "relaxed-simd"))]
 unsafe fn dots(dst: &mut Operand<&mut [f32]>, accumulate: bool, [m, n, k]: [usize; 3], lhs: &Operand<&[f32]>, rhs: &Operand<&[f32]>) {
     let whole = k / 4 * 4;
     let (a, b, d) = (lhs.data.as_ptr(), rhs.data.as_ptr(), dst.data.as_mut_ptr());

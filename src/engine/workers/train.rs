@@ -56,8 +56,16 @@ pub(crate) fn serve_if_trainer() -> bool {
     trainer
 }
 
+/// The `main` of the training worker's builds (`vae-lab-train`, `vae-lab-train-relaxed-simd`):
+/// the constructors once, the panic hook, then [`serve`].
+pub fn main() {
+    crate::engine::web::run_constructors_once();
+    console_error_panic_hook::set_once();
+    serve();
+}
+
 /// Installs `self.vaeLabTrainer = { receive(message) }` (what `www/train-worker.js` calls).
-pub fn serve() {
+fn serve() {
     let receive = Closure::<dyn Fn(JsValue)>::new(|message: JsValue| match serde_wasm_bindgen::from_value::<ToTrainer>(message) {
         Ok(message) => handle(message),
         Err(e) => post(&FromTrainer::Failed { message: format!("the training worker got a message it does not know ({e})") }),

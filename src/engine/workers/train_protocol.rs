@@ -153,7 +153,7 @@ fn one() -> usize {
 
 /// Where the worker trains: where the page runs. The page's WebGPU build carries training too
 /// (`www/train-worker.js?build=webgpu` boots it, already in the browser's cache); the CPU build's
-/// worker boots the `vae-lab-train` build.
+/// worker boots the `vae-lab-train` build (or `vae-lab-train-relaxed-simd`: see `worker_script`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum TrainBackend {
@@ -167,9 +167,13 @@ impl TrainBackend {
     /// The backend of the page build this code runs in.
     pub(crate) const OF_THIS_BUILD: TrainBackend = if cfg!(feature = "webgpu") { TrainBackend::WebGpu } else { TrainBackend::Cpu };
 
-    /// The training worker's script for it (relative to the page).
+    /// The training worker's script for it (relative to the page). On the CPU the worker runs
+    /// the flavour of SIMD the build that starts it runs: the relaxed-SIMD page build (which the
+    /// loader picked where the browser has relaxed SIMD) and the relaxed-SIMD worker's replicas
+    /// start `vae-lab-train-relaxed-simd`, every other build `vae-lab-train`.
     pub(crate) fn worker_script(self) -> &'static str {
         match self {
+            TrainBackend::Cpu if cfg!(feature = "relaxed-simd") => "train-worker.js?build=train-relaxed-simd",
             TrainBackend::Cpu => "train-worker.js",
             TrainBackend::WebGpu => "train-worker.js?build=webgpu",
         }
