@@ -1,5 +1,5 @@
-// Chromium's CPU profile of the Train mode's worker on the CPU path: where training in the page
-// spends its time. Trains the baseline (batch 128) on the built page (dist/), with the training
+// Chromium's CPU profile of the Train mode's worker on the CPU path (the relaxed-SIMD one, which
+// Chromium runs): where training in the page spends its time. Trains the baseline (batch 128) on the built page (dist/), with the training
 // worker's build swapped for one that keeps its function names (the shipped one loses them in
 // wasm-opt), samples the worker with CDP's Profiler over 10 steps after 3 of warm-up, prints the
 // self time per function and per part of the step, and writes target/train-worker.cpuprofile
@@ -56,7 +56,9 @@ const PARTS = [
   ['JS / idle / GC', /^\((idle|program|garbage collector)\)$|^$/],
 ];
 
-const files = new Map(['vae-lab-train.js', 'vae-lab-train_bg.wasm'].map((f) => [f, fs.readFileSync(path.join(NAMED, f))]));
+// The worker Chromium runs: the relaxed-SIMD page build starts `vae-lab-train-relaxed-simd`.
+const BUILD = 'vae-lab-train-relaxed-simd';
+const files = new Map([`${BUILD}.js`, `${BUILD}_bg.wasm`].map((f) => [f, fs.readFileSync(path.join(NAMED, f))]));
 const server = await serve(path.join(ROOT, 'dist'), { files });
 const port = 9300 + Math.floor(Math.random() * 500);
 const context = await freshProfile({ flags: [`--remote-debugging-port=${port}`] });

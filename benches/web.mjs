@@ -21,8 +21,8 @@ const BACKENDS = [
   // is 20 back-to-back calls.
   { name: 'cpu', query: '?backend=cpu', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20, train: true },
   // The CPU build without fused multiply-adds (what a browser without wasm relaxed SIMD runs),
-  // in the same run. Training is its own build (the Train worker's), timed once above.
-  { name: 'cpu', id: 'cpu-plain', query: '?backend=cpu&simd=plain', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20 },
+  // in the same run; it starts the training worker without them too.
+  { name: 'cpu', id: 'cpu-plain', query: '?backend=cpu&simd=plain', flags: [], iters: { decode1: 50, recon1: 50, decode900: 5, inpaint20: 10 }, repeat: 20, train: true },
 ];
 const only = process.argv.slice(2);
 
@@ -142,7 +142,7 @@ try {
 }
 
 // Each build of the page (vae-lab-<hash>: CPU-only; vae-lab-relaxed-simd: the same with FMA;
-// vae-lab-webgpu; vae-lab-train) and its wasm size.
+// vae-lab-webgpu; vae-lab-train and vae-lab-train-relaxed-simd) and its wasm size.
 const wasm = fs.readdirSync(DIST, { recursive: true }).filter((f) => f.endsWith('.wasm'))
   .map((f) => ({ file: f, bytes: fs.statSync(path.join(DIST, f)).size }));
 const report = {
@@ -170,7 +170,7 @@ if (trained.length > 0) {
   const figure = (ips) => `${ips.toFixed(ips < 10 ? 1 : 0)}${native ? ` (${(100 * ips / native).toFixed(1)} % of native)` : ''}`;
   const wall = (ips) => (ips ? `; ${ips.toFixed(ips < 10 ? 1 : 0)} by the wall clock` : '');
   const inPage = trained.flatMap((r) => r.train_images_per_second_by_workers
-    ? Object.entries(r.train_images_per_second_by_workers).map(([n, ips]) => `${r.backend} ${n} worker${n === '1' ? '' : 's'} ${figure(ips)}${wall(r.train_wall_images_per_second_by_workers?.[n])}`)
+    ? Object.entries(r.train_images_per_second_by_workers).map(([n, ips]) => `${r.backend}${r.relaxed_simd ? ' (relaxed SIMD)' : ' (plain SIMD)'} ${n} worker${n === '1' ? '' : 's'} ${figure(ips)}${wall(r.train_wall_images_per_second_by_workers?.[n])}`)
     : [`${r.backend} 1 worker ${figure(r.train_images_per_second)}${wall(r.train_wall_images_per_second)}`]);
   console.log(`\nTraining baseline, batch 128, images/s of the steps (the wall clock's counts the live view's snapshots between them too): in the page ${inPage.join(', ')}; native trainer ${native ?? '–'} (same run)`);
   fs.writeFileSync(OUT, JSON.stringify(report, null, 2));
