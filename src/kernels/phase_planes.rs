@@ -334,16 +334,7 @@ impl PhaseConv {
                 );
             }
         });
-        // Summed on every core, a range of the gradient each, the blocks in order.
-        let mut dw = zeroed(size);
-        let range = size.div_ceil(8).max(1);
-        for_each_chunk(&mut dw, range, |(k, dst)| {
-            let at = k * range;
-            for part in partial.chunks_exact(size) {
-                dst.iter_mut().zip(&part[at..]).for_each(|(d, p)| *d += p);
-            }
-        });
-        dw
+        sum_partials(&partial, size)
     }
 
     /// The layer's input shape: `[images, c_in, side_in, side_in]` for a transposed convolution,
@@ -404,6 +395,20 @@ impl PhaseConv {
             [dx, dw, want_b.then_some(db)]
         }
     }
+}
+
+/// The sum of `partial`'s blocks of `size` values (per block of images, a partial weight
+/// gradient), summed on every core, a range of the sum each, the blocks in order.
+pub(super) fn sum_partials(partial: &[f32], size: usize) -> Vec<f32> {
+    let mut sum = zeroed(size);
+    let range = size.div_ceil(8).max(1);
+    for_each_chunk(&mut sum, range, |(k, dst)| {
+        let at = k * range;
+        for part in partial.chunks_exact(size) {
+            dst.iter_mut().zip(&part[at..]).for_each(|(d, p)| *d += p);
+        }
+    });
+    sum
 }
 
 /// Positions per block of a product (see [`PhaseConv::block_images`]).
@@ -551,11 +556,12 @@ mod tests {
         let device = Device::flex().autodiff();
         let mut seeded = Seeded::new(3);
         // (images, c_in, c_out, side_in, side_out (0: uncropped), padding, relu): odd and even
-        // sides, every padding, cropped or not, one image or several blocks of them.
+        // sides, every padding, cropped or not, one image or several blocks of them (70 images of
+        // 3 × 3: several blocks of planes and two of columns, the last ones partial).
         let transposed = [
             (3, 4, 5, 7, 14, 0, true),
             (2, 3, 2, 4, 7, 1, true),
-            (40, 2, 3, 3, 0, 0, false),
+            (70, 2, 3, 3, 0, 0, false),
             (1, 1, 1, 5, 0, 2, true),
             (5, 6, 1, 6, 11, 1, false),
             (2, 2, 2, 1, 0, 0, true),
@@ -573,7 +579,7 @@ mod tests {
             check(&layer, [x, weight, bias, grad], c_out, 0);
         }
         // Direct: (images, c_in, c_out, side, padding before, after, relu).
-        let direct = [(3, 1, 4, 28, 0, 1, true), (2, 5, 3, 14, 0, 1, true), (2, 3, 4, 7, 1, 1, true), (40, 2, 2, 5, 1, 1, false), (2, 2, 3, 9, 1, 1, true), (1, 3, 2, 8, 0, 1, true)];
+        let direct = [(3, 1, 4, 28, 0, 1, true), (2, 5, 3, 14, 0, 1, true), (2, 3, 4, 7, 1, 1, true), (70, 2, 2, 5, 1, 1, false), (2, 2, 3, 9, 1, 1, true), (1, 3, 2, 8, 0, 1, true)];
         for (images, c_in, c_out, side, before, after, relu) in direct {
             let out_side = (side + before + after - 3) / 2 + 1;
             let layer = PhaseConv { images, c_in: c_out, c_out: c_in, side_in: out_side, side_out: side, padding: before, relu, direct: true };
