@@ -13,9 +13,9 @@
 //! `[c_out · tap][image · input pixel]` (zero where a tap falls outside the image), and the
 //! weight gradient one product of the input with those same columns. The copies cost one read
 //! and write per tap and value against `c_out` multiply-adds per value in the
-//! products. The transposed convolution's product and the weight gradient's are split over the
-//! cores by blocks of images (the first summed while in cache, the second's partial gradients
-//! summed after); gemm splits the adjoint's itself.
+//! products. The transposed convolution's product is split over the cores by blocks of images
+//! (each summed while in cache), and natively the weight gradient's too (partial gradients summed
+//! after); gemm splits the adjoint's itself.
 //!
 //! Same layer as the planes, same results: `phase_planes`' tests run both against burn's layers.
 
@@ -202,29 +202,37 @@ impl PhaseConv {
     }
 
     /// `dW[ci, co, tap] = Σ_(i, y, x) A[ci][(i, y, x)] · columns[(co, tap)][(i, y, x)]`, which is
-    /// `[c_in, c_out, 3, 3]` as it lies. Each core takes blocks of ~512 positions (whole images)
-    /// and writes a block's partial gradient with a one-thread product; the partials are summed
-    /// after, in order. One product over the whole batch, which gemm split between the cores along
-    /// its short sides (`c_in` by `c_out · 9`), ran at a third of the cores' peak: the direct
-    /// layers' backward, `deeper`'s 7 × 7 → 4 × 4 8.3 → 5.5–6.2 ms and its 14 × 14 → 7 × 7
-    /// 6.0 → 4.2–4.4 ms (`cargo bench --bench throughput -- "layer deeper"`, 2 cores of an AMD
-    /// EPYC family 25 model 17).
+    /// `[c_in, c_out, 3, 3]` as it lies.
+    ///
+    /// Natively each core takes blocks of ~512 positions (whole images) and writes a block's
+    /// partial gradient with a one-thread product; the partials are summed after, in order. One
+    /// product over the whole batch, which gemm split between the cores along its short sides
+    /// (`c_in` by `c_out · 9`), ran at a third of the cores' peak: the direct layers' backward,
+    /// `deeper`'s 7 × 7 → 4 × 4 8.3 → 5.5–6.2 ms and its 14 × 14 → 7 × 7 6.0 → 4.2–4.4 ms (`cargo
+    /// bench --bench throughput -- "layer deeper"`, 2 cores of an AMD EPYC family 25 model 17).
+    /// In the page's worker, one thread, the whole batch's product stays: there the blocks'
+    /// partials cost 2.5–3.5 % of the training step (the relaxed-SIMD worker swapped into the same
+    /// page, alternated twice: 1 worker 593–599 against 613–622 images/s).
     fn weight_product(&self, a: &[f32], columns: &[f32]) -> Vec<f32> {
         let (positions, pixels, width) = (self.input_positions(), self.side_in * self.side_in, self.c_out * TAPS);
         let size = self.c_in * width;
-        let per = (BLOCK_POSITIONS / pixels).clamp(1, self.images);
-        let mut partial = zeroed(self.images.div_ceil(per) * size);
-        for_each_chunk(&mut partial, size, |(k, dst)| {
-            let first = k * per * pixels;
-            let len = (self.images - k * per).min(per) * pixels;
+        let over = |dw: &mut [f32], first: usize, len: usize| {
             product(
-                Operand { data: dst, start: 0, row: width as isize, column: 1 },
+                Operand { data: dw, start: 0, row: width as isize, column: 1 },
                 false,
                 [self.c_in, width, len],
                 Operand { data: a, start: first as isize, row: positions as isize, column: 1 },
                 Operand { data: columns, start: first as isize, row: 1, column: positions as isize },
-            );
-        });
+            )
+        };
+        if cfg!(target_arch = "wasm32") {
+            let mut dw = zeroed(size);
+            over(&mut dw, 0, positions);
+            return dw;
+        }
+        let per = (BLOCK_POSITIONS / pixels).clamp(1, self.images);
+        let mut partial = zeroed(self.images.div_ceil(per) * size);
+        for_each_chunk(&mut partial, size, |(k, dst)| over(dst, k * per * pixels, (self.images - k * per).min(per) * pixels));
         sum_partials(&partial, size)
     }
 
