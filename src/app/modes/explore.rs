@@ -249,16 +249,17 @@ async fn decode_manifold(lab: Lab, variant: Variant, grid_ref: NodeRef<html::Can
     }
     let started = crate::engine::web::now_ms();
     for (k, chunk) in z.chunks(SLICE * 2).enumerate() {
-        // Stop if the visitor moved on to another model.
-        if lab.view.variant().get_untracked() != variant {
+        // Stop if the visitor moved on to another model, or left Explore (the grid is gone with
+        // its view): the rest would keep the GPU or the decode workers busy for nothing (on
+        // SwiftShader, a CPU emulation of a GPU, 15 s for the grid).
+        if lab.view.variant().get_untracked() != variant || grid_ref.try_get_untracked().flatten().is_none() {
             return;
         }
         let Some(engine) = lab.engine() else { return };
         match engine.decode(variant, chunk).await {
             Ok(pixels) => {
-                if let Some(canvas) = grid_ref.try_get_untracked().flatten() {
-                    paint_grid(&canvas, &pixels, MANIFOLD, k * SLICE);
-                }
+                let Some(canvas) = grid_ref.try_get_untracked().flatten() else { return };
+                paint_grid(&canvas, &pixels, MANIFOLD, k * SLICE);
                 progress.try_set((k + 1) * SLICE);
             }
             Err(_) => return,
