@@ -17,7 +17,10 @@ fn main() -> std::process::ExitCode {
 }
 
 /// The page's CPU-only build (the WebGPU build is `src/bin/vae-lab-webgpu.rs`).
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
 fn main() {
     vae_lab::app::mount();
 }
+
+#[cfg(all(target_arch = "wasm32", not(feature = "ui")))]
+compile_error!("the page (`vae-lab` for wasm32) needs the `ui` feature: build it as index.html does (`trunk build`)");
