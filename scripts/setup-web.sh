@@ -37,17 +37,25 @@ fi
 if [ -n "$tools" ]; then
     if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
         # Without its default features (TLS for downloading tools and its update check: it runs
-        # offline here) and at opt-level 1: 3 min 47 s instead of 5 min 41 s on 2 cores (Intel Xeon,
-        # 2026-12-05); it only starts cargo, wasm-bindgen and wasm-opt and copies files.
+        # offline here), unoptimised and without LTO except sha2 (its subresource-integrity hashes:
+        # the one hot spot of its runs, perf): 264 s of CPU to compile instead of 472 at opt-level
+        # 1, and a build of the page 1-2 s slower (2 cores, AMD EPYC, 2026-12-07). It only starts
+        # cargo, wasm-bindgen and wasm-opt, hashes and copies files.
         cargo install trunk --version 0.21.14 --locked --no-default-features \
-            --config 'profile.release.opt-level=1' --config 'profile.release.codegen-units=256'
+            --config 'profile.release.opt-level=0' --config 'profile.release.lto=false' \
+            --config 'profile.release.codegen-units=256' --config 'profile.release.package.sha2.opt-level=3'
     fi
     bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
     if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen" ]; then
         # Not --locked: the CLI's own lock file pins versions that no longer build on this toolchain.
         # Only the `wasm-bindgen` binary (not its test runner), without TLS (it downloads nothing
-        # here), at opt-level 1 like Trunk: it runs a second or two per build of the page.
+        # here), unoptimised except the three crates its runs spend their time in (perf): 158 s of
+        # CPU to compile instead of 221 at opt-level 1, and 2 s more for the page's six builds
+        # (2 cores, AMD EPYC, 2026-12-07).
         cargo install wasm-bindgen-cli --version "$bindgen" --bin wasm-bindgen --no-default-features \
-            --config 'profile.release.opt-level=1' --config 'profile.release.codegen-units=256'
+            --config 'profile.release.opt-level=0' --config 'profile.release.codegen-units=256' \
+            --config 'profile.release.package.walrus.opt-level=1' \
+            --config 'profile.release.package.wasmparser.opt-level=1' \
+            --config 'profile.release.package.wasm-bindgen-cli-support.opt-level=1'
     fi
 fi
