@@ -5,7 +5,8 @@ import path from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 
-// Test time of the longest files in one run (2 cores, AMD EPYC, 2026-12-07); the rest follow by name.
+// The longest files by their test time in one run (2 cores, AMD EPYC, 2026-12-07), longest
+// first; the others follow by name.
 const LONGEST = ['train', 'page', 'tour', 'share', 'inside'];
 const dir = import.meta.dirname;
 const all = fs.readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort();
