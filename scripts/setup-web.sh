@@ -35,11 +35,6 @@ if [ -n "$deps" ]; then
 fi
 
 if [ -n "$tools" ]; then
-    # One install at a time: scripts/test.sh starts one beside the native build, and the one
-    # build-page.sh starts then waits here and finds the tools installed.
-    mkdir -p target
-    exec 9>target/.setup-tools.lock
-    flock 9
     if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
         # Without its default features (TLS for downloading tools and its update check: it runs
         # offline here), unoptimised and without LTO except sha2 (its subresource-integrity hashes:
