@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/build-page.sh --browser --bench --no-wasm-opt
 # Two test files at a time, the longest first (tests/e2e/run.mjs): one file mostly waits on one
 # core (the page's thread, a worker or SwiftShader), so two keep both busy (85 tests in 402 s
-# instead of 528 s, 2 cores, AMD EPYC, 2026-12-05). The WebGPU tests allow for burn's autotune picking another kernel when the cores
-# are busy (a decode may round 1 level differently, tests/e2e/inside.test.mjs).
+# instead of 528 s, 2 cores, AMD EPYC, 2026-12-05). The WebGPU tests allow for burn's autotune
+# picking another kernel when the cores are busy (a decode may round 1 level differently,
+# tests/e2e/inside.test.mjs).
 node tests/e2e/run.mjs
