@@ -36,8 +36,8 @@ if [ -n "$deps" ]; then
 fi
 
 if [ -n "$tools" ]; then
-    # Their builds keep their compiled crates in target/tools: an install stopped half-way (as
-    # scripts/test.sh stops the early one) goes on from there the next time.
+    # Their builds keep their compiled crates in target/tools until both are installed: an install
+    # stopped half-way (as scripts/test.sh stops the early one) goes on from there the next time.
     mkdir -p target
     tools_target="$PWD/target/tools"
     if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
@@ -64,4 +64,6 @@ if [ -n "$tools" ]; then
             --config 'profile.release.package.wasmparser.opt-level=1' \
             --config 'profile.release.package.wasm-bindgen-cli-support.opt-level=1'
     fi
+    # Both installed: their 1.3 GB of compiled crates are no longer needed.
+    rm -rf "$tools_target"
 fi
