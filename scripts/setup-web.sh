@@ -3,9 +3,8 @@
 #   --deps   the wasm32 target, every crate in Cargo.lock, wasm-opt, playwright-core and axe-core
 #            from npm, and (--browser) Debian's Chromium and Firefox ESR: quick.
 #   --tools  Trunk 0.21.14 and wasm-bindgen-cli at the exact version in Cargo.lock, compiled from
-#            crates.io (no prebuilt binaries here): minutes, so the scripts run it beside other
-#            work (scripts/build-page.sh: the page's cargo builds; scripts/test.sh: at idle
-#            priority, the native build and tests).
+#            crates.io (no prebuilt binaries here): minutes, mostly on one core, so the scripts run
+#            it beside the page's cargo builds (scripts/build-page.sh).
 # Neither: both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,17 +35,13 @@ if [ -n "$deps" ]; then
 fi
 
 if [ -n "$tools" ]; then
-    # Their builds keep their compiled crates in target/tools until both are installed: an install
-    # stopped half-way (as scripts/test.sh stops the early one) goes on from there the next time.
-    mkdir -p target
-    tools_target="$PWD/target/tools"
     if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
         # Without its default features (TLS for downloading tools and its update check: it runs
         # offline here), unoptimised and without LTO except sha2 (its subresource-integrity hashes:
         # the one hot spot of its runs, perf): 264 s of CPU to compile instead of 472 at opt-level
         # 1, and a build of the page 1-2 s slower (2 cores, AMD EPYC, 2026-12-07). It only starts
         # cargo, wasm-bindgen and wasm-opt, hashes and copies files.
-        cargo install trunk --version 0.21.14 --locked --no-default-features --target-dir "$tools_target" \
+        cargo install trunk --version 0.21.14 --locked --no-default-features \
             --config 'profile.release.opt-level=0' --config 'profile.release.lto=false' \
             --config 'profile.release.codegen-units=256' --config 'profile.release.package.sha2.opt-level=3'
     fi
@@ -58,12 +53,9 @@ if [ -n "$tools" ]; then
         # CPU to compile instead of 221 at opt-level 1, and 2 s more for the page's six builds
         # (2 cores, AMD EPYC, 2026-12-07).
         cargo install wasm-bindgen-cli --version "$bindgen" --bin wasm-bindgen --no-default-features \
-            --target-dir "$tools_target" \
             --config 'profile.release.opt-level=0' --config 'profile.release.codegen-units=256' \
             --config 'profile.release.package.walrus.opt-level=1' \
             --config 'profile.release.package.wasmparser.opt-level=1' \
             --config 'profile.release.package.wasm-bindgen-cli-support.opt-level=1'
     fi
-    # Both installed: their 1.3 GB of compiled crates are no longer needed.
-    rm -rf "$tools_target"
 fi

@@ -4,21 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
-# Beside the native build and tests: the page's installs (crates, npm packages, browsers: mostly
-# downloads), and its tools (Trunk, wasm-bindgen-cli) compiling at idle priority, so that they
-# take only the CPU the native build and tests leave (their tests leave ~35 % of it for ~40 s).
-# When the native tests end the tools stop, and build-page.sh goes on with them at normal
-# priority from what they compiled (target/tools). At normal priority beside the native build
-# they stretched its longest chain by more than they gained (docs/performance.md, session 37).
+# The page's installs (its crates, npm's packages, the browsers: mostly downloads) beside the
+# native build. Its tools (Trunk, wasm-bindgen-cli) compile later, beside the page's builds
+# (build-page.sh): beside the native build, even at idle priority, they stretched its longest
+# chain by more than they gained (docs/performance.md, sessions 37 and 38).
 bash scripts/setup-web.sh --deps --browser >target/setup-deps.log 2>&1 &
 deps=$!
-if chrt --idle 0 true 2>/dev/null; then idle=(chrt --idle 0); else idle=(nice -n 19); fi
-setsid "${idle[@]}" bash scripts/setup-web.sh --tools >target/setup-tools-early.log 2>&1 &
-tools=$!
-trap 'kill -- "-$tools" 2>/dev/null || true' EXIT
 cargo test --release --locked
-kill -- "-$tools" 2>/dev/null || true
-trap - EXIT
 wait "$deps" && deps_ok=1 || deps_ok=
 cat target/setup-deps.log
 if [ -z "$deps_ok" ]; then
