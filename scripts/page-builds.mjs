@@ -1,8 +1,9 @@
 // The page's cargo builds, read from index.html's Trunk links (the one place they are written).
-//   node scripts/page-builds.mjs build [--first] [--bench]  runs them (`--first`: the main CPU
-//       build only; `--bench`: each with the `bench` feature, the tests' and benchmarks' hook)
-//   node scripts/page-builds.mjs html OUT [--first] [--bench] [--no-wasm-opt]  writes index.html so
-//       changed to OUT (`--no-wasm-opt`: Trunk skips wasm-opt on every build, for the tests)
+//   node scripts/page-builds.mjs build [--first] [--bench] [--tests]  runs them (`--first`: the
+//       main CPU build only; `--bench`: each with the `bench` feature, the tests' and benchmarks'
+//       hook; `--tests`: in the `page-tests` profile, see Cargo.toml)
+//   node scripts/page-builds.mjs html OUT [--first] [--bench] [--tests]  writes index.html so
+//       changed to OUT (`--tests`: the `page-tests` profile, and Trunk skips wasm-opt on every build)
 // `build` runs each exactly as Trunk does (same target, profile, bin and features), so the `trunk
 // build` after it finds them done: the scripts start it while Trunk itself is still compiling.
 import { spawnSync } from 'node:child_process';
@@ -31,7 +32,9 @@ if (links.length === 0) throw new Error('index.html has no rust build');
 const [command, ...rest] = process.argv.slice(2);
 const first = rest.includes('--first');
 const bench = rest.includes('--bench');
-const noWasmOpt = rest.includes('--no-wasm-opt');
+const tests = rest.includes('--tests');
+// The tests' profile in place of the page's (Cargo.toml: `page-tests` inherits `page`).
+const profileOf = (l) => (tests && l.profile === 'page' ? 'page-tests' : l.profile);
 const out = rest.find((a) => !a.startsWith('--'));
 // A link's features with `bench` added where asked.
 const featuresOf = (l) => (bench ? [l.features, 'bench'].filter(Boolean).join(',') : l.features);
@@ -39,7 +42,7 @@ if (command === 'build') {
   const chosen = links.filter((l) => !first || l.main);
   for (const l of chosen) {
     const args = ['build', '--target=wasm32-unknown-unknown', '--locked', '--bin', l.bin];
-    if (l.profile) args.push('--profile', l.profile);
+    if (profileOf(l)) args.push('--profile', profileOf(l));
     else args.push('--release');
     if (l.noDefault) args.push('--no-default-features');
     if (featuresOf(l)) args.push('--features', featuresOf(l));
@@ -60,12 +63,15 @@ if (command === 'build') {
     if (bench) {
       tag = l.features ? tag.replace(`data-cargo-features="${l.features}"`, `data-cargo-features="${featuresOf(l)}"`) : tag.replace('rel="rust"', `rel="rust" data-cargo-features="bench"`);
     }
-    // Trunk skips wasm-opt at level 0 (the cargo builds are the same).
-    if (noWasmOpt) tag = tag.replace(/\bdata-wasm-opt="[^"]*"/, 'data-wasm-opt="0"');
+    if (tests) {
+      tag = tag.replace(`data-cargo-profile="${l.profile}"`, `data-cargo-profile="${profileOf(l)}"`);
+      // Trunk skips wasm-opt at level 0.
+      tag = tag.replace(/\bdata-wasm-opt="[^"]*"/, 'data-wasm-opt="0"');
+    }
     page = page.replace(l.tag, tag);
   }
   fs.writeFileSync(out, page);
 } else {
-  console.error('usage: node scripts/page-builds.mjs build [--first] [--bench] | html OUT [--first] [--bench] [--no-wasm-opt]');
+  console.error('usage: node scripts/page-builds.mjs build [--first] [--bench] [--tests] | html OUT [--first] [--bench] [--tests]');
   process.exit(2);
 }
