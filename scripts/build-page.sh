@@ -49,4 +49,4 @@ if [ -n "$first$bench$tests" ]; then
 else
     trunk build --release
 fi
-echo "release build of the page${first:+ (main CPU build only)}${bench:+ (with the bench hook)}${tests:+ (the tests' build: no wasm-opt, page-tests profile)}: ${SECONDS} s"
+echo "release build of the page${first:+ (main CPU build only)}${bench:+ (with the bench hook)}${tests:+ (for the tests: page-tests profile, no wasm-opt)}: ${SECONDS} s"
